@@ -1,0 +1,22 @@
+"""Source connectors: they read metadata from somewhere and return it; they never write the store."""
+
+from __future__ import annotations
+
+from connectors.base import Connector
+
+
+def build(source) -> Connector:  # source: daemon.config.SourceConfig
+    """The connector for one configured source."""
+    if source.type == "maildir":
+        from connectors.maildir import MaildirConnector
+
+        return MaildirConnector(source.name, source.path)
+    if source.type == "mbox":
+        from connectors.mbox import MboxConnector
+
+        return MboxConnector(source.name, source.path)
+    if source.type == "ics":
+        from connectors.ics import IcsConnector
+
+        return IcsConnector(source.name, path=source.path, url=source.url)
+    raise ValueError(f"unknown source type {source.type!r}")

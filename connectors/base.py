@@ -1,0 +1,60 @@
+"""The connector interface.
+
+Glossary
+--------
+IDENT   A record's name, stable within its source: a Maildir key under its folder, an mbox file and
+        the hash of the message's header block, an iCalendar UID under its file. Two listings of an
+        unchanged source give the same idents.
+ETAG    Changes whenever the record's metadata does (a size and mtime, a content hash, a server
+        ETag). Equal etags mean nothing needs fetching.
+CURSOR  An opaque string summing up the whole source at one moment (folder mtimes, a file's size
+        and mtime, an HTTP ETag, later a Gmail historyId or an IMAP MODSEQ). It is stored in the same
+        transaction as the records it covers.
+SCOPE   The file or folder a record lives in. When a scope cannot be read, its stored records are
+        kept rather than taken for deleted.
+
+A connector has two required methods, ``list`` and ``get_multi``, and an optional fast path,
+``changes_since``. It returns data only: the store is written by ``daemon.ingest``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+
+from daemon.models import Delta, Listing, RawRecord
+
+
+class Connector(ABC):
+    """One source of mail or calendar metadata."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @abstractmethod
+    def list(self) -> Listing:
+        """Every record the source holds now, as (ident, etag, scope), without their contents."""
+
+    @abstractmethod
+    def get_multi(self, idents: Sequence[str]) -> Iterator[RawRecord]:
+        """The records named, metadata only. A record that cannot be parsed is yielded with
+        kind "bad" and the reason in ``data["error"]``, so it is not fetched again until it changes.
+        Idents that vanished since ``list`` are left out."""
+
+    def cursor_now(self) -> str | None:
+        """The cursor describing the source right now, taken before a full listing."""
+        return None
+
+    def changes_since(self, cursor: str) -> Delta | None:
+        """The fast path: what changed since ``cursor``, or None when only a full listing can tell
+        (no fast path, or the cursor expired). Must be cheap when nothing changed."""
+        return None
+
+    def close(self) -> None:
+        """Release connections and files."""
+
+    def __enter__(self) -> "Connector":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,161 @@
+"""Maildir and Maildir++ folders on disk.
+
+The root is INBOX; Maildir++ subfolders (".Sent", ".Lists.Python") and plain nested Maildirs
+("Sent/cur") are found by walking. Trash, Junk/Spam and Drafts are skipped: none of them is a
+conversation that happened.
+
+IDENT  "<folder>/<key>": the file name up to its ":2," flags, so reading a message (a rename that
+       changes the flags) is not a change.  ETAG  size and mtime.  CURSOR  every folder's cur/ and
+       new/ mtimes: a delivery, deletion or rename changes them, so an unchanged mailbox costs one
+       stat per folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from connectors.base import Connector
+from connectors.mailparse import header_hash, parse_header_block, read_header_block
+from daemon.errors import SourceError
+from daemon.models import MAIL, Delta, Item, Listing, RawRecord
+
+log = logging.getLogger(__name__)
+
+SKIPPED_FOLDERS = frozenset(
+    {"trash", "junk", "spam", "drafts", "deleted items", "deleted messages", "bulk mail", "junk e-mail"}
+)
+SENT_FOLDERS = frozenset({"sent", "sent items", "sent messages", "sent mail", "gesendet", "envoyés"})
+# mtimes this close to now may still change within the same clock tick: do not trust them
+_SETTLE_SECONDS = 2.0
+
+
+def folder_is_skipped(folder: str, separator: str = ".") -> bool:
+    return folder.rsplit(separator, 1)[-1].strip().lower() in SKIPPED_FOLDERS
+
+
+def folder_is_sent(folder: str, separator: str = ".") -> bool:
+    return folder.rsplit(separator, 1)[-1].strip().lower() in SENT_FOLDERS
+
+
+def _is_maildir(path: Path) -> bool:
+    return (path / "cur").is_dir() or (path / "new").is_dir()
+
+
+def _key(filename: str) -> str:
+    for sep in (":2,", "!2,"):
+        if sep in filename:
+            return filename.split(sep, 1)[0]
+    return filename
+
+
+class MaildirConnector(Connector):
+    def __init__(self, name: str, root: Path) -> None:
+        super().__init__(name)
+        self.root = Path(root)
+        self._paths: dict[str, Path] = {}
+
+    # -- discovery ----------------------------------------------------------------------------
+    def folders(self) -> dict[str, Path]:
+        """Folder name -> directory, for every Maildir under the root that is not skipped."""
+        if not self.root.is_dir():
+            raise SourceError(self.name, f"{self.root} is not a folder", "check sources.<name>.path")
+        found: dict[str, Path] = {}
+        if _is_maildir(self.root):
+            found["INBOX"] = self.root
+        for dirpath, dirnames, _ in os.walk(self.root):
+            dirnames[:] = sorted(d for d in dirnames if d not in ("cur", "new", "tmp"))
+            for d in dirnames:
+                p = Path(dirpath) / d
+                if not _is_maildir(p):
+                    continue
+                rel = p.relative_to(self.root).as_posix()
+                folder = rel[1:] if rel.startswith(".") and "/" not in rel else rel.replace("/", ".")
+                if not folder_is_skipped(folder):
+                    found[folder] = p
+        return found
+
+    # -- the interface --------------------------------------------------------------------------
+    def cursor_now(self) -> str | None:
+        state = {}
+        now = time.time()
+        for folder, path in self.folders().items():
+            for sub in ("cur", "new"):
+                try:
+                    mtime = (path / sub).stat().st_mtime_ns
+                except FileNotFoundError:
+                    continue
+                if now - mtime / 1e9 < _SETTLE_SECONDS:
+                    return None  # too fresh to be trusted as a summary
+                state[f"{folder}/{sub}"] = mtime
+        return json.dumps(state, sort_keys=True)
+
+    def changes_since(self, cursor: str) -> Delta | None:
+        current = self.cursor_now()
+        if current is not None and current == cursor:
+            return Delta([], [], cursor)
+        return None
+
+    def list(self) -> Listing:
+        items: dict[str, Item] = {}
+        self._paths = {}
+        unreadable = set()
+        for folder, path in self.folders().items():
+            for sub in ("new", "cur"):
+                try:
+                    entries = list(os.scandir(path / sub))
+                except FileNotFoundError:
+                    continue
+                except OSError as e:
+                    log.warning("source %s: cannot read folder %s: %s", self.name, folder, e.strerror)
+                    unreadable.add(folder)
+                    continue
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    try:
+                        st = entry.stat()
+                    except FileNotFoundError:
+                        continue  # moved between listing and stat: the next sync sees it
+                    ident = f"{folder}/{_key(entry.name)}"
+                    items[ident] = Item(ident, f"{st.st_size}:{st.st_mtime_ns // 1_000_000_000}", folder)
+                    self._paths[ident] = Path(entry.path)
+        return Listing(items, frozenset(unreadable))
+
+    def get_multi(self, idents: Sequence[str]) -> Iterator[RawRecord]:
+        if not self._paths:
+            self.list()
+        for ident in idents:
+            path = self._paths.get(ident)
+            if path is None:
+                continue
+            folder = ident.rsplit("/", 1)[0]
+            try:
+                st = path.stat()
+                with open(path, "rb") as fh:
+                    block = read_header_block(fh)
+            except FileNotFoundError:
+                continue
+            except OSError as e:
+                log.warning("source %s: skipped unreadable message in %s: %s", self.name, folder, e.strerror)
+                continue
+            etag = f"{st.st_size}:{st.st_mtime_ns // 1_000_000_000}"
+            yield mail_record(ident, etag, folder, block, sent=folder_is_sent(folder))
+
+
+def mail_record(ident: str, etag: str, folder: str, block: bytes, sent: bool = False,
+                labels: tuple[str, ...] = ()) -> RawRecord:
+    """A mail RawRecord from a header block; kind "bad" when it has no usable header at all."""
+    fields = parse_header_block(block)
+    if not fields.get("from") and not fields.get("to"):
+        return RawRecord(ident, etag, "bad", {"error": "no From or To header", "hash": header_hash(block)}, folder)
+    fields["folder"] = folder
+    if sent:
+        fields["sent_folder"] = "1"
+    if labels:
+        fields["labels"] = ",".join(labels)
+    return RawRecord(ident, etag, MAIL, fields, folder)

@@ -1,0 +1,80 @@
+"""Personal or professional, with a confidence.
+
+Signals, each small: which of my accounts or calendars the contact went through, a shared company
+domain, their domain being a company's or a free-mail one (weak: friends use company mail too), the
+share of contact in evenings and weekends, what our meetings were called (dinner vs review), and
+recurring meetings. A ``[[people]]`` override wins.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from daemon.identity import FREEMAIL, Me, domain_of
+from daemon.models import Interaction
+
+UNKNOWN_BELOW = 0.8  # |score| under this: "unknown"
+
+
+@dataclass(frozen=True)
+class Kind:
+    relationship: str  # personal | professional | unknown
+    confidence: float
+    signals: tuple[str, ...]
+
+
+def _off_hours(ts: float, zone: tzinfo) -> bool:
+    t = datetime.fromtimestamp(ts, zone)
+    return t.weekday() >= 5 or t.hour >= 19 or t.hour < 7
+
+
+def work_domains(me: Me, counterpart_addresses: set[str]) -> frozenset[str]:
+    """Which of my domains are a workplace: company domains that other people write from too
+    (colleagues). A personal vanity domain nobody else uses is not one."""
+    theirs = {domain_of(a) for a in counterpart_addresses}
+    return frozenset(d for d in me.work_domains if d in theirs)
+
+
+def classify(items: list[Interaction], addresses: list[str], me: Me, zone: tzinfo,
+             source_context: dict[str, str | None], override: str | None = None,
+             workplaces: frozenset[str] = frozenset()) -> Kind:
+    if override:
+        return Kind(override, 1.0, ("set in the config",))
+    if not items:
+        return Kind("unknown", 0.0, ())
+    score, signals = 0.0, []
+
+    def add(value: float, why: str) -> None:
+        nonlocal score
+        if abs(value) >= 0.05:
+            score += value
+            signals.append(f"{why} ({'+' if value > 0 else '-'}{abs(value):.1f} professional)")
+
+    n = len(items)
+    ctx = [source_context.get(i.source) for i in items]
+    pro_ctx, per_ctx = ctx.count("professional") / n, ctx.count("personal") / n
+    add(2.5 * (pro_ctx - per_ctx), "account kind of the sources it went through")
+    accounts = [i.account for i in items if i.account]
+    if accounts:
+        work = sum(1 for a in accounts if domain_of(a) in workplaces) / len(accounts)
+        add(1.5 * (2 * work - 1), "which of my addresses it went through")
+    domains = {domain_of(a) for a in addresses}
+    if domains & workplaces:
+        add(2.0, "same company domain as mine")
+    elif domains and domains <= FREEMAIL:
+        add(-0.4, "free-mail address")
+    else:
+        add(0.4, "company address")
+    off = sum(1 for i in items if _off_hours(i.ts, zone)) / n
+    add(-3.0 * (off - 0.3), f"{off:.0%} in evenings and weekends")
+    social = sum(1 for i in items if i.hint == "social")
+    work_meetings = sum(1 for i in items if i.hint == "work")
+    if social or work_meetings:
+        add(min(work_meetings, 4) * 0.5 - min(social, 4) * 0.6, "what our meetings were called")
+    if any(i.recurring and i.channel == "meeting" and i.hint != "social" for i in items):
+        add(0.8, "recurring meetings")
+    confidence = 1 / (1 + math.exp(-abs(score)))
+    relationship = "unknown" if abs(score) < UNKNOWN_BELOW else "professional" if score > 0 else "personal"
+    return Kind(relationship, round(confidence, 2), tuple(signals))

@@ -1,0 +1,76 @@
+"""Lapsed ties: silence since the last two-way contact far beyond that person's own rhythm.
+
+One-way attempts do not reset the clock. Thin histories (fewer than 3 two-way conversations, or a
+tie younger than 60 days) are never flagged. The threshold is at least twice the person's expected
+gap and at least the ideal gap of their kind of tie, and at most three times the expected gap
+(sooner when the rhythm is so regular that the silence is already improbable).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from daemon.analysis.conversations import Conversation
+from daemon.analysis.rhythm import DAY, TIERS, Rhythm, human_days
+
+MIN_CONVERSATIONS = 3
+MIN_AGE_DAYS = 60
+TAIL = 0.02
+
+
+@dataclass(frozen=True)
+class Judgement:
+    flagged: bool
+    reason: str  # plain words, also when not flagged (for `explain`)
+    silence_days: float = 0.0
+    threshold_days: float = 0.0
+    severity: float = 0.0  # silence / threshold
+
+
+def threshold_days(rhythm: Rhythm, tier: str) -> float:
+    ideal, _maximum = TIERS[tier]
+    expected = rhythm.mean_days
+    return max(ideal, 2 * expected, min(rhythm.quantile(1 - TAIL), 3 * expected))
+
+
+def judge(convs: list[Conversation], rhythm: Rhythm, tier: str, now: float, zone: tzinfo) -> Judgement:
+    two_way = [c for c in convs if c.two_way]
+    if len(two_way) < MIN_CONVERSATIONS:
+        return Judgement(False, f"thin history: {len(two_way)} two-way conversation(s), at least {MIN_CONVERSATIONS} needed")
+    age = (now - two_way[0].start) / DAY
+    if age < MIN_AGE_DAYS:
+        return Judgement(False, f"young tie: first two-way contact {human_days(age)} ago, at least {MIN_AGE_DAYS} days needed")
+    last = two_way[-1]
+    silence = (now - last.end) / DAY
+    limit = threshold_days(rhythm, tier)
+    if silence <= limit:
+        return Judgement(False, f"last two-way contact {human_days(silence)} ago, within this tie's limit of {human_days(limit)}",
+                         silence, limit, silence / limit)
+    when = datetime.fromtimestamp(last.end, zone).strftime("%-d %b %Y")
+    parts = [f"Last two-way contact {human_days(silence)} ago ({when}); you usually talk every {human_days(rhythm.median_days)}."]
+    parts.append(initiation_summary(two_way))
+    attempts = [c for c in convs if c.start > last.end and not c.two_way]
+    mine = sum(1 for c in attempts if c.initiator == "me")
+    theirs = sum(1 for c in attempts if c.initiator == "them")
+    if mine:
+        parts.append(f"Since then you wrote {_times(mine)} without an answer.")
+    if theirs:
+        parts.append(f"Since then they wrote {_times(theirs)} and you did not answer.")
+    return Judgement(True, " ".join(p for p in parts if p), silence, limit, silence / limit)
+
+
+def initiation_summary(convs: list[Conversation], n: int = 5) -> str:
+    recent = [c for c in convs if c.initiator in ("me", "them")][-n:]
+    if not recent:
+        return ""
+    mine = sum(1 for c in recent if c.initiator == "me")
+    if mine == len(recent):
+        return f"You started the last {len(recent)}." if len(recent) > 1 else "You started the last one."
+    if mine == 0:
+        return f"They started the last {len(recent)}." if len(recent) > 1 else "They started the last one."
+    return f"You started {mine} of the last {len(recent)}."
+
+
+def _times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")

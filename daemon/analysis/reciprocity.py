@@ -1,0 +1,79 @@
+"""One-sided patterns over the last 12 months.
+
+- you_initiate / they_initiate: one side starts nearly every conversation. The share is smoothed
+  with a Beta(2, 2) prior; a flag needs a posterior mean of 80 %+ (and clearly above the user's own
+  baseline) and at least 90 % probability that the true share is over 60 %.
+- unanswered_by_them: my last conversations with them got no answer (a run of 3 or more).
+- unanswered_by_you: a real contact keeps writing and I do not answer (a run of 3 or more).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from daemon.analysis.conversations import Conversation
+from daemon.analysis.rhythm import DAY
+
+WINDOW_DAYS = 365
+MIN_CONVERSATIONS = 6
+SHARE = 0.8
+CONFIDENT_ABOVE = 0.6
+CONFIDENCE = 0.9
+RUN = 3
+
+
+@dataclass(frozen=True)
+class Pattern:
+    pattern: str
+    why: str
+    severity: float
+
+
+def beta_tail(a: int, b: int, x: float) -> float:
+    """P(p > x) for p ~ Beta(a, b) with whole a, b: equals P(Binomial(a+b-1, x) < a)."""
+    n = a + b - 1
+    return sum(math.comb(n, k) * x**k * (1 - x) ** (n - k) for k in range(a))
+
+
+def initiation_share(convs: list[Conversation]) -> tuple[int, int]:
+    mine = sum(1 for c in convs if c.initiator == "me")
+    theirs = sum(1 for c in convs if c.initiator == "them")
+    return mine, theirs
+
+
+def patterns(convs: list[Conversation], now: float, baseline_share: float, real_contact: bool) -> list[Pattern]:
+    """The one-sided patterns in one person's conversations; ``baseline_share`` is the share of
+    conversations the user starts across all contacts."""
+    recent = [c for c in convs if now - c.start <= WINDOW_DAYS * DAY]
+    found = []
+    mine, theirs = initiation_share(recent)
+    total = mine + theirs
+    if total >= MIN_CONVERSATIONS:
+        for side, k, base in (("you_initiate", mine, baseline_share), ("they_initiate", theirs, 1 - baseline_share)):
+            a, b = 2 + k, 2 + total - k
+            mean = a / (a + b)
+            if mean >= max(SHARE, base + 0.15) and beta_tail(a, b, CONFIDENT_ABOVE) >= CONFIDENCE:
+                who = "You" if side == "you_initiate" else "They"
+                found.append(Pattern(side, f"{who} started {k} of your {total} conversations in the last 12 months.", mean))
+    run_them = _unanswered_run(recent, "me")
+    if run_them >= RUN:
+        found.append(Pattern("unanswered_by_them",
+                             f"Your last {run_them} messages or invitations to them got no answer.", float(run_them)))
+    run_you = _unanswered_run(recent, "them")
+    if real_contact and run_you >= RUN:
+        found.append(Pattern("unanswered_by_you",
+                             f"They wrote to you {run_you} times in a row and you have not answered.", float(run_you)))
+    return found
+
+
+def _unanswered_run(convs: list[Conversation], starter: str) -> int:
+    """How many of the latest conversations started by ``starter`` in a row went unanswered,
+    counting back from the most recent (a two-way conversation ends the run)."""
+    run = 0
+    for c in reversed(convs):
+        if c.two_way:
+            break
+        if c.initiator == starter and not c.answered:
+            run += 1
+    return run

@@ -1,0 +1,184 @@
+"""From interactions to the report: contacts, their kind and rhythm, and the flags with their why."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+from daemon.analysis import conversations as conv_mod
+from daemon.analysis import kind as kind_mod
+from daemon.analysis import lapse, reciprocity, rhythm
+from daemon.analysis.contacts import PersonGroup, group_people
+from daemon.config import Person as PersonOverride
+from daemon.identity import Me
+from daemon.models import Interaction
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: str  # "lapsed" | "one_sided"
+    why: str
+    pattern: str | None = None
+    severity: float = 0.0
+
+
+@dataclass(frozen=True)
+class Contact:
+    id: str
+    name: str
+    emails: tuple[str, ...]
+    relationship: str
+    confidence: float
+    tier: str
+    interactions: int
+    conversations: int
+    two_way_conversations: int
+    days_with_contact: int
+    first_interaction: float | None
+    last_interaction: float | None
+    last_two_way: float | None
+    expected_gap_days: float
+    flags: tuple[Flag, ...]
+    signals: tuple[str, ...] = ()
+    lapse_reason: str = ""
+    why_contact: str = ""
+
+
+@dataclass(frozen=True)
+class NotContact:
+    id: str
+    name: str
+    emails: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class Report:
+    as_of: datetime
+    contacts: tuple[Contact, ...]
+    not_contacts: tuple[NotContact, ...] = ()
+    monthly: tuple[tuple[str, int], ...] = ()  # (YYYY-MM, interactions) for the last 12 months
+    baseline_share: float = 0.5
+    interactions: int = 0
+    flags: Counter = field(default_factory=Counter)
+
+    def flagged(self) -> list[Contact]:
+        return [c for c in self.contacts if c.flags]
+
+
+def _not_a_contact_reason(convs: list[conv_mod.Conversation]) -> str:
+    if not convs:
+        return "only crowd contact (large meetings or threads)"
+    if all(c.initiator == "them" and not c.two_way for c in convs):
+        return "they wrote, you never answered (a cold or one-way sender)"
+    if all(c.initiator == "me" and not c.two_way for c in convs):
+        return "you wrote, they never answered"
+    return "no direct two-way exchange or small meeting (only Cc or large threads)"
+
+
+def analyse(interactions: Iterable[Interaction], me: Me, zone: tzinfo, now: datetime,
+            people: tuple[PersonOverride, ...] = (), source_context: dict[str, str | None] | None = None,
+            window_days: int = 730) -> Report:
+    """The whole judgement. Pure: the same interactions and ``now`` give the same report."""
+    now_ts = now.timestamp()
+    start = now_ts - window_days * rhythm.DAY
+    items = [i for i in interactions if start <= i.ts <= now_ts and i.address not in me]
+    contexts = source_context or {}
+    groups = group_people(items, people)
+    workplaces = kind_mod.work_domains(me, {i.address for i in items})
+    staged = []
+    not_contacts = []
+    for g in groups:
+        override = g.override.relationship if g.override else None
+        k = kind_mod.classify(g.interactions, g.addresses, me, zone, contexts, override, workplaces)
+        reply_days = 14.0 if k.relationship == "professional" else 7.0
+        convs = conv_mod.conversations(g.interactions, reply_days)
+        real = any(c.direct and c.two_way for c in convs) or (g.override is not None and bool(convs))
+        if not real:
+            not_contacts.append(NotContact(g.id, g.name, tuple(g.addresses), _not_a_contact_reason(convs)))
+            continue
+        staged.append((g, k, convs))
+    mine = theirs = 0
+    for _, _, convs in staged:
+        m, t = reciprocity.initiation_share([c for c in convs if now_ts - c.start <= reciprocity.WINDOW_DAYS * rhythm.DAY])
+        mine, theirs = mine + m, theirs + t
+    baseline = (mine + 2) / (mine + theirs + 4)
+    contacts = tuple(_contact(g, k, convs, now_ts, zone, baseline) for g, k, convs in staged)
+    flags = Counter(f.pattern or f.kind for c in contacts for f in c.flags)
+    return Report(now, contacts, tuple(not_contacts), _monthly(items, now, zone), round(baseline, 3), len(items), flags)
+
+
+def _contact(g: PersonGroup, k: kind_mod.Kind, convs: list[conv_mod.Conversation], now_ts: float, zone: tzinfo,
+             baseline: float) -> Contact:
+    two_way = [c for c in convs if c.two_way]
+    relationship = k.relationship if k.relationship != "unknown" else "unknown"
+    cadence = g.override.cadence_days if g.override else None
+    r = rhythm.fit([c.start for c in two_way], relationship, cadence)
+    tier = rhythm.tier_for(relationship, r.median_days)
+    judgement = lapse.judge(convs, r, tier, now_ts, zone)
+    flags = []
+    if judgement.flagged:
+        flags.append(Flag("lapsed", judgement.reason, None, round(judgement.severity, 2)))
+    for p in reciprocity.patterns(convs, now_ts, baseline, real_contact=True):
+        why = p.why
+        if two_way:
+            last = datetime.fromtimestamp(two_way[-1].end, zone).strftime("%-d %b %Y")
+            why += f" Last two-way contact: {last}."
+        flags.append(Flag("one_sided", why, p.pattern, round(p.severity, 2)))
+    days = {datetime.fromtimestamp(i.ts, zone).date() for i in g.interactions}
+    return Contact(
+        id=g.id, name=g.name, emails=tuple(g.addresses), relationship=relationship, confidence=k.confidence,
+        tier=tier, interactions=len(g.interactions), conversations=len(convs), two_way_conversations=len(two_way),
+        days_with_contact=len(days), first_interaction=g.interactions[0].ts if g.interactions else None,
+        last_interaction=g.interactions[-1].ts if g.interactions else None,
+        last_two_way=two_way[-1].end if two_way else None, expected_gap_days=round(r.median_days, 1),
+        flags=tuple(flags), signals=k.signals, lapse_reason=judgement.reason,
+        why_contact="set in the config" if g.override and not any(c.direct and c.two_way for c in convs)
+        else "a direct two-way exchange or a small meeting",
+    )
+
+
+def _monthly(items: list[Interaction], now: datetime, zone: tzinfo) -> tuple[tuple[str, int], ...]:
+    counts = Counter(datetime.fromtimestamp(i.ts, zone).strftime("%Y-%m") for i in items)
+    months = []
+    cursor = now.astimezone(zone).replace(day=15)
+    for _ in range(12):
+        months.append(cursor.strftime("%Y-%m"))
+        cursor = (cursor.replace(day=1) - timedelta(days=1)).replace(day=15)
+    return tuple((m, counts.get(m, 0)) for m in reversed(months))
+
+
+def _iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat() if ts is not None else None
+
+
+def to_json(report: Report) -> dict[str, Any]:
+    """The machine-readable report (the public shape of `tiekeeper report --format json`)."""
+    contacts = []
+    for c in sorted(report.contacts, key=lambda c: (-max((f.severity for f in c.flags), default=0), c.name.casefold())):
+        flags = []
+        for f in c.flags:
+            d: dict[str, Any] = {"kind": f.kind, "why": f.why}
+            if f.pattern:
+                d["pattern"] = f.pattern
+            flags.append(d)
+        contacts.append({
+            "id": c.id, "name": c.name, "emails": list(c.emails), "relationship": c.relationship,
+            "relationship_confidence": c.confidence, "tier": c.tier, "interactions": c.interactions,
+            "conversations": c.conversations, "two_way_conversations": c.two_way_conversations,
+            "days_with_contact": c.days_with_contact, "first_interaction": _iso(c.first_interaction),
+            "last_interaction": _iso(c.last_interaction), "last_two_way_contact": _iso(c.last_two_way),
+            "expected_gap_days": c.expected_gap_days, "flags": flags,
+        })
+    return {
+        "as_of": report.as_of.astimezone(timezone.utc).isoformat(),
+        "contacts": contacts,
+        "summary": {"contacts": len(report.contacts), "flagged": len(report.flagged()),
+                    "interactions": report.interactions, "flags": dict(report.flags),
+                    "you_start_share": report.baseline_share},
+    }
+
+

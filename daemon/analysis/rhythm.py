@@ -1,0 +1,101 @@
+"""Each person's own rhythm: the typical gap between two-way conversations.
+
+Gaps are modelled as log-normal. While a history is short the estimate is shrunk toward a prior for
+the relationship's kind, so two quick emails do not set a rhythm of "every three days".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+DAY = 86400.0
+
+# Kinds of tie: (ideal days between contacts, maximum days before it is overdue).
+TIERS: dict[str, tuple[float, float]] = {
+    "inner": (7, 21), "close": (30, 60), "friends": (90, 180), "wider": (365, 730),
+    "key": (45, 120), "network": (120, 365),
+}
+PRIOR_DAYS = {"personal": 30.0, "professional": 60.0, "unknown": 60.0}
+PRIOR_SIGMA = 0.8
+PRIOR_STRENGTH = 2.0  # the prior counts as this many observed gaps
+
+
+@dataclass(frozen=True)
+class Rhythm:
+    median_days: float
+    sigma: float
+    gaps: int
+
+    @property
+    def mean_days(self) -> float:
+        return self.median_days * math.exp(self.sigma**2 / 2)
+
+    def tail(self, days: float) -> float:
+        """P(a gap at least this long) under this person's rhythm."""
+        if days <= 0:
+            return 1.0
+        z = (math.log(days) - math.log(self.median_days)) / self.sigma
+        return 0.5 * math.erfc(z / math.sqrt(2))
+
+    def quantile(self, p: float) -> float:
+        """The gap length exceeded with probability 1 - p."""
+        return self.median_days * math.exp(self.sigma * _probit(p))
+
+
+def _probit(p: float) -> float:
+    # Acklam's rational approximation is overkill here: bisection on erfc is exact enough and short.
+    lo, hi = -10.0, 10.0
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        if 0.5 * math.erfc(-mid / math.sqrt(2)) < p:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def fit(starts: list[float], relationship: str, cadence_days: float | None = None) -> Rhythm:
+    """The rhythm from two-way conversation start times (epoch seconds, sorted)."""
+    if cadence_days:
+        return Rhythm(cadence_days, PRIOR_SIGMA / 2, 0)
+    gaps = [max((b - a) / DAY, 1.0) for a, b in zip(starts, starts[1:])]
+    prior_mu = math.log(PRIOR_DAYS.get(relationship, 60.0))
+    n = len(gaps)
+    if n == 0:
+        return Rhythm(math.exp(prior_mu), PRIOR_SIGMA, 0)
+    logs = [math.log(g) for g in gaps]
+    mean = sum(logs) / n
+    var = sum((x - mean) ** 2 for x in logs) / n
+    mu = (PRIOR_STRENGTH * prior_mu + n * mean) / (PRIOR_STRENGTH + n)
+    sigma2 = (PRIOR_STRENGTH * PRIOR_SIGMA**2 + n * var) / (PRIOR_STRENGTH + n)
+    return Rhythm(math.exp(mu), max(math.sqrt(sigma2), 0.25), n)
+
+
+def tier_for(relationship: str, median_days: float) -> str:
+    """The kind of tie a rhythm suggests."""
+    if relationship == "professional":
+        return "key" if median_days <= 60 else "network"
+    if median_days <= 10:
+        return "inner"
+    if median_days <= 40:
+        return "close"
+    if median_days <= 120:
+        return "friends"
+    return "wider"
+
+
+def human_days(days: float) -> str:
+    """ "3 days", "2 weeks", "4 months", "a year" """
+    if days < 1.5:
+        return "a day"
+    if days < 13:
+        return f"{round(days)} days"
+    if days < 60:
+        w = round(days / 7)
+        return f"{w} weeks" if w != 1 else "a week"
+    if days < 330:
+        m = round(days / 30.4)
+        return f"{m} months" if m != 1 else "a month"
+    y = round(days / 365, 1)
+    return "a year" if y == 1 else f"{y:g} years"

@@ -1,0 +1,168 @@
+"""The command line. The only module that prints; errors are rendered here, one line each."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from daemon import __version__
+from daemon import log as log_setup
+from daemon.config import Config, default_config_path, load
+from daemon.errors import ConfigError, TiekeeperError, UsageError
+
+log = logging.getLogger(__name__)
+
+EPILOG = """\
+examples:
+  tiekeeper --config config.example.toml run --once   sync the sample, analyse, write the outputs
+  tiekeeper report --format json                      contacts and flags, machine-readable
+  tiekeeper explain jane@example.org                  why someone is (not) a contact, and each flag
+  tiekeeper run                                       the background service (syncs on a schedule)
+
+The config file is read from --config, else $TIEKEEPER_CONFIG, else {default}.
+Exit codes: 0 ok, 1 error, 2 bad config or arguments, 3 a source failed, 4 store, 5 output, 6 already running.
+"""
+
+
+def _as_of(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an ISO date or date-time like 2026-06-01 or 2026-06-01T09:00+02:00, got {value!r}") from None
+    return parsed
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tiekeeper",
+        description="tiekeeper notices relationships that are quietly lapsing. It reads mail and calendar "
+                    "metadata (never bodies), finds your real contacts and their usual rhythm, and flags lapsed "
+                    "and one-sided ties with a plain reason, as calendar follow-ups and an email summary.",
+        epilog=EPILOG.format(default=default_config_path()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--config", type=Path, metavar="PATH", help="the config file (TOML)")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug output (may show addresses)")
+    p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    p.add_argument("--version", action="version", version=f"tiekeeper {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_: str, analyses: bool = False) -> argparse.ArgumentParser:
+        c = sub.add_parser(name, help=help_, description=help_)
+        if analyses:
+            c.add_argument("--as-of", type=_as_of, metavar="DATETIME",
+                           help="analyse as if it were this moment (default: now, or analysis.as_of in the config)")
+        return c
+
+    s = command("sync", "fetch new and changed metadata from every source (or the ones named)")
+    s.add_argument("sources", nargs="*", metavar="SOURCE", help="source names from the config (default: all)")
+    s.add_argument("--force", action="store_true",
+                   help="apply deletions even when a source suddenly lists nothing or far less than before")
+    r = command("report", "show contacts and flags (reads the store; run `sync` first)", analyses=True)
+    r.add_argument("--format", choices=("text", "json"), default="text", help="text for people, json for programs")
+    r.add_argument("--all", action="store_true", help="text format: list every contact, not only flagged ones")
+    f = command("followups", "write the follow-up events file (outputs.followups.path)", analyses=True)
+    f.add_argument("--output", type=Path, metavar="PATH", help="write here instead of the configured path")
+    d = command("digest", "write the email summary as an .eml file (outputs.digest.path)", analyses=True)
+    d.add_argument("--output", type=Path, metavar="PATH", help="write here instead of the configured path")
+    d.add_argument("--preview", type=Path, metavar="HTML", help="also write the summary's HTML to this file")
+    e = command("explain", "say why an address is or is not a contact, and how each flag was reached", analyses=True)
+    e.add_argument("address", help="an email address (any of the person's addresses)")
+    run = command("run", "the service: sync, analyse and write outputs on a schedule ([schedule] in the config)",
+                  analyses=True)
+    run.add_argument("--once", action="store_true", help="one pass, then exit")
+    run.add_argument("--force", action="store_true", help="as for sync")
+    cfg = command("config", "configuration helpers")
+    cfg.add_argument("action", choices=("check", "path"), help="check: validate the config; path: print where it is read")
+    return p
+
+
+def _config_path(args: argparse.Namespace) -> Path:
+    import os
+
+    if args.config:
+        return args.config
+    env = os.environ.get("TIEKEEPER_CONFIG")
+    return Path(env) if env else default_config_path()
+
+
+def _tz_as_of(config: Config, args: argparse.Namespace) -> datetime | None:
+    value = getattr(args, "as_of", None)
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=config.identity.zone)
+
+
+def _progress_factory():
+    """A rich progress bar per source on a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    def factory(source: str):
+        state: dict = {}
+
+        def update(done: int, total: int) -> None:
+            if "bar" not in state:
+                if total < 500:
+                    return
+                bar = Progress(TextColumn(f"[bold]{source}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                               transient=True)
+                bar.start()
+                state["bar"], state["task"] = bar, bar.add_task(source, total=total)
+            state["bar"].update(state["task"], completed=done)
+            if done >= total:
+                state["bar"].stop()
+
+        return update
+
+    return factory
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    log_setup.setup(args.verbose, args.quiet)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        return _dispatch(args)
+    except ConfigError as e:
+        for line in e.lines():
+            print(f"tiekeeper: config error: {line}", file=sys.stderr)
+        return e.exit_code
+    except TiekeeperError as e:
+        print(f"tiekeeper: error: {e.one_line()}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("tiekeeper: interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from daemon import commands
+
+    path = _config_path(args)
+    if args.command == "config" and args.action == "path":
+        print(path)
+        return 0
+    config = load(path)
+    if args.command == "config":
+        print(f"{path}: ok ({len(config.sources)} source(s), store {config.store_path})")
+        return 0
+    handler = getattr(commands, f"cmd_{args.command}", None)
+    if handler is None:
+        raise UsageError(f"unknown command {args.command}")
+    return handler(config, args, _tz_as_of(config, args), _progress_factory())
+
+
+def print_json(data: object) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+

@@ -1,0 +1,166 @@
+"""What each CLI command does: open the store, call the pipeline, print the result."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+
+from daemon import pipeline
+from daemon.analysis.report import Report, to_json
+from daemon.analysis.rhythm import human_days
+from daemon.config import Config
+from daemon.identity import Me, clean_text, merge_key, normalize_address
+from daemon.store import Store
+
+
+def _out(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+
+
+def cmd_sync(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+    unknown = [s for s in args.sources if s not in {c.name for c in config.sources}]
+    if unknown:
+        from daemon.errors import UsageError
+
+        raise UsageError(f"no source named {', '.join(unknown)}",
+                         f"sources in the config: {', '.join(s.name for s in config.sources)}")
+    store = Store(config.store_path)
+    done, failed = pipeline.sync_all(config, store, args.force, args.sources or None, progress)
+    pipeline.derive(store, Me(config.identity.addresses))
+    return 3 if failed else 0
+
+
+def _report(config: Config, as_of: datetime | None) -> Report:
+    store = Store(config.store_path)
+    try:
+        return pipeline.report(config, store, pipeline.clock(config, as_of))
+    finally:
+        store.close()
+
+
+def _when(ts: float | None, zone) -> str:
+    return datetime.fromtimestamp(ts, zone).strftime("%-d %b %Y") if ts else "never"
+
+
+def print_text_report(rep: Report, zone, everyone: bool = False) -> None:
+    flagged = rep.flagged()
+    _out(f"As of {rep.as_of.astimezone(zone):%-d %b %Y %H:%M}: {len(rep.contacts)} contacts, "
+         f"{len(flagged)} need attention, {rep.interactions} interactions analysed.")
+    for c in sorted(flagged, key=lambda c: -max(f.severity for f in c.flags)):
+        _out()
+        _out(f"{clean_text(c.name)} <{c.emails[0]}> — {c.relationship}, usually every {human_days(c.expected_gap_days)}")
+        for f in c.flags:
+            label = f.pattern.replace("_", " ") if f.pattern else f.kind
+            _out(f"  [{label}] {clean_text(f.why)}")
+    if everyone:
+        _out()
+        _out(f"{'name':28} {'relationship':13} {'rhythm':>10} {'last two-way':>13}  flags")
+        for c in sorted(rep.contacts, key=lambda c: c.name.casefold()):
+            flags = ",".join(f.pattern or f.kind for f in c.flags)
+            _out(f"{clean_text(c.name)[:28]:28} {c.relationship:13} {human_days(c.expected_gap_days):>10} "
+                 f"{_when(c.last_two_way, zone):>13}  {flags}")
+
+
+def cmd_report(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+    rep = _report(config, as_of)
+    if args.format == "json":
+        from daemon.cli import print_json
+
+        print_json(to_json(rep))
+    else:
+        print_text_report(rep, config.identity.zone, args.all)
+    return 0
+
+
+def cmd_followups(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+    from dataclasses import replace
+
+    if args.output:
+        config = replace(config, followups=replace(config.followups, path=args.output))
+    if config.followups.path is None:
+        from daemon.errors import UsageError
+
+        raise UsageError("no follow-ups file configured", "set [outputs.followups] path, or pass --output PATH")
+    store = Store(config.store_path)
+    rep = pipeline.report(config, store, pipeline.clock(config, as_of))
+    path = pipeline.write_followups(config, store, rep)
+    _out(f"follow-ups for {len(rep.flagged())} contact(s) written to {path}")
+    return 0
+
+
+def cmd_digest(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+    from daemon.fsutil import write_private
+    from daemon.outputs.digest import preview_html
+
+    rep = _report(config, as_of)
+    path = args.output or config.digest.path
+    if path is None and not args.preview:
+        from daemon.errors import UsageError
+
+        raise UsageError("no digest file configured", "set [outputs.digest] path, or pass --output PATH")
+    if path:
+        pipeline.write_digest(config, rep, path)
+        _out(f"digest written to {path}")
+    if args.preview:
+        write_private(args.preview, preview_html(rep, config.identity.zone).encode())
+        _out(f"HTML preview written to {args.preview}")
+    return 0
+
+
+def cmd_explain(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+    address = normalize_address(args.address)
+    if not address:
+        from daemon.errors import UsageError
+
+        raise UsageError(f"{args.address!r} is not an email address")
+    me = Me(config.identity.addresses)
+    zone = config.identity.zone
+    if address in me:
+        _out(f"{address} is one of your own addresses (identity.addresses): never a contact.")
+        return 0
+    rep = _report(config, as_of)
+    key = merge_key(address)
+    for c in rep.contacts:
+        if any(merge_key(e) == key for e in c.emails):
+            _out(f"{clean_text(c.name)} is a contact: {c.why_contact}.")
+            _out(f"  addresses: {', '.join(c.emails)}")
+            _out(f"  relationship: {c.relationship} (confidence {c.confidence:.0%}); tie: {c.tier}")
+            for s in c.signals:
+                _out(f"    signal: {s}")
+            _out(f"  {c.interactions} interactions in {c.conversations} conversations "
+                 f"({c.two_way_conversations} two-way) on {c.days_with_contact} days")
+            _out(f"  rhythm: usually every {human_days(c.expected_gap_days)}; last two-way contact {_when(c.last_two_way, zone)}")
+            _out(f"  lapse check: {c.lapse_reason}")
+            for f in c.flags:
+                _out(f"  FLAG {f.pattern or f.kind}: {clean_text(f.why)}")
+            if not c.flags:
+                _out("  no flags")
+            return 0
+    for n in rep.not_contacts:
+        if any(merge_key(e) == key for e in n.emails):
+            _out(f"{address} is not a contact: {n.reason}.")
+            break
+    else:
+        _out(f"{address} has no interactions in the analysis window.")
+    store = Store(config.store_path)
+    for rule, count in store.drops_for(address):
+        _out(f"  {count} message(s) from it dropped: {rule}")
+    return 0
+
+
+def cmd_run(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+    if args.once:
+        store = Store(config.store_path)
+        result = pipeline.run_once(config, store, as_of, args.force, progress)
+        if result.report:
+            print_text_report(result.report, config.identity.zone)
+        _out()
+        for name, path in result.written.items():
+            _out(f"{name}: {path}")
+        return 3 if result.failed else 0
+    from daemon.service import serve
+
+    return serve(config, as_of)
+
+

@@ -1,0 +1,143 @@
+"""Addresses and names: parsing, normalising, and telling whether an address is mine.
+
+Pure functions. The merge of one person's many addresses into one contact lives in
+``daemon.analysis.contacts``; this module only provides the keys it merges on.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from email.header import decode_header, make_header
+from email.utils import getaddresses
+from functools import lru_cache
+
+# Free-mail domains: a weak cue that an address is personal. Never a filter: friends use these.
+FREEMAIL = frozenset(
+    """gmail.com googlemail.com yahoo.com yahoo.co.uk yahoo.fr yahoo.de ymail.com hotmail.com
+    hotmail.co.uk hotmail.fr hotmail.de outlook.com live.com msn.com icloud.com me.com mac.com
+    aol.com gmx.de gmx.net gmx.at gmx.ch web.de posteo.de posteo.net mailbox.org proton.me
+    protonmail.com pm.me fastmail.com fastmail.fm hey.com zoho.com yandex.ru mail.ru t-online.de
+    freenet.de orange.fr free.fr laposte.net libero.it virgilio.it btinternet.com comcast.net
+    verizon.net att.net sbcglobal.net qq.com 163.com 126.com naver.com seznam.cz wp.pl o2.pl
+    tutanota.com tuta.io""".split()
+)
+_GMAIL = frozenset({"gmail.com", "googlemail.com"})
+_OBFUSCATED = re.compile(r"^\s*([^\s@]+)\s+at\s+([^\s@]+\.[^\s@]+)\s*$", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(text: str) -> str:
+    """Strip control characters, line separators and bidi overrides; fold white space."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def decode_words(value: str) -> str:
+    """Decode RFC 2047 encoded-words ("=?utf-8?q?J=C3=BCrgen?="); leave anything broken as it is."""
+    if "=?" not in value:
+        return value
+    try:
+        return str(make_header(decode_header(value)))
+    except (LookupError, ValueError, UnicodeError, AssertionError):
+        return value
+
+
+@lru_cache(maxsize=65536)
+def normalize_address(address: str) -> str:
+    """Lower-case, trimmed, without angle brackets; "user at host" (pipermail) turned back into
+    "user@host". Returns "" for something that is not an address at all."""
+    a = address.strip().strip("<>").strip().strip("'\"").lower()
+    if "@" not in a:
+        m = _OBFUSCATED.match(a)
+        if not m:
+            return ""
+        a = f"{m[1]}@{m[2]}"
+    local, _, domain = a.rpartition("@")
+    if not local or not domain or " " in a:
+        return ""
+    return f"{local}@{domain.rstrip('.')}"
+
+
+@lru_cache(maxsize=65536)
+def merge_key(address: str) -> str:
+    """The key under which variants of one mailbox meet: plus-tags dropped everywhere, and dots
+    dropped for Gmail only (Gmail ignores them; other providers do not)."""
+    local, _, domain = address.rpartition("@")
+    local = local.split("+", 1)[0] or local
+    if domain in _GMAIL:
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}"
+
+
+def domain_of(address: str) -> str:
+    return address.rpartition("@")[2]
+
+
+def is_freemail(address: str) -> bool:
+    return domain_of(address) in FREEMAIL
+
+
+def parse_address_list(value: str | None, limit: int = 5000) -> list[tuple[str, str]]:
+    """(display name, normalised address) pairs from a header value; bad entries are left out.
+
+    ``limit`` bounds the work on hostile headers (tens of thousands of recipients)."""
+    if not value:
+        return []
+    if len(value) > limit * 80:
+        value = value[: limit * 80]
+    out = []
+    for name, addr in getaddresses([value.replace("\n", " ").replace("\r", " ")]):
+        norm = normalize_address(addr) or normalize_address(f"{addr} {name}" if name else addr)
+        if not norm:
+            # pipermail writes "user at host (Full Name)": getaddresses splits it oddly
+            norm = normalize_address(name) if name else ""
+            name = ""
+        if norm:
+            out.append((clean_text(decode_words(name)), norm))
+        if len(out) >= limit:
+            break
+    return out
+
+
+_NAME_NOISE = re.compile(r"[\"'()\[\]<>]")
+
+
+@lru_cache(maxsize=65536)
+def normalize_name(name: str) -> str:
+    """A comparable form of a display name: "Doe, Jane" and "jane  DOE" both become "jane doe".
+
+    Accents are kept (Jürgen and Jurgen may be different people); case and order are not."""
+    n = clean_text(_NAME_NOISE.sub(" ", decode_words(name)))
+    if "@" in n:
+        return ""
+    if n.count(",") == 1:
+        last, first = n.split(",")
+        n = f"{first} {last}"
+    words = unicodedata.normalize("NFC", n).casefold().replace(",", " ").split()
+    return " ".join(sorted(words))
+
+
+def nice_name(name: str, address: str) -> str:
+    """A display name for people: the best name seen, else the address's local part."""
+    n = clean_text(decode_words(name)).strip("\"' ")
+    if n.count(",") == 1 and "@" not in n:
+        last, first = (p.strip() for p in n.split(","))
+        if first and last:
+            n = f"{first} {last}"
+    return n or address
+
+
+class Me:
+    """The user's own addresses, compared by merge key so plus-tags and Gmail dots still match."""
+
+    def __init__(self, addresses: tuple[str, ...] | list[str]) -> None:
+        self.addresses = tuple(normalize_address(a) for a in addresses if normalize_address(a))
+        self._keys = frozenset(merge_key(a) for a in self.addresses)
+        self.domains = frozenset(domain_of(a) for a in self.addresses)
+        self.work_domains = frozenset(d for d in self.domains if d not in FREEMAIL)
+
+    def __contains__(self, address: str) -> bool:
+        return bool(address) and merge_key(address) in self._keys
+
+    def fingerprint(self) -> str:
+        return ",".join(sorted(self._keys))

@@ -1,0 +1,185 @@
+"""Calendar objects -> interactions (past meetings) and busy times (for placing follow-ups).
+
+Recurring series are expanded with recurring-ical-events inside a window. A meeting counts when it
+happened, was not cancelled, neither I nor the other person declined, and it was small enough to be
+a meeting between people (all-day events with many attendees and huge invitations are not).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+import recurring_ical_events
+from icalendar import Calendar
+
+from daemon.identity import Me, clean_text, normalize_address
+from daemon.inference.filters import MEETING_WEIGHT, RECURRING_FACTOR, fanout_weight, meeting_hint
+from daemon.models import Inferred, Interaction, RawRecord
+
+MAX_INSTANCES = 5000  # per series and window: bounded work on hostile or absurd rules
+MAX_PER_YEAR = 1500  # denser than ~4 a day is no series of meetings between people
+_PER_YEAR = {"SECONDLY": 31_536_000, "MINUTELY": 525_600, "HOURLY": 8760, "DAILY": 365, "WEEKLY": 52,
+             "MONTHLY": 12, "YEARLY": 1}
+_EXPANDING = ("BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO")
+ALL_DAY_MAX_OTHERS = 3
+_GONE = ("DECLINED",)
+_NON_PEOPLE = ("ROOM", "RESOURCE", "UNKNOWN")
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    start: float
+    end: float
+    all_day: bool
+    status: str
+    transparent: bool
+    organizer: str
+    attendees: tuple[tuple[str, str, str], ...]  # (address, name, PARTSTAT)
+    summary: str
+    recurring: bool
+
+
+def _as_ts(value: Any, zone: tzinfo) -> float:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=zone)).timestamp()
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=zone).timestamp()
+    raise ValueError(f"not a date: {value!r}")
+
+
+def _density(cal: Calendar) -> float:
+    """Occurrences per year the densest series in this object would produce."""
+    worst = 0.0
+    for event in cal.walk("VEVENT"):
+        for rule in event.get("RRULE") if isinstance(event.get("RRULE"), list) else [event.get("RRULE")]:
+            if not rule:
+                continue
+            freq = str((rule.get("FREQ") or ["DAILY"])[0]).upper()
+            interval = max(int((rule.get("INTERVAL") or [1])[0]), 1)
+            rate = _PER_YEAR.get(freq, 365) / interval
+            for part in _EXPANDING:
+                if rule.get(part):
+                    rate *= max(len(rule[part]), 1) if part in ("BYSECOND", "BYMINUTE", "BYHOUR") else 1
+            worst = max(worst, rate)
+    return worst
+
+
+def occurrences(record: RawRecord, zone: tzinfo, start: datetime, end: datetime) -> tuple[list[Occurrence], str | None]:
+    """The occurrences of a calendar object inside [start, end), or the rule that refused it."""
+    try:
+        cal = Calendar.from_ical(record.data["ics"])
+    except (ValueError, KeyError, IndexError, TypeError) as e:
+        return [], f"unreadable event ({type(e).__name__})"
+    if _density(cal) > MAX_PER_YEAR:
+        return [], "recurrence too dense to be meetings between people"
+    recurring = any(e.get("RRULE") or e.get("RDATE") for e in cal.walk("VEVENT"))
+    out: list[Occurrence] = []
+    try:
+        for ev in recurring_ical_events.of(cal, skip_bad_series=True).between(start, end):
+            if len(out) >= MAX_INSTANCES:
+                break
+            out.append(_occurrence(ev, zone, recurring))
+    except (ValueError, KeyError, IndexError, TypeError, OverflowError, AttributeError) as e:
+        return out, (None if out else f"unreadable event ({type(e).__name__})")
+    return out, None
+
+
+def _occurrence(ev: Any, zone: tzinfo, recurring: bool) -> Occurrence:
+    dtstart = ev.get("DTSTART").dt
+    dtend = ev.get("DTEND").dt if ev.get("DTEND") else None
+    start = _as_ts(dtstart, zone)
+    end = _as_ts(dtend, zone) if dtend is not None else start + (86400 if not isinstance(dtstart, datetime) else 3600)
+    attendees = []
+    raw = ev.get("ATTENDEE")
+    for a in raw if isinstance(raw, list) else ([raw] if raw is not None else []):
+        params = getattr(a, "params", {})
+        if str(params.get("CUTYPE", "INDIVIDUAL")).upper() in _NON_PEOPLE:
+            continue
+        addr = normalize_address(str(a).removeprefix("mailto:").removeprefix("MAILTO:"))
+        if addr:
+            attendees.append((addr, clean_text(str(params.get("CN", ""))), str(params.get("PARTSTAT", "NEEDS-ACTION")).upper()))
+    org = ev.get("ORGANIZER")
+    organizer = normalize_address(str(org).removeprefix("mailto:").removeprefix("MAILTO:")) if org is not None else ""
+    return Occurrence(
+        start=start, end=max(end, start), all_day=not isinstance(dtstart, datetime),
+        status=str(ev.get("STATUS", "CONFIRMED")).upper(), transparent=str(ev.get("TRANSP", "")).upper() == "TRANSPARENT",
+        organizer=organizer, attendees=tuple(attendees), summary=clean_text(str(ev.get("SUMMARY", ""))),
+        recurring=recurring,
+    )
+
+
+def infer_event(record: RawRecord, me: Me, zone: tzinfo, start: datetime, end: datetime,
+                source: str = "", account: str = "") -> Inferred:
+    """Interactions from the meetings of one calendar object that fall in [start, end)."""
+    occs, refused = occurrences(record, zone, start, end)
+    if refused:
+        return Inferred(dropped=refused)
+    found: list[Interaction] = []
+    last_rule = None
+    for occ in occs:
+        people, rule = _meeting_people(occ, me)
+        if rule:
+            last_rule = rule
+            continue
+        weight = MEETING_WEIGHT * fanout_weight(len(people)) * (RECURRING_FACTOR if occ.recurring else 1.0)
+        initiator = "me" if occ.organizer in me else "them" if any(a == occ.organizer for a, _ in people) else "other"
+        hint = meeting_hint(occ.summary)
+        for addr, name in people:
+            found.append(Interaction(
+                ts=occ.start, channel="meeting", address=addr, name=name, direction="both", weight=weight,
+                initiator=initiator, thread=record.data.get("uid", record.ident), account=account,
+                fanout=len(people), hint=hint, recurring=occ.recurring, source=source, ident=record.ident,
+            ))
+    if not found and last_rule:
+        return Inferred(dropped=last_rule)
+    return Inferred(tuple(found))
+
+
+def _meeting_people(occ: Occurrence, me: Me) -> tuple[list[tuple[str, str]], str | None]:
+    """The other people at a meeting, or the rule that says it was no meeting between people."""
+    if occ.status == "CANCELLED":
+        return [], "cancelled meeting"
+    mine = [p for a, _, p in occ.attendees if a in me]
+    if mine and all(p in _GONE for p in mine):
+        return [], "meeting I declined"
+    people = {}
+    for addr, name, partstat in occ.attendees:
+        if addr not in me and partstat not in _GONE:
+            people.setdefault(addr, name)
+    if occ.organizer and occ.organizer not in me and occ.organizer not in people:
+        if not any(a == occ.organizer for a, _, _ in occ.attendees):  # organizers need not list themselves
+            people[occ.organizer] = ""
+    if not people:
+        declined = [a for a, _, p in occ.attendees if a not in me and p in _GONE]
+        return [], "everyone else declined" if declined else "no one else at the event"
+    if occ.all_day and len(people) > ALL_DAY_MAX_OTHERS:
+        return [], "all-day event with many attendees"
+    if fanout_weight(len(people)) == 0:
+        return [], "large meeting (mere co-presence)"
+    return list(people.items()), None
+
+
+def busy_intervals(record: RawRecord, me: Me, zone: tzinfo, start: datetime, end: datetime) -> list[tuple[float, float]]:
+    """Times this calendar object blocks: not cancelled, not transparent, not declined by me."""
+    occs, refused = occurrences(record, zone, start, end)
+    if refused:
+        return []
+    out = []
+    for occ in occs:
+        if occ.status == "CANCELLED" or occ.transparent:
+            continue
+        mine = [p for a, _, p in occ.attendees if a in me]
+        if mine and all(p in _GONE for p in mine):
+            continue
+        out.append((occ.start, occ.end))
+    return out
+
+
+def window(now: datetime, days: int) -> tuple[datetime, datetime]:
+    """The analysis window: ``days`` back from now, up to now (future meetings have not happened)."""
+    now = now.astimezone(timezone.utc)
+    return now - timedelta(days=days), now
+
+

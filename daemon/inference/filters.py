@@ -1,0 +1,94 @@
+"""Rules that tell mail which is no relationship: lists, bulk, automated, role senders, spam.
+
+Each rule returns a short plain-language name, recorded with the dropped message so
+``tiekeeper explain`` can say why a sender is not a contact.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Local parts of senders that are roles or machines, not people.
+_ROLE = re.compile(
+    r"^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|donotreply|noreply[-_.].*|no-reply[-_.].*|.*[-_.]noreply|"
+    r"bounces?(?:[-+_.].*)?|mailer[-_]daemon|postmaster|notifications?|notify|alerts?|info|support|billing|"
+    r"invoices?|newsletters?|news|marketing|updates?|receipts?|orders?|accounts?|security|help|helpdesk|"
+    r"service|customer[-_.]?service|customer[-_.]?care|sales|jobs|careers|recruiting|talent|hr|press|"
+    r"feedback|digest|automated|system|root|webmaster|calendar[-_.]notification|store|shop|deals|offers|"
+    r"promo(?:tions)?|membership|subscriptions?|unsubscribe|announce(?:ments?)?|reminders?|verify|"
+    r"confirm(?:ation)?s?|statements?|payments?|donotrespond|auto[-_.]?confirm|admin|team|hello|contact)$"
+)
+_BULK_PRECEDENCE = frozenset({"bulk", "list", "junk"})
+
+
+def is_role_address(address: str) -> bool:
+    local = address.rpartition("@")[0].split("+", 1)[0]
+    return bool(_ROLE.match(local))
+
+
+def mail_noise_rule(h: dict[str, str], sender: str, outbound: bool) -> str | None:
+    """The first rule that says this message is no conversation between people, or None."""
+    if h.get("list-id"):
+        return "mailing list (List-Id header)"
+    if h.get("list-post"):
+        return "mailing list (List-Post header)"
+    if h.get("list-unsubscribe"):
+        return "bulk mail (List-Unsubscribe header)"
+    precedence = h.get("precedence", "").strip().lower()
+    if precedence in _BULK_PRECEDENCE:
+        return f"bulk mail (Precedence: {precedence})"
+    auto = h.get("auto-submitted", "").split(";")[0].strip().lower()
+    if auto and auto != "no":
+        return f"automated mail (Auto-Submitted: {auto})"
+    if h.get("x-autoreply") or h.get("x-autorespond"):
+        return "automatic reply"
+    if h.get("x-spam-flag", "").strip().lower().startswith("yes"):
+        return "marked as spam"
+    if outbound:
+        return None
+    if h.get("return-path", "x").strip() in ("<>", ""):
+        return "bounce or automated mail (empty Return-Path)"
+    if is_role_address(sender):
+        return "role or no-reply sender"
+    if h.get("bulk") and not h.get("in-reply-to"):
+        return f"sent by a bulk mailer ({h['bulk']} header)"
+    return None
+
+
+def fanout_weight(others: int) -> float:
+    """How much one message or meeting says about the tie to each of ``others`` people."""
+    if others <= 1:
+        return 1.0
+    if others <= 3:
+        return 0.6
+    if others <= 9:
+        return 0.25
+    return 0.0  # mere co-presence
+
+
+ROLE_WEIGHT = {"to": 1.0, "cc": 0.3, "bcc": 0.3}
+MEETING_WEIGHT = 3.0  # a real meeting says more than one mail
+RECURRING_FACTOR = 0.5  # each instance of a recurring series says less than a one-off
+
+_SOCIAL = re.compile(
+    r"\b(dinner|lunch|brunch|breakfast|coffee|drinks?|beers?|party|birthday|bday|bbq|barbecue|picnic|"
+    r"wedding|hike|hiking|climbing|run|movie|cinema|concert|game night|visit|catch[- ]?up|hang ?out|"
+    r"wine|pub|festival|trip|holiday|vacation|christmas|xmas|geburtstag|abendessen|kaffee|essen)\b",
+    re.I,
+)
+_WORK = re.compile(
+    r"\b(sync|standup|stand-up|1:1|1on1|one[- ]on[- ]one|review|planning|retro|retrospective|sprint|"
+    r"interview|intro|introduction|demo|kickoff|kick-off|all[- ]hands|townhall|town hall|roadmap|"
+    r"meeting|call|workshop|onboarding|okr|quarterly|qbr|status|design|check[- ]in|pitch|proposal|"
+    r"contract|project|client|customer|investor|board|webinar|conference|training|office hours)\b",
+    re.I,
+)
+
+
+def meeting_hint(summary: str) -> str:
+    """ "social" for dinner, drinks, a birthday; "work" for a sync, review or intro; else "". """
+    if _SOCIAL.search(summary):
+        return "social"
+    if _WORK.search(summary):
+        return "work"
+    return ""

@@ -1,0 +1,115 @@
+"""Sync one source into the store.
+
+The fast path asks the connector what changed since the stored cursor. Otherwise the full listing
+is compared with the stored etags and only new or changed records are fetched. Records are written
+in batches; the cursor goes in the same transaction as the last batch (and the deletions), so a
+crash leaves no cursor that claims more than the store holds, and the next run resumes by diff.
+A source that suddenly lists nothing, or far less, deletes nothing without ``force``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from connectors.base import Connector
+from daemon.errors import EmptySourceGuard
+from daemon.store import Store
+
+log = logging.getLogger(__name__)
+
+BATCH = 2000
+SHRINK_GUARD_MIN = 50  # deleting more than this many records ...
+SHRINK_GUARD_SHARE = 0.5  # ... and more than this share of the source needs --force
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    source: str
+    fetched: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    bad: int = 0
+    fast_path: bool = False
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        how = "unchanged (fast path)" if self.fast_path and not (self.fetched or self.deleted) else (
+            f"{self.fetched} new or changed, {self.deleted} deleted, {self.unchanged} unchanged")
+        bad = f", {self.bad} unreadable" if self.bad else ""
+        return f"source {self.source}: {how}{bad} in {self.seconds:.2f}s"
+
+
+def sync_source(store: Store, connector: Connector, source_type: str, force: bool = False,
+                progress: Progress | None = None, commit_hook: Callable[[str], None] | None = None) -> SyncResult:
+    """Bring the store up to date with one source. Raises SourceError (nothing written) on failure."""
+    t0 = time.monotonic()
+    name = connector.name
+    with store.transaction():
+        store.ensure_source(name, source_type)
+    state = store.source_state(name)
+    if state and state.cursor:
+        delta = connector.changes_since(state.cursor)
+        if delta is not None:
+            with store.transaction():
+                store.put_records(name, delta.upserts)
+                store.delete_records(name, delta.deletions)
+                store.finish_sync(name, delta.cursor)
+                _hook(commit_hook, "delta")
+            return SyncResult(name, len(delta.upserts), len(delta.deletions), fast_path=True,
+                              seconds=time.monotonic() - t0)
+    cursor = connector.cursor_now()
+    listing = connector.list()
+    stored = store.stored_items(name)
+    wanted = [i for i, item in listing.items.items() if stored.get(i, ("",))[0] != item.etag]
+    gone = [i for i, (_, scope) in stored.items() if i not in listing.items and scope not in listing.unreadable]
+    _guard(name, len(stored), len(gone), len(listing.items), force)
+    if listing.unreadable:
+        cursor = None  # something was not read: do not let the fast path skip it next time
+    bad = 0
+    done = 0
+    for n, start in enumerate(range(0, len(wanted), BATCH)):
+        chunk = wanted[start:start + BATCH]
+        records = list(connector.get_multi(chunk))
+        bad += sum(1 for r in records if r.kind == "bad")
+        last = start + BATCH >= len(wanted)
+        with store.transaction():
+            store.put_records(name, records)
+            if last:
+                store.delete_records(name, gone)
+                store.finish_sync(name, cursor)
+            _hook(commit_hook, f"batch {n}")
+        done += len(chunk)
+        if progress:
+            progress(done, len(wanted))
+    if not wanted:
+        with store.transaction():
+            store.delete_records(name, gone)
+            store.finish_sync(name, cursor)
+            _hook(commit_hook, "final")
+    if bad:
+        log.warning("source %s: %d record(s) could not be parsed and were skipped (run with --verbose to see which)", name, bad)
+    return SyncResult(name, len(wanted), len(gone), len(listing.items) - len(wanted), bad, False, time.monotonic() - t0)
+
+
+def _guard(name: str, stored: int, gone: int, listed: int, force: bool) -> None:
+    if force or not stored or not gone:
+        return
+    if listed == 0:
+        raise EmptySourceGuard(
+            name, f"lists no records now but {stored} are stored; nothing was deleted",
+            "check the path, URL or account; if it is really empty now, run `tiekeeper sync --force`")
+    if gone > SHRINK_GUARD_MIN and gone > SHRINK_GUARD_SHARE * stored:
+        raise EmptySourceGuard(
+            name, f"would delete {gone} of {stored} stored records; nothing was deleted",
+            "if that is right, run `tiekeeper sync --force`")
+
+
+def _hook(hook: Callable[[str], None] | None, point: str) -> None:
+    """A test hook at every commit point: raising here aborts the transaction like a crash would."""
+    if hook:
+        hook(point)

@@ -1,0 +1,85 @@
+"""Plain data passed between the layers: connector -> ingest -> inference -> analysis -> outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+MAIL = "mail"
+EVENT = "event"
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One line of a source listing: enough to decide whether a record must be fetched."""
+
+    ident: str
+    etag: str
+    scope: str = ""  # the file or folder the record lives in; see Listing.unreadable
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """Everything a source holds right now, without the records' contents.
+
+    ``unreadable`` names scopes (files, folders) that could not be read this time: the records
+    stored under them are kept, not treated as deleted.
+    """
+
+    items: dict[str, Item]
+    unreadable: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """Metadata of one message or one calendar object (an event and its overrides), never a body."""
+
+    ident: str
+    etag: str
+    kind: str  # MAIL or EVENT
+    data: dict[str, Any]
+    scope: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """What changed since a cursor: returned by a connector's fast path."""
+
+    upserts: list[RawRecord]
+    deletions: list[str]
+    cursor: str
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    """One contact moment between me and one other person.
+
+    ``direction`` is "out" (I wrote to them), "in" (they wrote to me) or "both" (we met).
+    ``ts`` is seconds since the epoch, UTC.
+    """
+
+    ts: float
+    channel: str  # "email" | "meeting" | "logged"
+    address: str  # the other person's normalised address
+    name: str
+    direction: str
+    weight: float
+    initiator: str  # "me" | "them" | "other"
+    thread: str = ""  # a conversation key: the thread root's Message-ID, or the event UID
+    message_id: str = ""
+    in_reply_to: str = ""
+    account: str = ""  # which of my addresses or calendars it went through
+    fanout: int = 1  # how many other people took part
+    hint: str = ""  # "social" | "work" | "" from the meeting's kind
+    recurring: bool = False
+    source: str = ""
+    ident: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Inferred:
+    """What inference made of one raw record: interactions, or the rule that dropped it."""
+
+    interactions: tuple[Interaction, ...] = ()
+    dropped: str | None = None  # the rule, e.g. "list header List-Id"
+    senders: tuple[tuple[str, str], ...] = field(default=())  # (address, rule) seen, for `explain`

@@ -1,0 +1,1 @@
+"""Outputs: follow-up events and the digest."""

@@ -1,0 +1,165 @@
+"""One pass of the whole flow: sync every source, derive interactions, analyse, write the outputs.
+
+``run_once`` is what ``tiekeeper run --once``, the scheduled loop and systemd timers all call.
+Each source is isolated: one that fails is recorded and retried later; the others carry on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import connectors
+from daemon.analysis.report import Report, analyse
+from daemon.config import Config
+from daemon.errors import OutputError, SourceError
+from daemon.fsutil import write_private
+from daemon.identity import Me
+from daemon.inference import inference_version
+from daemon.inference.calendar import busy_intervals, infer_event, window
+from daemon.inference.email import infer_mail
+from daemon.ingest import Progress, SyncResult, sync_source
+from daemon.models import EVENT, MAIL, Interaction
+from daemon.outputs import digest as digest_mod
+from daemon.outputs import followups as followups_mod
+from daemon.store import Store
+
+log = logging.getLogger(__name__)
+
+ProgressFactory = Callable[[str], Progress | None]
+
+
+@dataclass
+class RunResult:
+    synced: list[SyncResult] = field(default_factory=list)
+    failed: list[SourceError] = field(default_factory=list)
+    report: Report | None = None
+    written: dict[str, Path] = field(default_factory=dict)
+
+
+def clock(config: Config, as_of: datetime | None = None) -> datetime:
+    """The analysis time: --as-of, else the config's pinned as_of, else now."""
+    now = as_of or config.analysis.as_of or datetime.now(timezone.utc)
+    return now if now.tzinfo else now.replace(tzinfo=config.identity.zone)
+
+
+def sync_all(config: Config, store: Store, force: bool = False, only: list[str] | None = None,
+             progress: ProgressFactory | None = None) -> tuple[list[SyncResult], list[SourceError]]:
+    done, failed = [], []
+    for source in config.sources:
+        if only and source.name not in only:
+            continue
+        try:
+            with connectors.build(source) as conn:
+                result = sync_source(store, conn, source.type, force, progress(source.name) if progress else None)
+            log.info("%s", result.summary())
+            done.append(result)
+        except SourceError as e:
+            log.error("%s", e.one_line())
+            store.record_failure(source.name, e.one_line())
+            failed.append(e)
+        except Exception as e:  # an isolated source must not take the others down
+            log.debug("source %s crashed", source.name, exc_info=True)
+            err = SourceError(source.name, f"unexpected {type(e).__name__}: {e}", "run with --verbose and report it")
+            log.error("%s", err.one_line())
+            store.record_failure(source.name, err.one_line())
+            failed.append(err)
+    return done, failed
+
+
+def derive(store: Store, me: Me) -> int:
+    """Infer interactions for mail records that are new, changed, or made by older inference."""
+    version = inference_version(me.fingerprint())
+    count = 0
+    pending = list(store.uninferred(MAIL, version))
+    for start in range(0, len(pending), 5000):
+        with store.transaction():
+            for source, record in pending[start:start + 5000]:
+                inferred = infer_mail(record, me, source)
+                sender = inferred.senders[0][0] if inferred.senders else ""
+                dropped = (sender, inferred.dropped) if inferred.dropped else None
+                store.put_inferred(source, record.ident, version, inferred.interactions, dropped)
+                count += 1
+    return count
+
+
+def interactions(config: Config, store: Store, now: datetime) -> list[Interaction]:
+    """Every interaction in the analysis window: mail (stored) and meetings (expanded now)."""
+    me = Me(config.identity.addresses)
+    derive(store, me)
+    names = {s.name for s in config.sources}
+    items = [i for i in store.interactions(names)]
+    start, end = window(now, config.analysis.window_days)
+    for source, record in store.records(EVENT, names):
+        items.extend(infer_event(record, me, config.identity.zone, start, end, source).interactions)
+    return items
+
+
+def report(config: Config, store: Store, now: datetime) -> Report:
+    me = Me(config.identity.addresses)
+    contexts = {s.name: s.context for s in config.sources}
+    return analyse(interactions(config, store, now), me, config.identity.zone, now, config.people, contexts,
+                   config.analysis.window_days)
+
+
+def busy(config: Config, store: Store, now: datetime, days: int = followups_mod.HORIZON_DAYS + 7) -> list[tuple[float, float]]:
+    me = Me(config.identity.addresses)
+    names = {s.name for s in config.sources}
+    out: list[tuple[float, float]] = []
+    for _, record in store.records(EVENT, names):
+        out.extend(busy_intervals(record, me, config.identity.zone, now, now + timedelta(days=days)))
+    return out
+
+
+def write_followups(config: Config, store: Store, rep: Report) -> Path | None:
+    path = config.followups.path
+    if path is None:
+        return None
+    previous = [followups_mod.FollowUp(*row) for row in store.db.execute(
+        "SELECT uid, contact, cycle, sequence, status, start, end, summary, description, fingerprint, updated FROM followups")]
+    planned = followups_mod.plan(rep, previous, busy(config, store, rep.as_of), config.followups, config.identity.zone)
+    data = followups_mod.to_ics(planned, config.followups.alarm_minutes)
+    try:
+        write_private(path, data)
+    except OSError as e:
+        raise OutputError(f"cannot write the follow-ups file {path}: {e.strerror}", "check outputs.followups.path") from None
+    with store.transaction():
+        store.db.execute("DELETE FROM followups")
+        store.db.executemany("INSERT INTO followups VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                             [(f.uid, f.contact, f.cycle, f.sequence, f.status, f.start, f.end, f.summary,
+                               f.description, f.fingerprint, f.updated) for f in planned])
+    return path
+
+
+def write_digest(config: Config, rep: Report, path: Path | None = None) -> Path | None:
+    path = path or config.digest.path
+    if path is None:
+        return None
+    msg = digest_mod.build(rep, config.identity.zone)
+    try:
+        write_private(path, msg.as_bytes())
+    except OSError as e:
+        raise OutputError(f"cannot write the digest {path}: {e.strerror}", "check outputs.digest.path") from None
+    return path
+
+
+def run_once(config: Config, store: Store, as_of: datetime | None = None, force: bool = False,
+             progress: ProgressFactory | None = None) -> RunResult:
+    result = RunResult()
+    result.synced, result.failed = sync_all(config, store, force, progress=progress)
+    now = clock(config, as_of)
+    rep = report(config, store, now)
+    result.report = rep
+    log.info("analysis: %d contacts, %d flagged, %d interactions", len(rep.contacts), len(rep.flagged()), rep.interactions)
+    for name, write in (("followups", lambda: write_followups(config, store, rep)),
+                        ("digest", lambda: write_digest(config, rep))):
+        path = write()
+        if path:
+            result.written[name] = path
+    with store.transaction():
+        store.put("last_run", json.dumps({"as_of": now.isoformat(), "failed": [e.source for e in result.failed]}))
+    return result

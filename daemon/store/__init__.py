@@ -1,0 +1,5 @@
+"""The local SQLite store."""
+
+from daemon.store.db import SourceState, Store
+
+__all__ = ["Store", "SourceState"]

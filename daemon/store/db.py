@@ -1,0 +1,217 @@
+"""SQLite access: WAL mode, migrations, one place for every query.
+
+Writes happen inside ``transaction()`` (BEGIN IMMEDIATE ... COMMIT). A sync writes a source's
+records and its cursor in the same transaction, so a crash leaves either both or neither.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from daemon.errors import StoreError
+from daemon.fsutil import ensure_private_dir
+from daemon.models import Interaction, RawRecord
+from daemon.store.migrations import MIGRATIONS
+
+_INTERACTION_COLUMNS = (
+    "source, ident, ts, channel, address, name, direction, weight, initiator, thread, message_id, "
+    "in_reply_to, account, fanout, hint, recurring"
+)
+
+
+@dataclass(frozen=True)
+class SourceState:
+    name: str
+    type: str
+    cursor: str | None
+    records: int
+    last_sync: float | None
+    last_error: str | None
+    failures: int
+
+
+class Store:
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        self.path = Path(path)
+        try:
+            if readonly:
+                if not self.path.exists():
+                    raise StoreError(f"no store at {self.path} yet", "run `tiekeeper sync` first")
+                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+            else:
+                ensure_private_dir(self.path.parent)
+                if not self.path.exists():
+                    os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+                os.chmod(self.path, 0o600)
+                self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA busy_timeout = 10000")
+            if not readonly:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.execute("PRAGMA synchronous = NORMAL")
+                self._migrate()
+            else:
+                self._check_version()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"cannot open the store {self.path}: {e}", "is it a tiekeeper database?") from None
+
+    # -- schema ---------------------------------------------------------------------------------
+    def _version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _check_version(self) -> None:
+        if self._version() > len(MIGRATIONS):
+            raise StoreError(
+                f"the store {self.path} was written by a newer tiekeeper (schema {self._version()})",
+                "upgrade tiekeeper",
+            )
+
+    def _migrate(self) -> None:
+        self._check_version()
+        while (v := self._version()) < len(MIGRATIONS):
+            with self.transaction():
+                for statement in _statements(MIGRATIONS[v]):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {v + 1}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- sources and records --------------------------------------------------------------------
+    def source_state(self, name: str) -> SourceState | None:
+        row = self.db.execute(
+            "SELECT name, type, cursor, records, last_sync, last_error, failures FROM sources WHERE name = ?", (name,)
+        ).fetchone()
+        return SourceState(*row) if row else None
+
+    def source_states(self) -> list[SourceState]:
+        rows = self.db.execute("SELECT name, type, cursor, records, last_sync, last_error, failures FROM sources")
+        return [SourceState(*r) for r in rows]
+
+    def ensure_source(self, name: str, type_: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO sources(name, type) VALUES (?, ?)", (name, type_))
+
+    def stored_items(self, source: str) -> dict[str, tuple[str, str]]:
+        """ident -> (etag, scope) for every stored record of a source."""
+        rows = self.db.execute("SELECT ident, etag, scope FROM records WHERE source = ?", (source,))
+        return {ident: (etag, scope) for ident, etag, scope in rows}
+
+    def put_records(self, source: str, records: Iterable[RawRecord]) -> int:
+        """Insert or replace records; their derived interactions are dropped to be made again."""
+        rows = [(source, r.ident, r.etag, r.scope, r.kind, json.dumps(r.data, separators=(",", ":"))) for r in records]
+        idents = [(source, r[1]) for r in rows]
+        self.db.executemany("DELETE FROM interactions WHERE source = ? AND ident = ?", idents)
+        self.db.executemany("DELETE FROM drops WHERE source = ? AND ident = ?", idents)
+        self.db.executemany(
+            "INSERT OR REPLACE INTO records(source, ident, etag, scope, kind, data, inferred) VALUES (?,?,?,?,?,?,NULL)",
+            rows,
+        )
+        return len(rows)
+
+    def delete_records(self, source: str, idents: Iterable[str]) -> int:
+        keys = [(source, i) for i in idents]
+        for table in ("records", "interactions", "drops"):
+            self.db.executemany(f"DELETE FROM {table} WHERE source = ? AND ident = ?", keys)
+        return len(keys)
+
+    def finish_sync(self, source: str, cursor: str | None) -> None:
+        """Record a successful sync: the cursor, the record count, no error. Call inside the
+        transaction that wrote the records."""
+        count = self.db.execute("SELECT count(*) FROM records WHERE source = ?", (source,)).fetchone()[0]
+        self.db.execute(
+            "UPDATE sources SET cursor = ?, records = ?, last_sync = ?, last_error = NULL, failures = 0 WHERE name = ?",
+            (cursor, count, time.time(), source),
+        )
+
+    def record_failure(self, source: str, message: str) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE sources SET last_error = ?, failures = failures + 1 WHERE name = ?", (message, source)
+            )
+
+    def forget_source(self, source: str) -> None:
+        with self.transaction():
+            for table in ("records", "interactions", "drops"):
+                self.db.execute(f"DELETE FROM {table} WHERE source = ?", (source,))
+            self.db.execute("DELETE FROM sources WHERE name = ?", (source,))
+
+    def records(self, kind: str, sources: Iterable[str] | None = None) -> Iterator[tuple[str, RawRecord]]:
+        """(source, record) for every stored record of a kind."""
+        rows = self.db.execute("SELECT source, ident, etag, scope, kind, data FROM records WHERE kind = ?", (kind,))
+        wanted = set(sources) if sources is not None else None
+        for source, ident, etag, scope, k, data in rows:
+            if wanted is None or source in wanted:
+                yield source, RawRecord(ident, etag, k, json.loads(data), scope)
+
+    # -- derived interactions ---------------------------------------------------------------------
+    def uninferred(self, kind: str, version: str) -> Iterator[tuple[str, RawRecord]]:
+        rows = self.db.execute(
+            "SELECT source, ident, etag, scope, kind, data FROM records WHERE kind = ? AND (inferred IS NULL OR inferred != ?)",
+            (kind, version),
+        ).fetchall()
+        for source, ident, etag, scope, k, data in rows:
+            yield source, RawRecord(ident, etag, k, json.loads(data), scope)
+
+    def put_inferred(self, source: str, ident: str, version: str, interactions: Iterable[Interaction],
+                     dropped: tuple[str, str] | None) -> None:
+        self.db.execute("DELETE FROM interactions WHERE source = ? AND ident = ?", (source, ident))
+        self.db.execute("DELETE FROM drops WHERE source = ? AND ident = ?", (source, ident))
+        self.db.executemany(
+            f"INSERT INTO interactions({_INTERACTION_COLUMNS}) VALUES ({','.join('?' * 16)})",
+            [(source, ident, i.ts, i.channel, i.address, i.name, i.direction, i.weight, i.initiator, i.thread,
+              i.message_id, i.in_reply_to, i.account, i.fanout, i.hint, int(i.recurring)) for i in interactions],
+        )
+        if dropped:
+            self.db.execute("INSERT INTO drops(source, ident, address, rule) VALUES (?,?,?,?)",
+                            (source, ident, dropped[0], dropped[1]))
+        self.db.execute("UPDATE records SET inferred = ? WHERE source = ? AND ident = ?", (version, source, ident))
+
+    def interactions(self, sources: Iterable[str] | None = None) -> list[Interaction]:
+        rows = self.db.execute(f"SELECT {_INTERACTION_COLUMNS} FROM interactions")
+        wanted = set(sources) if sources is not None else None
+        out = []
+        for r in rows:
+            if wanted is not None and r[0] not in wanted:
+                continue
+            out.append(Interaction(ts=r[2], channel=r[3], address=r[4], name=r[5], direction=r[6], weight=r[7],
+                                   initiator=r[8], thread=r[9], message_id=r[10], in_reply_to=r[11], account=r[12],
+                                   fanout=r[13], hint=r[14], recurring=bool(r[15]), source=r[0], ident=r[1]))
+        return out
+
+    def drops_for(self, address: str) -> list[tuple[str, str]]:
+        """(rule, count) of the mail from one address that inference dropped."""
+        rows = self.db.execute(
+            "SELECT rule, count(*) FROM drops WHERE address = ? GROUP BY rule ORDER BY count(*) DESC", (address,)
+        )
+        return [(rule, n) for rule, n in rows]
+
+    # -- small state ------------------------------------------------------------------------------
+    def get(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def put(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO kv(key, value) VALUES (?, ?)", (key, value))
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (none of ours contains a semicolon inside a literal)."""
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

@@ -1,0 +1,71 @@
+"""Schema migrations, applied in order; ``PRAGMA user_version`` holds how many have run."""
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE sources (
+        name TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        cursor TEXT,
+        records INTEGER NOT NULL DEFAULT 0,
+        last_sync REAL,
+        last_error TEXT,
+        failures INTEGER NOT NULL DEFAULT 0
+    );
+    -- Raw metadata as the connectors returned it: the ground truth everything else derives from.
+    CREATE TABLE records (
+        source TEXT NOT NULL,
+        ident TEXT NOT NULL,
+        etag TEXT NOT NULL,
+        scope TEXT NOT NULL DEFAULT '',
+        kind TEXT NOT NULL,
+        data TEXT NOT NULL,
+        inferred TEXT,              -- the inference version the interactions below were made by
+        PRIMARY KEY (source, ident)
+    ) WITHOUT ROWID;
+    CREATE INDEX records_kind ON records(kind, inferred);
+    -- Derived from mail records, rebuildable: dropped when the record changes or inference does.
+    CREATE TABLE interactions (
+        source TEXT NOT NULL,
+        ident TEXT NOT NULL,
+        ts REAL NOT NULL,
+        channel TEXT NOT NULL,
+        address TEXT NOT NULL,
+        name TEXT NOT NULL,
+        direction TEXT NOT NULL,
+        weight REAL NOT NULL,
+        initiator TEXT NOT NULL,
+        thread TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        in_reply_to TEXT NOT NULL,
+        account TEXT NOT NULL,
+        fanout INTEGER NOT NULL,
+        hint TEXT NOT NULL,
+        recurring INTEGER NOT NULL
+    );
+    CREATE INDEX interactions_record ON interactions(source, ident);
+    CREATE TABLE drops (
+        source TEXT NOT NULL,
+        ident TEXT NOT NULL,
+        address TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        PRIMARY KEY (source, ident)
+    ) WITHOUT ROWID;
+    CREATE INDEX drops_address ON drops(address);
+    -- Follow-up events as last published: stable UIDs and SEQUENCE numbers.
+    CREATE TABLE followups (
+        uid TEXT PRIMARY KEY,
+        contact TEXT NOT NULL,
+        cycle TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        status TEXT NOT NULL,       -- CONFIRMED | CANCELLED
+        start REAL NOT NULL,
+        end REAL NOT NULL,
+        summary TEXT NOT NULL,
+        description TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        updated REAL NOT NULL
+    );
+    CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+]

@@ -195,6 +195,8 @@ class _Table:
 
     def strings(self, key: str, default: Any = _REQUIRED) -> Any:
         value = self._get(key, default)
+        if value is _REQUIRED:
+            return ()
         if key in self.data:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 self.problem(key, f"expected a list of strings, got {_show(value)}")
@@ -254,7 +256,7 @@ def _identity(t: _Table) -> Identity:
     for i, a in enumerate(addresses or ()):
         if not _EMAIL.match(a):
             t.problem(f"addresses[{i}]", f'expected an email address like "me@example.org", got {_show(a)}')
-    if addresses == ():
+    if addresses == () and "addresses" in t.data:
         t.problem("addresses", "list every address that is you, e.g. [\"me@example.org\"]")
     zone = t.string("timezone", None)
     if zone is not None:

@@ -137,7 +137,7 @@ class Me:
         self.work_domains = frozenset(d for d in self.domains if d not in FREEMAIL)
 
     def __contains__(self, address: str) -> bool:
-        return bool(address) and merge_key(address) in self._keys
+        return bool(address) and merge_key(normalize_address(address)) in self._keys
 
     def fingerprint(self) -> str:
         return ",".join(sorted(self._keys))

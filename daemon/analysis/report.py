@@ -101,12 +101,19 @@ def analyse(interactions: Iterable[Interaction], me: Me, zone: tzinfo, now: date
             not_contacts.append(NotContact(g.id, g.name, tuple(g.addresses), _not_a_contact_reason(convs)))
             continue
         staged.append((g, k, convs))
-    mine = theirs = 0
-    for _, _, convs in staged:
-        m, t = reciprocity.initiation_share([c for c in convs if now_ts - c.start <= reciprocity.WINDOW_DAYS * rhythm.DAY])
-        mine, theirs = mine + m, theirs + t
+    shares = {}
+    for g, _, convs in staged:
+        shares[g.id] = reciprocity.initiation_share(
+            [c for c in convs if now_ts - c.start <= reciprocity.WINDOW_DAYS * rhythm.DAY])
+    mine, theirs = sum(m for m, _ in shares.values()), sum(t for _, t in shares.values())
     baseline = (mine + 2) / (mine + theirs + 4)
-    contacts = tuple(_contact(g, k, convs, now_ts, zone, baseline) for g, k, convs in staged)
+
+    def others_baseline(gid: str) -> float:
+        """The user's habit with everyone else (leave-one-out), so one tie is not judged by itself."""
+        m, t = shares[gid]
+        return (mine - m + 2) / (mine - m + theirs - t + 4)
+
+    contacts = tuple(_contact(g, k, convs, now_ts, zone, others_baseline(g.id)) for g, k, convs in staged)
     flags = Counter(f.pattern or f.kind for c in contacts for f in c.flags)
     return Report(now, contacts, tuple(not_contacts), _monthly(items, now, zone), round(baseline, 3), len(items), flags)
 

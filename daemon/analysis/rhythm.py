@@ -18,7 +18,7 @@ TIERS: dict[str, tuple[float, float]] = {
 }
 PRIOR_DAYS = {"personal": 30.0, "professional": 60.0, "unknown": 60.0}
 PRIOR_SIGMA = 0.8
-PRIOR_STRENGTH = 2.0  # the prior counts as this many observed gaps
+PRIOR_STRENGTH = 1.0  # the prior counts as this many observed gaps
 
 
 @dataclass(frozen=True)

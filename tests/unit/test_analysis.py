@@ -1,0 +1,214 @@
+"""The judgement: contacts, conversations, rhythm, lapse, one-sidedness, kind — and its properties."""
+
+import random
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from daemon.analysis.conversations import conversations
+from daemon.analysis.reciprocity import beta_tail
+from daemon.analysis.report import analyse
+from daemon.analysis.rhythm import fit, human_days
+from daemon.config import Person
+from daemon.identity import Me
+from daemon.models import Interaction
+from tests.helpers import ME, ME_WORK
+
+me = Me([ME, ME_WORK])
+ZONE = ZoneInfo("Europe/Berlin")
+NOW = datetime(2026, 6, 1, 9, tzinfo=timezone.utc)
+DAY = 86400.0
+
+
+def mail(ts: float, who: str, direction: str, name: str = "", weight: float = 1.0, thread: str = "") -> Interaction:
+    return Interaction(ts=ts, channel="email", address=who, name=name, direction=direction, weight=weight,
+                       initiator="me" if direction == "out" else "them", thread=thread or f"t{ts}",
+                       account=ME, source="s", ident=f"{who}{ts}{direction}")
+
+
+def exchange(days_ago: float, who: str, first: str = "out", name: str = "", reply_after_h: float = 5) -> list[Interaction]:
+    t = NOW.timestamp() - days_ago * DAY + 19 * 3600 % DAY
+    second = "in" if first == "out" else "out"
+    th = f"{who}-{days_ago}"
+    return [mail(t, who, first, name, thread=th), mail(t + reply_after_h * 3600, who, second, name, thread=th)]
+
+
+def steady(who: str, every_days: float, until_days_ago: float, since_days_ago: float = 700, first=lambda n: "out" if n % 2 else "in", name: str = ""):
+    out, n, d = [], 0, since_days_ago
+    while d > until_days_ago:
+        out += exchange(d, who, first(n), name)
+        d -= every_days
+        n += 1
+    return out
+
+
+def report(items, people=()):
+    return analyse(items, me, ZONE, NOW, people)
+
+
+def _flags(rep, address):
+    for c in rep.contacts:
+        if address in c.emails:
+            return {f.pattern or f.kind for f in c.flags}
+    return None
+
+
+def test_a_weekly_friend_silent_for_ten_weeks_is_lapsed_with_a_why():
+    rep = report(steady("jane@example.org", 7, 70, 400))
+    (c,) = rep.contacts
+    assert _flags(rep, "jane@example.org") == {"lapsed"}
+    why = c.flags[0].why
+    assert why.startswith("Last two-way contact 2 months ago") and "usually talk every a week" not in why
+    assert "you usually talk every 7 days" in why
+
+
+def test_the_same_friend_in_touch_last_week_is_not_lapsed():
+    assert _flags(report(steady("jane@example.org", 7, 5, 400)), "jane@example.org") == set()
+
+
+def test_an_intermittent_networker_on_a_five_month_rhythm_is_not_lapsed():
+    items = [i for d in (700, 550, 400, 250, 100) for i in exchange(d, "luca@consult.example")]
+    assert _flags(report(items), "luca@consult.example") == set()
+
+
+def test_thin_histories_and_young_ties_are_never_flagged():
+    assert _flags(report(steady("new@x.example", 7, 40, 55)), "new@x.example") == set()
+    assert _flags(report(exchange(300, "a@x.example") + exchange(290, "a@x.example")), "a@x.example") == set()
+
+
+def test_one_way_attempts_do_not_reset_the_clock():
+    items = steady("tom@x.example", 14, 150, 500)
+    items += [mail(NOW.timestamp() - d * DAY, "tom@x.example", "out") for d in (100, 70, 40, 10)]
+    rep = report(items)
+    assert _flags(rep, "tom@x.example") == {"lapsed", "unanswered_by_them"}
+
+
+def test_you_always_initiate_is_flagged_and_balanced_is_not():
+    rep = report(steady("sam@x.example", 14, 3, 360, first=lambda n: "out") + steady("ben@x.example", 14, 3, 360))
+    assert _flags(rep, "sam@x.example") == {"you_initiate"}
+    assert _flags(rep, "ben@x.example") == set()
+
+
+def test_they_initiate_and_unanswered_by_you():
+    rep = report(steady("fan@x.example", 14, 3, 360, first=lambda n: "in"))
+    assert _flags(rep, "fan@x.example") == {"they_initiate"}
+    items = steady("mia@x.example", 20, 120, 500) + [mail(NOW.timestamp() - d * DAY, "mia@x.example", "in") for d in (90, 60, 30)]
+    assert "unanswered_by_you" in _flags(report(items), "mia@x.example")
+
+
+def test_cold_senders_and_crowds_are_not_contacts():
+    cold = [mail(NOW.timestamp() - d * DAY, "pitch@sales.example", "in") for d in (90, 60, 30)]
+    crowd = [mail(NOW.timestamp() - d * DAY, "cc@big.example", "in", weight=0.075) for d in (50, 20)]
+    crowd += [mail(NOW.timestamp() - 19 * DAY, "cc@big.example", "out", weight=0.075)]
+    rep = report(cold + crowd)
+    assert rep.contacts == ()
+    reasons = {n.emails[0]: n.reason for n in rep.not_contacts}
+    assert reasons["pitch@sales.example"].startswith("they wrote, you never answered")
+
+
+def test_addresses_of_one_person_merge_by_name_and_by_override():
+    items = exchange(100, "jane.doe@acme.example", name="Doe, Jane") + exchange(50, "jane@home.example.com", name="Jane Doe")
+    items += exchange(40, "j.smith@gmail.com") + exchange(30, "jsmith+work@gmail.com")
+    items += exchange(20, "bob@old.example") + exchange(10, "robert@new.example")
+    rep = report(items, (Person("Bob", ("bob@old.example", "robert@new.example")),))
+    emails = sorted(tuple(sorted(c.emails)) for c in rep.contacts)
+    assert emails == [("bob@old.example", "robert@new.example"), ("j.smith@gmail.com", "jsmith+work@gmail.com"),
+                      ("jane.doe@acme.example", "jane@home.example.com")]
+
+
+def test_an_ignored_person_never_appears():
+    rep = report(steady("x@y.example", 7, 3, 300), (Person(None, ("x@y.example",), ignore=True),))
+    assert rep.contacts == () and rep.not_contacts == ()
+
+
+def test_my_own_addresses_are_never_contacts():
+    assert report(steady(ME_WORK, 7, 3, 300)).contacts == ()
+
+
+def test_a_reply_in_the_same_thread_days_later_joins_the_conversation():
+    t = NOW.timestamp() - 30 * DAY
+    convs = conversations([mail(t, "a@x", "out", thread="T"), mail(t + 5 * DAY, "a@x", "in", thread="T")])
+    assert len(convs) == 1 and convs[0].two_way and convs[0].initiator == "me"
+    convs = conversations([mail(t, "a@x", "out", thread="T"), mail(t + 5 * DAY, "a@x", "in", thread="U")])
+    assert len(convs) == 2
+
+
+def test_rhythm_shrinks_toward_the_prior_while_history_is_short():
+    short = fit([0, 3 * DAY], "personal")
+    long = fit([n * 3 * DAY for n in range(30)], "personal")
+    assert short.median_days > 8 and 2.5 < long.median_days < 4
+
+
+def test_beta_tail_matches_known_values():
+    assert abs(beta_tail(1, 1, 0.25) - 0.75) < 1e-12  # uniform
+    assert abs(beta_tail(2, 2, 0.5) - 0.5) < 1e-12
+
+
+def test_human_days():
+    assert (human_days(1), human_days(14), human_days(70), human_days(365)) == ("a day", "2 weeks", "2 months", "a year")
+
+
+def test_a_same_company_colleague_met_weekly_is_professional():
+    items = []
+    for d in range(5, 300, 7):
+        t = NOW.timestamp() - d * DAY
+        t -= t % DAY - 9 * 3600  # 09:00 UTC on a weekday-ish spread
+        items.append(Interaction(ts=t, channel="meeting", address="nora@work.example", name="Nora", direction="both",
+                                 weight=1.5, initiator="me", thread="1on1", recurring=True, hint="work", source="cal"))
+    items += exchange(3, "friend@other.example") + exchange(5, "nora@work.example")
+    c = next(c for c in report(items).contacts if "nora@work.example" in c.emails)
+    assert c.relationship == "professional" and c.confidence > 0.8
+
+
+# ------------------------------------------------------------------------------ properties
+
+def _life(seed: int) -> list[Interaction]:
+    rng = random.Random(seed)
+    items = []
+    for p in range(rng.randint(1, 6)):
+        who = f"p{p}@x{p % 3}.example"
+        every, last = rng.choice([7, 14, 30, 90]), rng.choice([2, 20, 60, 200])
+        items += steady(who, every, last, rng.choice([200, 400, 700]), first=lambda n, r=rng.random(): "out" if (n * r) % 1 < 0.5 else "in")
+        items += [mail(NOW.timestamp() - rng.uniform(1, 600) * DAY, who, rng.choice(["in", "out"])) for _ in range(rng.randint(0, 5))]
+    return items
+
+
+def _summary(rep):
+    return sorted((c.id, c.relationship, c.expected_gap_days, tuple(sorted(f.pattern or f.kind for f in c.flags))) for c in rep.contacts)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000))
+def test_rerunning_changes_nothing_and_input_order_does_not_matter(seed):
+    items = _life(seed)
+    first = _summary(report(items))
+    assert _summary(report(items)) == first
+    shuffled = items[:]
+    random.Random(seed).shuffle(shuffled)
+    assert _summary(report(shuffled)) == first
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000))
+def test_an_extra_two_way_exchange_never_makes_a_contact_more_lapsed(seed):
+    items = _life(seed)
+    before = report(items)
+    for c in before.contacts:
+        extra = exchange(1, c.emails[0], "in")
+        after = report(items + extra)
+        mine = next(a for a in after.contacts if a.id == c.id)
+        was = any(f.kind == "lapsed" for f in c.flags)
+        now_lapsed = any(f.kind == "lapsed" for f in mine.flags)
+        assert not (now_lapsed and not was)
+        assert not now_lapsed  # contact yesterday: nobody is lapsed
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.lists(st.sampled_from(["news@list.example", "noreply@shop.example", "pitch@cold.example"]), max_size=20))
+def test_one_way_noise_never_creates_a_contact(seed, senders):
+    items = _life(seed)
+    rng = random.Random(seed)
+    noise = [mail(NOW.timestamp() - rng.uniform(1, 500) * DAY, s, "in") for s in senders]
+    assert {c.id for c in report(items + noise).contacts} == {c.id for c in report(items).contacts}

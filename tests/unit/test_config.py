@@ -1,0 +1,100 @@
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from daemon.config import load, parse
+from daemon.errors import ConfigError
+from tests.helpers import REPO
+
+
+def _problems(data: dict, tmp_path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as e:
+        parse(data, tmp_path / "c.toml")
+    return e.value.problems
+
+
+def test_example_config_loads_and_points_at_the_bundled_sample():
+    cfg = load(REPO / "config.example.toml")
+    assert {s.name for s in cfg.sources} == {"home_mail", "calendar"}
+    assert cfg.source("home_mail").path == REPO / "sample" / "mail"
+    assert cfg.source("home_mail").path.is_dir()
+    assert cfg.followups.path == REPO / "out" / "follow-ups.ics"
+    assert cfg.identity.timezone == "Europe/Berlin"
+
+
+def test_example_config_mentions_every_key_the_parser_reads():
+    """config.example.toml documents every option: each key the parser knows appears in it."""
+    text = (REPO / "config.example.toml").read_text()
+    for key in ("addresses", "timezone", "path", "type", "url", "context", "working_hours", "personal_hours",
+                "duration_minutes", "per_day", "per_week", "alarm_minutes", "as_of", "window_days", "sync_every",
+                "name", "relationship", "cadence_days", "ignore"):
+        assert f"{key} =" in text, key
+
+
+def test_every_problem_is_reported_at_once_with_its_path(tmp_path):
+    problems = _problems({
+        "identity": {"addresses": ["me@example.org"], "timezon": "Europe/Berlin"},
+        "sources": {"work": {"type": "maildir", "path": 5}, "cal": {"type": "exchange"}},
+        "outputs": {"followups": {"per_day": "x"}},
+    }, tmp_path)
+    joined = "\n".join(problems)
+    assert "identity.timezon: unknown key; valid keys here: addresses, timezone" in joined
+    assert "sources.work.path: expected a string, got 5" in joined
+    assert 'sources.cal.type: expected one of maildir, mbox, ics, got "exchange"' in joined
+    assert 'outputs.followups.per_day: expected an integer, got "x"' in joined
+    assert len(problems) == 4
+
+
+def test_missing_identity_addresses_is_named(tmp_path):
+    assert any(p.startswith("identity.addresses: missing") for p in _problems({"sources": {}}, tmp_path))
+
+
+def test_bad_timezone_and_email_are_rejected(tmp_path):
+    problems = _problems({"identity": {"addresses": ["not-an-address"], "timezone": "Mars/Olympus"}}, tmp_path)
+    assert any("identity.addresses[0]" in p for p in problems)
+    assert any("identity.timezone: unknown time zone" in p for p in problems)
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path):
+    cfg = parse({"identity": {"addresses": ["me@example.org"]},
+                 "sources": {"m": {"type": "mbox", "path": "mail/archive.mbox"}}}, tmp_path / "sub" / "c.toml")
+    assert cfg.source("m").path == (tmp_path / "sub" / "mail" / "archive.mbox")
+
+
+def test_ics_source_needs_exactly_one_of_path_and_url(tmp_path):
+    problems = _problems({"identity": {"addresses": ["me@example.org"]},
+                          "sources": {"c": {"type": "ics", "path": "a.ics", "url": "https://x.example/a.ics"}}}, tmp_path)
+    assert problems == ["sources.c: an ics source needs exactly one of path or url"]
+
+
+def test_people_overrides_are_validated(tmp_path):
+    problems = _problems({"identity": {"addresses": ["me@example.org"]},
+                          "people": [{"addresses": ["a@x.example"], "relationship": "friend", "cadence_days": -3}]}, tmp_path)
+    assert any(p.startswith('people[0].relationship: expected one of personal, professional') for p in problems)
+    assert any(p.startswith("people[0].cadence_days: expected a number above 0") for p in problems)
+
+
+def test_sync_every_and_hours_parse(tmp_path):
+    cfg = parse({"identity": {"addresses": ["me@example.org"]}, "schedule": {"sync_every": "2h"},
+                 "outputs": {"followups": {"working_hours": "08:30-16:00"}}}, tmp_path / "c.toml")
+    assert cfg.schedule.sync_every_minutes == 120
+    assert cfg.followups.working_hours[0].hour == 8 and cfg.followups.working_hours[0].minute == 30
+    problems = _problems({"identity": {"addresses": ["me@example.org"]}, "schedule": {"sync_every": "often"},
+                          "outputs": {"followups": {"personal_hours": "21:00-18:00"}}}, tmp_path)
+    assert len(problems) == 2
+
+
+def test_missing_file_and_bad_toml_name_the_file(tmp_path):
+    with pytest.raises(ConfigError) as e:
+        load(tmp_path / "nope.toml")
+    assert "nope.toml" in e.value.lines()[0]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[identity\n")
+    with pytest.raises(ConfigError) as e:
+        load(bad)
+    assert "bad.toml: not valid TOML" in e.value.lines()[0]
+
+
+def test_example_is_valid_toml():
+    tomllib.loads((REPO / "config.example.toml").read_text())

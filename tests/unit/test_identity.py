@@ -1,0 +1,49 @@
+from daemon.identity import Me, decode_words, merge_key, nice_name, normalize_address, normalize_name, parse_address_list
+
+
+def test_addresses_are_lowercased_and_unwrapped():
+    assert normalize_address(" <Jane.Doe@Example.ORG> ") == "jane.doe@example.org"
+    assert normalize_address("not an address") == ""
+
+
+def test_pipermail_obfuscated_addresses_are_restored():
+    assert normalize_address("jane at example.org") == "jane@example.org"
+
+
+def test_non_rfc_addresses_like_enrons_are_still_read():
+    assert parse_address_list("k..allen@enron.com") == [("", "k..allen@enron.com")]
+
+
+def test_plus_tags_merge_everywhere_but_dots_only_for_gmail():
+    assert merge_key("jane+news@example.org") == "jane@example.org"
+    assert merge_key("j.a.n.e@gmail.com") == merge_key("jane@googlemail.com") == "jane@gmail.com"
+    assert merge_key("j.ane@example.org") != merge_key("jane@example.org")
+
+
+def test_name_forms_compare_equal():
+    assert normalize_name("Doe, Jane") == normalize_name("Jane Doe") == normalize_name('"jane  DOE"')
+    assert normalize_name("=?utf-8?q?Jane_Doe?=") == normalize_name("Jane Doe")
+
+
+def test_rfc2047_and_broken_encodings_do_not_crash():
+    assert decode_words("=?utf-8?q?J=C3=BCrgen?=") == "Jürgen"
+    assert decode_words("=?bogus-charset?q?x?=") == "=?bogus-charset?q?x?="
+
+
+def test_display_names_are_cleaned_of_control_and_bidi_characters():
+    pairs = parse_address_list('"Eve\u202e\r\nBcc: x@evil.example" <eve@example.org>')
+    assert pairs[0][1] == "eve@example.org"
+    assert "\r" not in pairs[0][0] and "\n" not in pairs[0][0] and "\u202e" not in pairs[0][0]
+    assert nice_name("Doe, Jane", "jane@x.example") == "Jane Doe"
+
+
+def test_me_matches_plus_tags_and_gmail_dots():
+    me = Me(["alex.m@gmail.com", "alex@work.example"])
+    assert "alexm+lists@gmail.com" in me
+    assert "ALEX@work.example" in me
+    assert "alex@other.example" not in me
+
+
+def test_huge_recipient_lists_are_bounded():
+    header = ", ".join(f"user{i}@example.org" for i in range(30000))
+    assert len(parse_address_list(header, limit=5000)) == 5000

@@ -1,0 +1,74 @@
+import time
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from connectors.ics import parse_calendar_objects
+from daemon.identity import Me
+from daemon.inference.calendar import busy_intervals, infer_event
+from daemon.models import EVENT, RawRecord
+from tests.helpers import FIXTURES, ME, ME_WORK, calendar, vevent
+
+me = Me([ME, ME_WORK])
+BERLIN = ZoneInfo("Europe/Berlin")
+START, END = datetime(2025, 6, 1, tzinfo=timezone.utc), datetime(2026, 6, 1, tzinfo=timezone.utc)
+
+
+def _records(data: bytes) -> list[RawRecord]:
+    return [RawRecord(uid, "e", EVENT, {"ics": text, "uid": uid}) for uid, text in parse_calendar_objects(data)]
+
+
+def _infer(name: str):
+    (rec,) = _records((FIXTURES / name).read_bytes())
+    return infer_event(rec, me, BERLIN, START, END, "cal")
+
+
+def test_a_meeting_i_declined_is_no_interaction():
+    assert _infer("event_recurring_declined.ics").dropped == "meeting I declined"
+
+
+def test_a_cancelled_meeting_is_no_interaction():
+    assert _infer("event_cancelled.ics").dropped == "cancelled meeting"
+
+
+def test_recurring_series_expands_and_a_cancelled_override_is_left_out():
+    inferred = _infer("event_recurring_with_override.ics")
+    assert len(inferred.interactions) == 7  # 8 weekly instances, one cancelled by its override
+    i = inferred.interactions[0]
+    assert (i.address, i.direction, i.initiator, i.recurring, i.hint) == ("nora@work.example", "both", "me", True, "work")
+    assert i.weight == 1.5  # a meeting (x3), one other person, recurring (x0.5)
+
+
+def test_trimmed_objects_keep_no_description_or_alarm():
+    (rec,) = _records((FIXTURES / "event_recurring_with_override.ics").read_bytes())
+    assert "private agenda" not in rec.data["ics"] and "VALARM" not in rec.data["ics"]
+
+
+def test_all_day_event_with_many_attendees_is_no_meeting():
+    assert _infer("event_allday_many_attendees.ics").dropped == "all-day event with many attendees"
+
+
+def test_a_secondly_rule_from_1900_is_refused_quickly():
+    t0 = time.process_time()
+    inferred = _infer("event_hostile_secondly.ics")
+    assert inferred.dropped == "recurrence too dense to be meetings between people"
+    assert time.process_time() - t0 < 5  # a bound on work, not a benchmark: unbounded takes hours
+
+
+def test_future_meetings_are_outside_the_window():
+    ev = vevent("future@t", datetime(2026, 7, 1, 10, tzinfo=timezone.utc), attendees=[("a@x.example", "ACCEPTED")])
+    (rec,) = _records(calendar(ev))
+    assert infer_event(rec, me, BERLIN, START, END).interactions == ()
+
+
+def test_everyone_else_declined_is_no_meeting():
+    ev = vevent("d@t", datetime(2026, 3, 1, 10, tzinfo=timezone.utc), attendees=[("a@x.example", "DECLINED")])
+    (rec,) = _records(calendar(ev))
+    assert infer_event(rec, me, BERLIN, START, END).dropped == "everyone else declined"
+
+
+def test_busy_intervals_skip_cancelled_and_transparent_events():
+    t = datetime(2026, 3, 1, 10, tzinfo=timezone.utc)
+    recs = _records(calendar(vevent("busy@t", t), vevent("free@t", t, extra=["TRANSP:TRANSPARENT"]),
+                             vevent("gone@t", t, extra=["STATUS:CANCELLED"])))
+    busy = [b for r in recs for b in busy_intervals(r, me, BERLIN, START, END)]
+    assert busy == [(t.timestamp(), t.timestamp() + 3600)]

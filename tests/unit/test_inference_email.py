@@ -1,0 +1,55 @@
+from connectors.maildir import mail_record
+from connectors.mailparse import read_header_block
+from daemon.identity import Me
+from daemon.inference.email import infer_mail, parse_date
+from tests.helpers import FIXTURES, ME, ME_WORK
+
+me = Me([ME, ME_WORK])
+
+
+def _infer(name: str, sent: bool = False):
+    with open(FIXTURES / name, "rb") as fh:
+        rec = mail_record(name, "e", "INBOX", read_header_block(fh), sent=sent)
+    return infer_mail(rec, me, "test")
+
+
+def test_list_mail_is_dropped_with_its_rule():
+    assert _infer("mail_list_bulk.eml").dropped == "mailing list (List-Id header)"
+
+
+def test_noreply_sender_is_dropped():
+    assert _infer("mail_noreply_receipt.eml").dropped == "role or no-reply sender"
+
+
+def test_auto_replies_are_dropped():
+    assert _infer("mail_auto_submitted.eml").dropped.startswith("automated mail")
+
+
+def test_mail_that_reached_me_only_by_bcc_is_dropped():
+    assert "Bcc" in _infer("mail_bcc_only.eml").dropped
+
+
+def test_a_broken_date_is_dropped_not_crashed():
+    assert _infer("mail_broken_date.eml").dropped == "no readable Date"
+
+
+def test_inbound_reply_gives_one_interaction_with_decoded_name_and_thread_root():
+    inferred = _infer("mail_rfc2047_name_reply.eml")
+    assert inferred.dropped is None
+    (i,) = inferred.interactions
+    assert (i.address, i.name, i.direction, i.initiator) == ("juergen@example.de", "Jürgen Müller", "in", "them")
+    assert i.thread == "<m0@home.example>" and i.in_reply_to == "<m1@home.example>"
+    assert i.weight == 0.6  # To me, with one other recipient
+    assert i.account == ME
+
+
+def test_outbound_mail_gives_one_interaction_per_recipient_weighted_by_fanout():
+    inferred = _infer("mail_folded_recipients_outbound.eml", sent=True)
+    assert sorted(i.address for i in inferred.interactions) == ["bob@acme.example", "carol@acme.example", "jane.doe@acme.example"]
+    assert {i.direction for i in inferred.interactions} == {"out"}
+    assert {i.weight for i in inferred.interactions} == {0.6}
+
+
+def test_date_without_zone_is_utc_and_ancient_dates_are_refused():
+    assert parse_date("Mon, 04 May 2026 07:00:00 -0000") == parse_date("Mon, 04 May 2026 07:00:00 +0000")
+    assert parse_date("Mon, 01 Jan 1970 00:00:00 +0000") is None

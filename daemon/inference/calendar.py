@@ -68,20 +68,23 @@ def _density(cal: Calendar) -> float:
 
 def occurrences(record: RawRecord, zone: tzinfo, start: datetime, end: datetime) -> tuple[list[Occurrence], str | None]:
     """The occurrences of a calendar object inside [start, end), or the rule that refused it."""
+    # One calendar object is the boundary of a bad record: whatever icalendar, dateutil or
+    # recurring-ical-events raise on hostile input, the object is skipped with its reason.
     try:
         cal = Calendar.from_ical(record.data["ics"])
-    except (ValueError, KeyError, IndexError, TypeError) as e:
+        if _density(cal) > MAX_PER_YEAR:
+            return [], "recurrence too dense to be meetings between people"
+        recurring = any(e.get("RRULE") or e.get("RDATE") for e in cal.walk("VEVENT"))
+    except Exception as e:  # noqa: BLE001
         return [], f"unreadable event ({type(e).__name__})"
-    if _density(cal) > MAX_PER_YEAR:
-        return [], "recurrence too dense to be meetings between people"
-    recurring = any(e.get("RRULE") or e.get("RDATE") for e in cal.walk("VEVENT"))
     out: list[Occurrence] = []
     try:
-        for ev in recurring_ical_events.of(cal, skip_bad_series=True).between(start, end):
-            if len(out) >= MAX_INSTANCES:
+        for ev in recurring_ical_events.of(cal, skip_bad_series=True).after(start):
+            occ = _occurrence(ev, zone, recurring)
+            if occ.start >= end.timestamp() or len(out) >= MAX_INSTANCES:
                 break
-            out.append(_occurrence(ev, zone, recurring))
-    except (ValueError, KeyError, IndexError, TypeError, OverflowError, AttributeError) as e:
+            out.append(occ)
+    except Exception as e:  # noqa: BLE001
         return out, (None if out else f"unreadable event ({type(e).__name__})")
     return out, None
 

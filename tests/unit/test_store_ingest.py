@@ -1,0 +1,112 @@
+import os
+import sqlite3
+
+import pytest
+
+from connectors.maildir import MaildirConnector
+from daemon.errors import EmptySourceGuard, StoreError
+from daemon.ingest import sync_source
+from daemon.store import Store
+from daemon.store.migrations import MIGRATIONS
+from tests.helpers import ME, NOW, make_maildir, message
+
+
+def _maildir(tmp_path, n=5):
+    msgs = [message(f"p{i}@x.example", ME, NOW) for i in range(n)]
+    return make_maildir(tmp_path / "mail", {"INBOX": msgs})
+
+
+def test_store_is_private_and_at_the_latest_schema(tmp_path):
+    old = os.umask(0o022)
+    try:
+        store = Store(tmp_path / "deep" / "store.db")
+    finally:
+        os.umask(old)
+    assert os.stat(tmp_path / "deep").st_mode & 0o777 == 0o700
+    assert os.stat(tmp_path / "deep" / "store.db").st_mode & 0o777 == 0o600
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_newer_schema_is_refused(tmp_path):
+    Store(tmp_path / "s.db").close()
+    db = sqlite3.connect(tmp_path / "s.db")
+    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    db.close()
+    with pytest.raises(StoreError, match="newer tiekeeper"):
+        Store(tmp_path / "s.db")
+
+
+def test_second_sync_of_an_unchanged_source_parses_nothing_and_writes_no_record(tmp_path, monkeypatch):
+    root = _maildir(tmp_path)
+    store = Store(tmp_path / "s.db")
+    os.utime(root / "cur", (1, 1_000_000_000))  # settle the folder's mtime so the cursor can be trusted
+    os.utime(root / "new", (1, 1_000_000_000))
+    first = sync_source(store, MaildirConnector("m", root), "maildir")
+    assert first.fetched == 5
+    changes = store.db.total_changes
+    import connectors.maildir as md
+
+    monkeypatch.setattr(md, "read_header_block", lambda *a: pytest.fail("parsed a message of an unchanged source"))
+    second = sync_source(store, MaildirConnector("m", root), "maildir")
+    assert second.fast_path and second.fetched == 0
+    writes = store.db.total_changes - changes
+    assert writes <= 1  # only the source's bookkeeping row, no record
+
+
+def test_changed_new_and_deleted_messages_are_seen_by_diff(tmp_path):
+    root = _maildir(tmp_path)
+    store = Store(tmp_path / "s.db")
+    sync_source(store, MaildirConnector("m", root), "maildir")
+    files = sorted((root / "cur").iterdir())
+    files[0].unlink()
+    (root / "cur" / "1800000000.new.test:2,").write_bytes(message("new@x.example", ME, NOW))
+    result = sync_source(store, MaildirConnector("m", root), "maildir")
+    assert (result.fetched, result.deleted) == (1, 1)
+    assert store.source_state("m").records == 5
+
+
+def test_a_source_that_suddenly_lists_nothing_deletes_nothing(tmp_path):
+    root = _maildir(tmp_path, 60)
+    store = Store(tmp_path / "s.db")
+    sync_source(store, MaildirConnector("m", root), "maildir")
+    for f in (root / "cur").iterdir():
+        f.unlink()
+    with pytest.raises(EmptySourceGuard, match="lists no records now but 60 are stored"):
+        sync_source(store, MaildirConnector("m", root), "maildir")
+    assert store.source_state("m").records == 60
+    assert store.db.execute("SELECT count(*) FROM records").fetchone()[0] == 60
+    sync_source(store, MaildirConnector("m", root), "maildir", force=True)
+    assert store.db.execute("SELECT count(*) FROM records").fetchone()[0] == 0
+
+
+def test_a_crash_at_any_commit_point_leaves_a_consistent_store_that_resumes(tmp_path, monkeypatch):
+    import daemon.ingest as ingest
+
+    monkeypatch.setattr(ingest, "BATCH", 3)
+    root = _maildir(tmp_path, 10)
+    clean = Store(tmp_path / "clean.db")
+    sync_source(clean, MaildirConnector("m", root), "maildir")
+    expected = clean.stored_items("m")
+    for point in ("batch 0", "batch 1", "batch 3"):
+        store = Store(tmp_path / f"{point}.db")
+
+        def crash(p, point=point):
+            if p == point:
+                raise KeyboardInterrupt("simulated crash")
+
+        with pytest.raises(KeyboardInterrupt):
+            sync_source(store, MaildirConnector("m", root), "maildir", commit_hook=crash)
+        assert store.source_state("m").cursor is None  # no cursor claims more than is stored
+        assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        sync_source(store, MaildirConnector("m", root), "maildir")
+        assert store.stored_items("m") == expected
+
+
+def test_no_message_body_is_ever_stored(tmp_path):
+    root = _maildir(tmp_path)
+    store = Store(tmp_path / "s.db")
+    sync_source(store, MaildirConnector("m", root), "maildir")
+    store.close()
+    for f in tmp_path.glob("s.db*"):
+        assert b"SECRET BODY TEXT" not in f.read_bytes()

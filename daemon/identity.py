@@ -77,16 +77,36 @@ def is_freemail(address: str) -> bool:
     return domain_of(address) in FREEMAIL
 
 
-def parse_address_list(value: str | None, limit: int = 5000) -> list[tuple[str, str]]:
-    """(display name, normalised address) pairs from a header value; bad entries are left out.
+# The common shapes of one mailbox: `addr`, `<addr>`, `Name <addr>`, `"Name, Q." <addr>`.
+_SIMPLE = re.compile(r'^\s*(?:"([^"\\]*)"|([^"<>,;:@()\\]*?))?\s*<([^<>\s@,;]+@[^<>\s@,;]+)>\s*$|^\s*([^<>\s@,;"()]+@[^<>\s@,;"()]+)\s*$')
+_SPLIT = re.compile(r'(?:"[^"\\]*"|<[^<>]*>|[^,"<])+')
 
-    ``limit`` bounds the work on hostile headers (tens of thousands of recipients)."""
-    if not value:
-        return []
+
+def _fast_split(value: str) -> list[tuple[str, str]] | None:
+    """Parse the usual shapes by regex; None when anything unusual needs the full RFC parser."""
+    out = []
+    for part in _SPLIT.findall(value):
+        if not part.strip():
+            continue
+        m = _SIMPLE.match(part)
+        if not m:
+            return None
+        # getaddresses keeps a quoted name as it is and folds white space in an unquoted one
+        name = m.group(1) if m.group(1) is not None else " ".join((m.group(2) or "").split())
+        out.append((name.strip(), m.group(3) or m.group(4)))
+    return out
+
+
+@lru_cache(maxsize=32768)
+def _parse_address_list(value: str, limit: int) -> tuple[tuple[str, str], ...]:
     if len(value) > limit * 80:
         value = value[: limit * 80]
+    value = value.replace("\n", " ").replace("\r", " ")
+    pairs = _fast_split(value)
+    if pairs is None:
+        pairs = getaddresses([value])
     out = []
-    for name, addr in getaddresses([value.replace("\n", " ").replace("\r", " ")]):
+    for name, addr in pairs:
         norm = normalize_address(addr) or normalize_address(f"{addr} {name}" if name else addr)
         if not norm:
             # pipermail writes "user at host (Full Name)": getaddresses splits it oddly
@@ -96,7 +116,16 @@ def parse_address_list(value: str | None, limit: int = 5000) -> list[tuple[str, 
             out.append((clean_text(decode_words(name)), norm))
         if len(out) >= limit:
             break
-    return out
+    return tuple(out)
+
+
+def parse_address_list(value: str | None, limit: int = 5000) -> list[tuple[str, str]]:
+    """(display name, normalised address) pairs from a header value; bad entries are left out.
+
+    ``limit`` bounds the work on hostile headers (tens of thousands of recipients)."""
+    if not value:
+        return []
+    return list(_parse_address_list(value, limit))
 
 
 _NAME_NOISE = re.compile(r"[\"'()\[\]<>]")

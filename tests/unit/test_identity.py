@@ -47,3 +47,27 @@ def test_me_matches_plus_tags_and_gmail_dots():
 def test_huge_recipient_lists_are_bounded():
     header = ", ".join(f"user{i}@example.org" for i in range(30000))
     assert len(parse_address_list(header, limit=5000)) == 5000
+
+
+from email.utils import getaddresses  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from daemon.identity import _fast_split  # noqa: E402
+
+_atom = st.text("abcdefghijklmnopqrstuvwxyz0123456789._-+", min_size=1, max_size=12)
+_name = st.text("abcdefghij KLMNOP,.'-äöü=?", max_size=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_name, _atom, _atom, st.sampled_from(["plain", "angle", "named", "quoted"])), min_size=1, max_size=5))
+def test_the_fast_address_path_agrees_with_the_rfc_parser_whenever_it_answers(entries):
+    parts = []
+    for name, local, host, shape in entries:
+        addr = f"{local}@{host}.example"
+        parts.append({"plain": addr, "angle": f"<{addr}>", "named": f"{name} <{addr}>", "quoted": f'"{name}" <{addr}>'}[shape])
+    value = ", ".join(parts)
+    fast = _fast_split(value)
+    if fast is not None:  # entries without an address are dropped by the caller either way
+        assert fast == [(n.strip(), a) for n, a in getaddresses([value]) if a]

@@ -154,6 +154,9 @@ def run_once(config: Config, store: Store, as_of: datetime | None = None, force:
     now = clock(config, as_of)
     rep = report(config, store, now)
     result.report = rep
+    store.save_contacts(now.timestamp(), (
+        (c.id, c.name, c.emails, c.relationship, c.expected_gap_days, c.last_two_way,
+         [{"kind": f.kind, "pattern": f.pattern, "why": f.why} for f in c.flags]) for c in rep.contacts))
     log.info("analysis: %d contacts, %d flagged, %d interactions", len(rep.contacts), len(rep.flagged()), rep.interactions)
     for name, write in (("followups", lambda: write_followups(config, store, rep)),
                         ("digest", lambda: write_digest(config, rep))):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import signal
-import time
+import threading
 from datetime import datetime
 
 import schedule
@@ -23,16 +23,13 @@ log = logging.getLogger(__name__)
 MAX_SLEEP = 60.0
 
 
-class _Stop:
-    requested = False
-
-
 def serve(config: Config, as_of: datetime | None = None, max_passes: int | None = None) -> int:
-    stop = _Stop()
+    # time.sleep() resumes after a signal handler (PEP 475); an Event wakes up when the handler sets it.
+    stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
         log.info("received %s: finishing the current pass, then stopping", signal.Signals(signum).name)
-        stop.requested = True
+        stop.set()
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
@@ -53,10 +50,10 @@ def serve(config: Config, as_of: datetime | None = None, max_passes: int | None 
     scheduler.every(config.schedule.sync_every_minutes).minutes.do(job)
     log.info("tiekeeper service started: a pass every %d minute(s)", config.schedule.sync_every_minutes)
     job()
-    while not stop.requested and (max_passes is None or passes < max_passes):
+    while not stop.is_set() and (max_passes is None or passes < max_passes):
         scheduler.run_pending()
         idle = scheduler.idle_seconds
-        time.sleep(min(MAX_SLEEP, max(idle if idle is not None else MAX_SLEEP, 0.1)))
+        stop.wait(min(MAX_SLEEP, max(idle if idle is not None else MAX_SLEEP, 0.1)))
     store.close()
     log.info("tiekeeper service stopped")
     return 0

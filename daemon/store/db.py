@@ -202,6 +202,15 @@ class Store:
         )
         return [(rule, n) for rule, n in rows]
 
+    def save_contacts(self, as_of: float, contacts: Iterable[tuple]) -> None:
+        """Replace the contacts snapshot: (id, name, emails, relationship, gap, last_two_way, flags)."""
+        with self.transaction():
+            self.db.execute("DELETE FROM contacts")
+            self.db.executemany(
+                "INSERT INTO contacts VALUES (?,?,?,?,?,?,?,?)",
+                [(cid, name, json.dumps(list(emails)), rel, gap, last, json.dumps(flags), as_of)
+                 for cid, name, emails, rel, gap, last, flags in contacts])
+
     # -- small state ------------------------------------------------------------------------------
     def get(self, key: str, default: str | None = None) -> str | None:
         row = self.db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()

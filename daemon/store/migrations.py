@@ -68,4 +68,17 @@ MIGRATIONS: list[str] = [
     );
     CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 2: contacts as the last analysis saw them (for status, history and the digest)
+    """
+    CREATE TABLE contacts (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        emails TEXT NOT NULL,       -- JSON list, most recently used first
+        relationship TEXT NOT NULL,
+        expected_gap_days REAL NOT NULL,
+        last_two_way REAL,
+        flags TEXT NOT NULL,        -- JSON list of {kind, pattern, why}
+        analysed_as_of REAL NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]

@@ -189,3 +189,11 @@ def test_help_teaches_the_commands():
     assert out.returncode == 0
     for word in ("sync", "report", "followups", "digest", "run", "explain", "examples:"):
         assert word in out.stdout
+
+
+def test_run_once_keeps_a_contacts_snapshot_in_the_store(sample, ran):
+    import sqlite3
+
+    rows = sqlite3.connect(sample / "out" / "tiekeeper.db").execute("SELECT name, flags FROM contacts").fetchall()
+    assert len(rows) == len(PLANTED)
+    assert any(name == "Jane Doe" and '"lapsed"' in flags for name, flags in rows)

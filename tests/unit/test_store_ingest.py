@@ -110,3 +110,20 @@ def test_no_message_body_is_ever_stored(tmp_path):
     store.close()
     for f in tmp_path.glob("s.db*"):
         assert b"SECRET BODY TEXT" not in f.read_bytes()
+
+
+def test_a_store_at_schema_1_migrates_and_keeps_its_records(tmp_path):
+    db = sqlite3.connect(tmp_path / "old.db")
+    from daemon.store.db import _statements
+
+    for statement in _statements(MIGRATIONS[0]):
+        db.execute(statement)
+    db.execute("INSERT INTO records(source, ident, etag, scope, kind, data) VALUES ('m', 'i', 'e', '', 'mail', '{}')")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    store = Store(tmp_path / "old.db")
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) >= 2
+    assert store.stored_items("m") == {"i": ("e", "")}
+    store.save_contacts(1.0, [("c1", "Ann", ["a@x.example"], "personal", 7.0, None, [])])
+    assert store.db.execute("SELECT name, emails FROM contacts").fetchall() == [("Ann", '["a@x.example"]')]

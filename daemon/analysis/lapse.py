@@ -1,8 +1,8 @@
 """Lapsed ties: silence since the last two-way contact far beyond that person's own rhythm.
 
 One-way attempts do not reset the clock. Thin histories (fewer than 3 two-way conversations, or a
-tie younger than 60 days) are never flagged. The threshold is at least twice the person's expected
-gap and at least the ideal gap of their kind of tie, and at most three times the expected gap
+tie younger than 60 days) are never flagged. The threshold is at least twice the person's mean gap
+and at least the ideal gap of their kind of tie, and at most three times their typical (median) gap
 (sooner when the rhythm is so regular that the silence is already improbable).
 """
 
@@ -30,8 +30,7 @@ class Judgement:
 
 def threshold_days(rhythm: Rhythm, tier: str) -> float:
     ideal, _maximum = TIERS[tier]
-    expected = rhythm.mean_days
-    return max(ideal, 2 * expected, min(rhythm.quantile(1 - TAIL), 3 * expected))
+    return max(ideal, 2 * rhythm.mean_days, min(rhythm.quantile(1 - TAIL), 3 * rhythm.median_days))
 
 
 def judge(convs: list[Conversation], rhythm: Rhythm, tier: str, now: float, zone: tzinfo) -> Judgement:

@@ -1,8 +1,9 @@
 """One-sided patterns over the last 12 months.
 
-- you_initiate / they_initiate: one side starts nearly every conversation. The share is smoothed
-  with a Beta(2, 2) prior; a flag needs a posterior mean of 80 %+ (and clearly above the user's own
-  baseline) and at least 90 % probability that the true share is over 60 %.
+- you_initiate / they_initiate: one side starts nearly every conversation that takes place (two-way
+  ones). A flag needs an observed share of 80 %+, 15 points above the user's own habit with everyone
+  else, and, under a Beta(2, 2) prior, at least 90 % probability that the true share is over 60 %:
+  the prior gives the confidence; it does not shrink the share that is judged.
 - unanswered_by_them: my last conversations with them got no answer (a run of 3 or more).
 - unanswered_by_you: a real contact keeps writing and I do not answer (a run of 3 or more).
 """
@@ -37,8 +38,10 @@ def beta_tail(a: int, b: int, x: float) -> float:
 
 
 def initiation_share(convs: list[Conversation]) -> tuple[int, int]:
-    mine = sum(1 for c in convs if c.initiator == "me")
-    theirs = sum(1 for c in convs if c.initiator == "them")
+    """Who started the conversations that took place (two-way ones). Messages nobody answered are
+    not counted here: the unanswered patterns speak of them."""
+    mine = sum(1 for c in convs if c.initiator == "me" and c.two_way)
+    theirs = sum(1 for c in convs if c.initiator == "them" and c.two_way)
     return mine, theirs
 
 
@@ -53,7 +56,7 @@ def patterns(convs: list[Conversation], now: float, baseline_share: float, real_
         for side, k, base in (("you_initiate", mine, baseline_share), ("they_initiate", theirs, 1 - baseline_share)):
             a, b = 2 + k, 2 + total - k
             mean = a / (a + b)
-            if mean >= max(SHARE, base + 0.15) and beta_tail(a, b, CONFIDENT_ABOVE) >= CONFIDENCE:
+            if k / total >= max(SHARE, base + 0.15) and beta_tail(a, b, CONFIDENT_ABOVE) >= CONFIDENCE:
                 who = "You" if side == "you_initiate" else "They"
                 found.append(Pattern(side, f"{who} started {k} of your {total} conversations in the last 12 months.", mean))
     run_them = _unanswered_run(recent, "me")

@@ -89,17 +89,23 @@ def analyse(interactions: Iterable[Interaction], me: Me, zone: tzinfo, now: date
     contexts = source_context or {}
     groups = group_people(items, people)
     workplaces = kind_mod.work_domains(me, {i.address for i in items})
-    staged = []
-    not_contacts = []
+    # First pass: who is a real contact. Realness does not depend on the relationship (which only
+    # sets how late a reply may join its conversation), so the wider reply window is used here.
+    wide = {g.id: conv_mod.conversations(g.interactions, 14.0) for g in groups}
+    real_groups, not_contacts = [], []
     for g in groups:
+        if any(c.direct and c.two_way for c in wide[g.id]) or (g.override is not None and bool(wide[g.id])):
+            real_groups.append(g)
+        else:
+            not_contacts.append(NotContact(g.id, g.name, tuple(g.addresses), _not_a_contact_reason(wide[g.id])))
+    # The user's own habits, from real contacts only (cold pitches and crowds would skew them).
+    hours = kind_mod.HoursModel.fit([kind_mod.off_hours_share(g.interactions, zone) for g in real_groups])
+    clusters = kind_mod.shared_company_domains([g.addresses for g in real_groups])
+    staged = []
+    for g in real_groups:
         override = g.override.relationship if g.override else None
-        k = kind_mod.classify(g.interactions, g.addresses, me, zone, contexts, override, workplaces)
-        reply_days = 14.0 if k.relationship == "professional" else 7.0
-        convs = conv_mod.conversations(g.interactions, reply_days)
-        real = any(c.direct and c.two_way for c in convs) or (g.override is not None and bool(convs))
-        if not real:
-            not_contacts.append(NotContact(g.id, g.name, tuple(g.addresses), _not_a_contact_reason(convs)))
-            continue
+        k = kind_mod.classify(g.interactions, g.addresses, me, zone, contexts, override, workplaces, hours, clusters)
+        convs = wide[g.id] if k.relationship == "professional" else conv_mod.conversations(g.interactions, 7.0)
         staged.append((g, k, convs))
     shares = {}
     for g, _, convs in staged:

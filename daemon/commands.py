@@ -132,6 +132,7 @@ def cmd_explain(config: Config, args: argparse.Namespace, as_of, progress) -> in
                  f"({c.two_way_conversations} two-way) on {c.days_with_contact} days")
             _out(f"  rhythm: usually every {human_days(c.expected_gap_days)}; last two-way contact {_when(c.last_two_way, zone)}")
             _out(f"  lapse check: {c.lapse_reason}")
+            _out(f"  one-sided check: {c.reciprocity_reason}")
             for f in c.flags:
                 _out(f"  FLAG {f.pattern or f.kind}: {clean_text(f.why)}")
             if not c.flags:

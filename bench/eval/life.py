@@ -209,6 +209,8 @@ def _plant(mk: _Maker, p: Person) -> None:
         for b in _schedule(mk, p, first, last):
             for k in range(rng.randint(2, 4)):
                 p.moments.append(Moment(mk.when(b + k * rng.uniform(0.5, 1.5), personal), "mail", balanced(), True))
+        p.moments.sort(key=lambda m: m.ts)
+        _enforce_share(rng, p)
         return
     days = _schedule(mk, p, first, last)
     for n, d in enumerate(days):
@@ -220,7 +222,6 @@ def _plant(mk: _Maker, p: Person) -> None:
         answered = channel == "meeting" or n == len(days) - 1 or rng.random() < reply_rate
         off_pattern = rng.random() < 0.15  # friends on a work day, colleagues on an evening
         p.moments.append(Moment(mk.when(d, personal != off_pattern), channel, init, answered))
-    _enforce_share(rng, p)
     if a == "colleague_met_last":
         p.moments.append(Moment(mk.when(730 - rng.uniform(1, 5), False), "meeting", "them", True))
     if a == "friend_unanswered_by_them":
@@ -230,12 +231,25 @@ def _plant(mk: _Maker, p: Person) -> None:
         for k in range(rng.randint(3, 5)):
             p.moments.append(Moment(mk.when(last + 15 + k * 22, False), "mail", "them", False))
     p.moments.sort(key=lambda m: m.ts)
+    _enforce_share(rng, p)
+
+
+def conversation_starts(p: Person, days: float = 365) -> list[Moment]:
+    """The first moment of each two-way conversation in the last ``days``; as in the design notes,
+    a new conversation begins after 72 hours of quiet."""
+    recent = [m for m in p.moments if m.answered and NOW.timestamp() - m.ts <= days * DAY]
+    starts, last = [], None
+    for m in recent:
+        if last is None or m.ts - last > 3 * DAY:
+            starts.append(m)
+        last = m.ts
+    return starts
 
 
 def observed_share(p: Person, days: float = 365) -> tuple[int, int]:
     """(started by me, started by them) among two-way conversations in the last ``days``."""
-    recent = [m for m in p.moments if m.answered and NOW.timestamp() - m.ts <= days * DAY]
-    return sum(m.initiator == "me" for m in recent), sum(m.initiator == "them" for m in recent)
+    starts = conversation_starts(p, days)
+    return sum(m.initiator == "me" for m in starts), sum(m.initiator == "them" for m in starts)
 
 
 def _enforce_share(rng: random.Random, p: Person) -> None:
@@ -248,7 +262,7 @@ def _enforce_share(rng: random.Random, p: Person) -> None:
         if total == 0:
             return
         share = mine / total
-        recent = [m for m in p.moments if m.answered and NOW.timestamp() - m.ts <= 365 * DAY]
+        recent = conversation_starts(p)
         if want is None and 0.3 <= share <= 0.7:
             return
         if want == "me" and share >= 0.85 or want == "them" and share <= 0.15:

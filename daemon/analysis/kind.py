@@ -96,7 +96,7 @@ def classify(items: list[Interaction], addresses: list[str], me: Me, zone: tzinf
         nonlocal score
         if abs(value) >= 0.05:
             score += value
-            signals.append(f"{why} ({'+' if value > 0 else '-'}{abs(value):.1f} professional)")
+            signals.append(f"{why} (toward {'professional' if value > 0 else 'personal'}, {abs(value):.1f})")
 
     n = len(items)
     ctx = [source_context.get(i.source) for i in items]

@@ -80,3 +80,17 @@ def _unanswered_run(convs: list[Conversation], starter: str) -> int:
         if c.initiator == starter and not c.answered:
             run += 1
     return run
+
+
+def describe(convs: list[Conversation], now: float, baseline_share: float) -> str:
+    """How the one-sided checks came out, in words, flagged or not (for `tiekeeper explain`)."""
+    recent = [c for c in convs if now - c.start <= WINDOW_DAYS * DAY]
+    mine, theirs = initiation_share(recent)
+    total = mine + theirs
+    if total < MIN_CONVERSATIONS:
+        start = f"{total} two-way conversation(s) in the last 12 months, fewer than the {MIN_CONVERSATIONS} needed to judge who starts them"
+    else:
+        start = (f"you started {mine} of {total} two-way conversations in the last 12 months ({mine / total:.0%}; "
+                 f"with everyone else you start {baseline_share:.0%})")
+    return (f"{start}; unanswered in a row: {_unanswered_run(recent, 'me')} of yours, "
+            f"{_unanswered_run(recent, 'them')} of theirs (3 make a pattern)")

@@ -44,6 +44,7 @@ class Contact:
     flags: tuple[Flag, ...]
     signals: tuple[str, ...] = ()
     lapse_reason: str = ""
+    reciprocity_reason: str = ""
     why_contact: str = ""
 
 
@@ -149,6 +150,7 @@ def _contact(g: PersonGroup, k: kind_mod.Kind, convs: list[conv_mod.Conversation
         last_interaction=g.interactions[-1].ts if g.interactions else None,
         last_two_way=two_way[-1].end if two_way else None, expected_gap_days=round(r.median_days, 1),
         flags=tuple(flags), signals=k.signals, lapse_reason=judgement.reason,
+        reciprocity_reason=reciprocity.describe(convs, now_ts, baseline),
         why_contact="set in the config" if g.override and not any(c.direct and c.two_way for c in convs)
         else "a direct two-way exchange or a small meeting",
     )

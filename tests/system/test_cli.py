@@ -149,6 +149,7 @@ def test_info_logs_carry_no_addresses(sample, ran):
 def test_explain_says_why_someone_is_or_is_not_a_contact(sample, ran):
     jane = tk(sample / "config.toml", "explain", "jane.doe@example.org")
     assert "Jane Doe is a contact" in jane.stdout and "FLAG lapsed" in jane.stdout
+    assert "one-sided check: you started" in jane.stdout and "unanswered in a row" in jane.stdout
     news = tk(sample / "config.toml", "explain", "news@weekly.example")
     assert "dropped: mailing list (List-Id header)" in news.stdout
     greg = tk(sample / "config.toml", "explain", "greg@growthleads.example")

@@ -212,3 +212,13 @@ def test_one_way_noise_never_creates_a_contact(seed, senders):
     rng = random.Random(seed)
     noise = [mail(NOW.timestamp() - rng.uniform(1, 500) * DAY, s, "in") for s in senders]
     assert {c.id for c in report(items + noise).contacts} == {c.id for c in report(items).contacts}
+
+
+def test_overrides_set_the_relationship_and_the_rhythm():
+    items = steady("x@y.example", 7, 40, 400)  # weekly, silent for 40 days
+    plain = next(iter(report(items).contacts))
+    assert "lapsed" in {f.kind for f in plain.flags}
+    set_ = report(items, (Person(None, ("x@y.example",), relationship="professional", cadence_days=30),))
+    c = next(iter(set_.contacts))
+    assert (c.relationship, c.confidence, c.expected_gap_days) == ("professional", 1.0, 30.0)
+    assert c.flags == ()  # 40 days is within twice a 30-day cadence

@@ -15,6 +15,7 @@ from daemon.config import Config, default_config_path, load
 from daemon.errors import ConfigError, TiekeeperError, UsageError
 
 log = logging.getLogger(__name__)
+REPO_CONTRIB = Path(__file__).resolve().parent.parent / "contrib"
 
 EPILOG = """\
 examples:
@@ -76,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
                   analyses=True)
     run.add_argument("--once", action="store_true", help="one pass, then exit")
     run.add_argument("--force", action="store_true", help="as for sync")
+    st = command("status", "is the service running; each source's health, last and next runs; what needs you")
+    st.add_argument("--format", choices=("text", "json"), default="text")
+    command("doctor", "check the config, the store, the keyring and every source, with the fix for each problem")
+    sv = command("service", "install the systemd user unit that runs `tiekeeper run` in the background")
+    sv.add_argument("action", choices=("install", "print"), help="install: write the unit; print: show it")
+    sv.add_argument("--unit-dir", default="~/.config/systemd/user", help="where to write the unit (default: %(default)s)")
     cfg = command("config", "configuration helpers")
     cfg.add_argument("action", choices=("check", "path"), help="check: validate the config; path: print where it is read")
     return p
@@ -152,6 +159,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(path)
         return 0
     config = load(path)
+    args.config_path = path
     if args.command == "config":
         print(f"{path}: ok ({len(config.sources)} source(s), store {config.store_path})")
         return 0

@@ -162,6 +162,68 @@ def cmd_run(config: Config, args: argparse.Namespace, as_of, progress) -> int:
         return 3 if result.failed else 0
     from daemon.service import serve
 
-    return serve(config, as_of)
+    return serve(config, getattr(args, "config_path", None), as_of)
 
 
+
+
+def cmd_status(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+    from daemon.status import gather, render
+
+    data = gather(config)
+    if args.format == "json":
+        from daemon.cli import print_json
+
+        print_json(data)
+    else:
+        for line in render(data):
+            _out(line)
+    return 0
+
+
+def cmd_doctor(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+    from daemon.status import doctor
+
+    checks = doctor(config)
+    for c in checks:
+        _out(f"{'ok  ' if c.ok else 'FAIL'} {c.what}: {c.detail}" + ("" if c.ok or not c.fix else f" -> {c.fix}"))
+    failed = [c for c in checks if not c.ok]
+    _out(f"{len(failed)} problem(s) found" if failed else "everything looks fine")
+    return 1 if failed else 0
+
+
+def cmd_service(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+    import shlex
+    from pathlib import Path
+
+    from daemon.fsutil import write_private
+    from daemon.cli import REPO_CONTRIB
+
+    template = (REPO_CONTRIB / "tiekeeper.service").read_text() if (REPO_CONTRIB / "tiekeeper.service").exists() \
+        else _UNIT_FALLBACK
+    config_path = Path(args.config_path).resolve()
+    exec_line = " ".join(shlex.quote(p) for p in (sys.executable, "-m", "daemon", "--config", str(config_path)))
+    unit = template.replace("@EXEC@", exec_line)
+    if args.action == "print":
+        sys.stdout.write(unit)
+        return 0
+    target = Path(args.unit_dir).expanduser() / "tiekeeper.service"
+    write_private(target, unit.encode())
+    _out(f"installed {target}")
+    _out("start it with: systemctl --user daemon-reload && systemctl --user enable --now tiekeeper")
+    return 0
+
+
+_UNIT_FALLBACK = """[Unit]
+Description=tiekeeper: notices relationships that are quietly lapsing
+
+[Service]
+Type=notify
+ExecStart=@EXEC@ run
+ExecReload=/bin/kill -HUP $MAINPID
+Restart=on-failure
+UMask=0077
+
+[Install]
+WantedBy=default.target
+"""

@@ -76,9 +76,14 @@ class AnalysisConfig:
     window_days: int = 730
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 @dataclass(frozen=True)
 class ScheduleConfig:
     sync_every_minutes: int = 15
+    digest_weekday: int = 0  # Monday
+    digest_time: time = time(8, 0)
 
 
 @dataclass(frozen=True)
@@ -351,8 +356,15 @@ def _schedule(t: _Table) -> ScheduleConfig:
         if minutes < 1:
             t.problem("sync_every", "expected at least 1 minute")
             minutes = 15
+    weekday, at = 0, time(8, 0)
+    digest = t.string("digest", "monday 08:00")
+    m = re.match(r"^\s*([a-z]+)\s+(\d{1,2}):(\d{2})\s*$", (digest or "").lower())
+    if digest is not None and not (m and m[1] in WEEKDAYS and int(m[2]) < 24 and int(m[3]) < 60):
+        t.problem("digest", f'expected a weekday and a time like "monday 08:00", got {_show(digest)}')
+    elif m:
+        weekday, at = WEEKDAYS.index(m[1]), time(int(m[2]), int(m[3]))
     t.done()
-    return ScheduleConfig(minutes)
+    return ScheduleConfig(minutes, weekday, at)
 
 
 def _people(raw: Any, problems: list[str], base: Path) -> tuple[Person, ...]:

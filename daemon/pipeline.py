@@ -48,7 +48,10 @@ def clock(config: Config, as_of: datetime | None = None) -> datetime:
 
 
 def sync_all(config: Config, store: Store, force: bool = False, only: list[str] | None = None,
-             progress: ProgressFactory | None = None) -> tuple[list[SyncResult], list[SourceError]]:
+             progress: ProgressFactory | None = None, quiet_errors: bool = False) -> tuple[list[SyncResult], list[SourceError]]:
+    """Sync each source in isolation. ``quiet_errors``: leave logging failures to the caller (the
+    service logs a failure once, not on every retry)."""
+    report_error = log.debug if quiet_errors else log.error
     done, failed = [], []
     for source in config.sources:
         if only and source.name not in only:
@@ -59,13 +62,13 @@ def sync_all(config: Config, store: Store, force: bool = False, only: list[str] 
             log.info("%s", result.summary())
             done.append(result)
         except SourceError as e:
-            log.error("%s", e.one_line())
+            report_error("%s", e.one_line())
             store.record_failure(source.name, e.one_line())
             failed.append(e)
         except Exception as e:  # an isolated source must not take the others down
             log.debug("source %s crashed", source.name, exc_info=True)
             err = SourceError(source.name, f"unexpected {type(e).__name__}: {e}", "run with --verbose and report it")
-            log.error("%s", err.one_line())
+            report_error("%s", err.one_line())
             store.record_failure(source.name, err.one_line())
             failed.append(err)
     return done, failed
@@ -135,11 +138,22 @@ def write_followups(config: Config, store: Store, rep: Report) -> Path | None:
     return path
 
 
-def write_digest(config: Config, rep: Report, path: Path | None = None) -> Path | None:
+def problems(store: Store) -> list[str]:
+    """What needs the user: every source whose last sync failed, with the error and its remedy."""
+    return [s.last_error for s in store.source_states() if s.last_error]
+
+
+def save_report(store: Store, rep: Report) -> None:
+    store.save_contacts(rep.as_of.timestamp(), (
+        (c.id, c.name, c.emails, c.relationship, c.expected_gap_days, c.last_two_way,
+         [{"kind": f.kind, "pattern": f.pattern, "why": f.why} for f in c.flags]) for c in rep.contacts))
+
+
+def write_digest(config: Config, rep: Report, path: Path | None = None, problems: list[str] = ()) -> Path | None:
     path = path or config.digest.path
     if path is None:
         return None
-    msg = digest_mod.build(rep, config.identity.zone)
+    msg = digest_mod.build(rep, config.identity.zone, problems=problems)
     try:
         write_private(path, msg.as_bytes())
     except OSError as e:
@@ -154,12 +168,10 @@ def run_once(config: Config, store: Store, as_of: datetime | None = None, force:
     now = clock(config, as_of)
     rep = report(config, store, now)
     result.report = rep
-    store.save_contacts(now.timestamp(), (
-        (c.id, c.name, c.emails, c.relationship, c.expected_gap_days, c.last_two_way,
-         [{"kind": f.kind, "pattern": f.pattern, "why": f.why} for f in c.flags]) for c in rep.contacts))
+    save_report(store, rep)
     log.info("analysis: %d contacts, %d flagged, %d interactions", len(rep.contacts), len(rep.flagged()), rep.interactions)
     for name, write in (("followups", lambda: write_followups(config, store, rep)),
-                        ("digest", lambda: write_digest(config, rep))):
+                        ("digest", lambda: write_digest(config, rep, problems=problems(store)))):
         path = write()
         if path:
             result.written[name] = path

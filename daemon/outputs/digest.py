@@ -48,8 +48,12 @@ def _figures(report: Report) -> list[tuple[str, str]]:
     ]
 
 
-def _text(report: Report, groups: dict[str, list[tuple[Contact, str]]], zone: tzinfo) -> str:
+def _text(report: Report, groups: dict[str, list[tuple[Contact, str]]], zone: tzinfo, problems: list[str] = ()) -> str:
     lines = [f"tiekeeper summary, {report.as_of.astimezone(zone):%A %-d %B %Y}", ""]
+    if problems:
+        lines += ["Needs your attention", "--------------------"]
+        lines += [f"* {clean_text(p)}" for p in problems]
+        lines.append("")
     lines.append("  ".join(f"{v} {k}" for k, v in _figures(report)))
     lines.append("")
     for key, title in SECTIONS:
@@ -81,7 +85,7 @@ def _bars(monthly: tuple[tuple[str, int], ...]) -> str:
     return f'<table role="presentation" cellspacing="0" cellpadding="0" style="height:80px"><tr>{"".join(cells)}</tr></table>'
 
 
-def _html(report: Report, groups: dict[str, list[tuple[Contact, str]]], zone: tzinfo) -> str:
+def _html(report: Report, groups: dict[str, list[tuple[Contact, str]]], zone: tzinfo, problems: list[str] = ()) -> str:
     e = html.escape
     parts = [f'<div style="{_CSS_CARD}">',
              f'<h1 style="font-size:20px;margin:0 0 4px">Keeping in touch</h1>'
@@ -92,6 +96,10 @@ def _html(report: Report, groups: dict[str, list[tuple[Contact, str]]], zone: tz
                      f'<div style="font-size:18px;font-weight:bold">{e(value)}</div>'
                      f'<div style="font-size:11px;color:#52606d">{e(label)}</div></td><td style="width:8px"></td>')
     parts.append("</tr></table>")
+    if problems:
+        parts.append('<div style="background:#fff3c4;border-radius:6px;padding:8px 12px;margin:0 0 12px">'
+                     '<b>Needs your attention</b>'
+                     + "".join(f'<div style="font-size:13px">{e(clean_text(p))}</div>' for p in problems) + "</div>")
     for key, title in SECTIONS:
         items = groups[key]
         if not items:
@@ -112,7 +120,7 @@ def _html(report: Report, groups: dict[str, list[tuple[Contact, str]]], zone: tz
 
 
 def build(report: Report, zone: tzinfo, sender: str = "tiekeeper <tiekeeper@localhost>",
-          recipient: str | None = None) -> EmailMessage:
+          recipient: str | None = None, problems: list[str] = ()) -> EmailMessage:
     """The digest as a MIME message (text and HTML alternatives)."""
     groups = sections(report)
     n = len(report.flagged())
@@ -124,8 +132,8 @@ def build(report: Report, zone: tzinfo, sender: str = "tiekeeper <tiekeeper@loca
         msg["To"] = recipient
     msg["Date"] = format_datetime(report.as_of.astimezone(zone))
     msg["Message-ID"] = make_msgid(domain="tiekeeper.localhost")
-    msg.set_content(_text(report, groups, zone))
-    msg.add_alternative(_html(report, groups, zone), subtype="html")
+    msg.set_content(_text(report, groups, zone, problems))
+    msg.add_alternative(_html(report, groups, zone, problems), subtype="html")
     return msg
 
 

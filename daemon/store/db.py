@@ -17,6 +17,7 @@ from pathlib import Path
 
 from daemon.errors import StoreError
 from daemon.fsutil import ensure_private_dir
+from daemon.jobs import JobState
 from daemon.models import Interaction, RawRecord
 from daemon.store.migrations import MIGRATIONS
 
@@ -210,6 +211,21 @@ class Store:
                 "INSERT INTO contacts VALUES (?,?,?,?,?,?,?,?)",
                 [(cid, name, json.dumps(list(emails)), rel, gap, last, json.dumps(flags), as_of)
                  for cid, name, emails, rel, gap, last, flags in contacts])
+
+    # -- the service's jobs ------------------------------------------------------------------------
+    def job_state(self, name: str) -> JobState | None:
+        row = self.db.execute("SELECT name, last_attempt, last_success, next_due, failures, last_error, period "
+                              "FROM jobs WHERE name = ?", (name,)).fetchone()
+        return JobState(*row) if row else None
+
+    def job_states(self) -> list[JobState]:
+        rows = self.db.execute("SELECT name, last_attempt, last_success, next_due, failures, last_error, period FROM jobs")
+        return [JobState(*r) for r in rows]
+
+    def save_job(self, s: JobState) -> None:
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO jobs VALUES (?,?,?,?,?,?,?)",
+                            (s.name, s.last_attempt, s.last_success, s.next_due, s.failures, s.last_error, s.period))
 
     # -- small state ------------------------------------------------------------------------------
     def get(self, key: str, default: str | None = None) -> str | None:

@@ -81,4 +81,16 @@ MIGRATIONS: list[str] = [
         analysed_as_of REAL NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 3: the service's job state, so a restart or a sleep catches up once instead of forgetting
+    """
+    CREATE TABLE jobs (
+        name TEXT PRIMARY KEY,
+        last_attempt REAL,
+        last_success REAL,
+        next_due REAL,
+        failures INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        period TEXT               -- the last period done (the digest: the scheduled time it covered)
+    ) WITHOUT ROWID;
+    """,
 ]

@@ -1,0 +1,197 @@
+"""What the service is doing and what needs the user: `tiekeeper status` and `tiekeeper doctor`."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from daemon.config import Config
+from daemon.store import Store
+
+
+def service_pid(store_path: Path) -> int | None:
+    """The pid of the running service, or None (its lock file is free)."""
+    lock = Path(str(store_path) + ".lock")
+    if not lock.exists():
+        return None
+    fd = os.open(lock, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pid = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        return int(pid) if pid.isdigit() else -1
+    finally:
+        os.close(fd)
+    return None
+
+
+def _ago(ts: float | None, now: float) -> str | None:
+    if ts is None:
+        return None
+    d = now - ts
+    if d < 0:
+        return f"in {_span(-d)}"
+    return f"{_span(d)} ago"
+
+
+def _span(seconds: float) -> str:
+    if seconds < 90:
+        return f"{int(seconds)} s"
+    if seconds < 5400:
+        return f"{int(seconds // 60)} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def gather(config: Config) -> dict[str, Any]:
+    """Everything `status` shows, as plain data (also the --format json output)."""
+    now = time.time()
+    pid = service_pid(config.store_path)
+    out: dict[str, Any] = {"service": {"running": pid is not None, "pid": pid}, "sources": [], "jobs": [],
+                           "needs_you": []}
+    if not config.store_path.exists():
+        out["needs_you"].append("no store yet: run `tiekeeper sync` or start `tiekeeper run`")
+        return out
+    store = Store(config.store_path, readonly=True)
+    try:
+        states = {s.name: s for s in store.source_states()}
+        job_states = {j.name: j for j in store.job_states()}
+        for src in config.sources:
+            s = states.get(src.name)
+            job = job_states.get(f"sync:{src.name}")
+            entry = {"name": src.name, "type": src.type, "records": s.records if s else 0,
+                     "last_sync": s.last_sync if s else None, "failures": s.failures if s else 0,
+                     "error": s.last_error if s else None, "next_try": job.next_due if job else None}
+            out["sources"].append(entry)
+            if entry["error"]:
+                out["needs_you"].append(entry["error"])
+        for j in sorted(job_states.values(), key=lambda j: j.name):
+            out["jobs"].append({"name": j.name, "last_success": j.last_success, "next_due": j.next_due,
+                                "failures": j.failures, "error": j.last_error, "period": j.period})
+            if j.last_error and not j.name.startswith("sync:"):
+                out["needs_you"].append(f"{j.name}: {j.last_error}")
+        bad_config = store.get("config_error")
+        if bad_config:
+            out["needs_you"].append(f"the config could not be reloaded, the old one is in use: {bad_config}")
+    finally:
+        store.close()
+    out["now"] = now
+    return out
+
+
+def render(data: dict[str, Any]) -> list[str]:
+    now = data.get("now", time.time())
+    svc = data["service"]
+    lines = [f"service: {'running (pid ' + str(svc['pid']) + ')' if svc['running'] else 'not running'}"]
+    if data["sources"]:
+        lines.append("sources:")
+    for s in data["sources"]:
+        health = "FAILING" if s["error"] else "ok" if s["last_sync"] else "never synced"
+        when = _ago(s["last_sync"], now) or "never"
+        line = f"  {s['name']:16} {health:12} {s['records']:>7} records, last sync {when}"
+        if s["next_try"]:
+            line += f", next {_ago(s['next_try'], now)}"
+        lines.append(line)
+    if data["jobs"]:
+        lines.append("jobs:")
+    for j in data["jobs"]:
+        if j["name"].startswith("sync:"):
+            continue
+        line = f"  {j['name']:16} last success {_ago(j['last_success'], now) or 'never'}"
+        if j["name"] == "digest" and j["period"]:
+            line += f", sent for the week of {j['period'][:10]}"
+        elif j["next_due"]:
+            line += f", next {_ago(j['next_due'], now)}"
+        lines.append(line)
+    if data["needs_you"]:
+        lines.append("needs you:")
+        lines += [f"  - {n}" for n in data["needs_you"]]
+    else:
+        lines.append("nothing needs you")
+    return lines
+
+
+# ---------------------------------------------------------------------------------------- doctor
+@dataclass(frozen=True)
+class Check:
+    what: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def _writable_dir(path: Path) -> bool:
+    p = path
+    while not p.exists():
+        p = p.parent
+    return os.access(p, os.W_OK)
+
+
+def doctor(config: Config) -> list[Check]:
+    checks = [Check("config", True, f"{config.path or 'built in'}: valid, {len(config.sources)} source(s)")]
+    sp = config.store_path
+    if sp.exists():
+        mode = sp.stat().st_mode & 0o777
+        checks.append(Check("store permissions", mode == 0o600, f"{sp} is {mode:o}", f"chmod 600 {sp}"))
+        try:
+            db = sqlite3.connect(f"file:{sp}?mode=ro", uri=True)
+            ok = db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+            db.close()
+            checks.append(Check("store integrity", ok, "quick_check ok" if ok else "quick_check found damage",
+                                "move the store aside and run `tiekeeper sync` to rebuild it"))
+        except sqlite3.DatabaseError as e:
+            checks.append(Check("store integrity", False, str(e), "move the store aside and run `tiekeeper sync`"))
+    else:
+        checks.append(Check("store", _writable_dir(sp.parent), f"{sp} will be created on the first sync",
+                            f"make {sp.parent} writable or set [store] path"))
+    checks.append(_keyring_check())
+    for src in config.sources:
+        checks.append(_source_check(src))
+    for name, path in (("follow-ups file", config.followups.path), ("digest file", config.digest.path)):
+        if path:
+            checks.append(Check(name, _writable_dir(path.parent), f"{path}", f"make {path.parent} writable"))
+    return checks
+
+
+def _keyring_check() -> Check:
+    try:
+        import keyring
+        from keyring.backends import fail
+
+        backend = keyring.get_keyring()
+        if isinstance(backend, fail.Keyring):
+            return Check("keyring", True, "no keyring backend here; today's sources (maildir, mbox, ics) need none, "
+                         "sources with passwords will need a Secret Service (e.g. gnome-keyring) or password_command")
+        return Check("keyring", True, f"backend {type(backend).__module__}.{type(backend).__name__}")
+    except Exception as e:  # noqa: BLE001 - a broken keyring install must not break doctor
+        return Check("keyring", True, f"keyring unavailable ({type(e).__name__}); not needed by today's sources")
+
+
+def _source_check(src) -> Check:
+    what = f"source {src.name}"
+    if src.type == "ics" and src.url:
+        try:
+            req = urllib.request.Request(src.url.replace("webcal://", "https://", 1), method="GET",
+                                         headers={"User-Agent": "tiekeeper doctor"})
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                head = resp.read(4096)
+            ok = b"BEGIN:VCALENDAR" in head.upper()
+            return Check(what, ok, "the feed answers with a calendar" if ok else "the feed answers, but not with a calendar",
+                         "open the URL in a browser; a login page means the secret token is wrong")
+        except Exception as e:  # noqa: BLE001
+            return Check(what, False, f"cannot fetch the feed: {getattr(e, 'reason', e)}", "check the URL and the network")
+    path = src.path
+    if path is None or not path.exists():
+        return Check(what, False, f"{path} does not exist", f"fix sources.{src.name}.path")
+    if not os.access(path, os.R_OK):
+        return Check(what, False, f"{path} is not readable", f"chmod u+r {path}")
+    if src.type == "maildir" and not path.is_dir():
+        return Check(what, False, f"{path} is not a folder", f"point sources.{src.name}.path at the Maildir root")
+    return Check(what, True, f"{path} readable")

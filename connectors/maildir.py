@@ -5,7 +5,7 @@ The root is INBOX; Maildir++ subfolders (".Sent", ".Lists.Python") and plain nes
 conversation that happened.
 
 IDENT  "<folder>/<key>": the file name up to its ":2," flags, so reading a message (a rename that
-       changes the flags) is not a change.  ETAG  size and mtime.  CURSOR  every folder's cur/ and
+       changes the flags) is not a change.  ETAG  size, mtime (ns) and inode.  CURSOR  every folder's cur/ and
        new/ mtimes: a delivery, deletion or rename changes them, so an unchanged mailbox costs one
        stat per folder.
 """
@@ -44,6 +44,13 @@ def folder_is_sent(folder: str, separator: str = ".") -> bool:
 
 def _is_maildir(path: Path) -> bool:
     return (path / "cur").is_dir() or (path / "new").is_dir()
+
+
+def _etag(st: os.stat_result) -> str:
+    """Size, mtime to the nanosecond, and inode: a message rewritten in place within the same
+    second (tools that edit headers do this) is still seen; a move from new/ to cur/ or a flag
+    change is a rename and keeps all three."""
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
 def _key(filename: str) -> str:
@@ -122,7 +129,7 @@ class MaildirConnector(Connector):
                     except FileNotFoundError:
                         continue  # moved between listing and stat: the next sync sees it
                     ident = f"{folder}/{_key(entry.name)}"
-                    items[ident] = Item(ident, f"{st.st_size}:{st.st_mtime_ns // 1_000_000_000}", folder)
+                    items[ident] = Item(ident, _etag(st), folder)
                     self._paths[ident] = Path(entry.path)
         return Listing(items, frozenset(unreadable))
 
@@ -143,7 +150,7 @@ class MaildirConnector(Connector):
             except OSError as e:
                 log.warning("source %s: skipped unreadable message in %s: %s", self.name, folder, e.strerror)
                 continue
-            etag = f"{st.st_size}:{st.st_mtime_ns // 1_000_000_000}"
+            etag = _etag(st)
             yield mail_record(ident, etag, folder, block, sent=folder_is_sent(folder))
 
 

@@ -2,8 +2,9 @@
 
 The fast path asks the connector what changed since the stored cursor. Otherwise the full listing
 is compared with the stored etags and only new or changed records are fetched. Records are written
-in batches; the cursor goes in the same transaction as the last batch (and the deletions), so a
-crash leaves no cursor that claims more than the store holds, and the next run resumes by diff.
+in batches: deletions go with the first (so syncs that keep being interrupted still make progress)
+and the cursor with the last, so a crash leaves no cursor that claims more than the store holds,
+and the next run resumes by diff.
 A source that suddenly lists nothing, or far less, deletes nothing without ``force``.
 """
 
@@ -78,9 +79,10 @@ def sync_source(store: Store, connector: Connector, source_type: str, force: boo
         bad += sum(1 for r in records if r.kind == "bad")
         last = start + BATCH >= len(wanted)
         with store.transaction():
+            if n == 0:
+                store.delete_records(name, gone)  # first, so interrupted syncs still make progress
             store.put_records(name, records)
             if last:
-                store.delete_records(name, gone)
                 store.finish_sync(name, cursor)
             _hook(commit_hook, f"batch {n}")
         done += len(chunk)

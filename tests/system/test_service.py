@@ -171,3 +171,40 @@ def test_a_failing_source_backs_off_without_starving_the_others(home, caplog):
     assert len([r for r in caplog.records if r.levelname == "ERROR" and "sync:calendar" in r.getMessage()]) == len(errors) == 1
     digest = (home / "out" / "digest.eml").read_text()
     assert "Needs your attention" in digest and "source calendar" in digest and "does not exist" in digest
+
+
+def test_the_watchdog_is_fed_when_systemd_asks_for_it(home, tmp_path):
+    address = str(tmp_path / "wd.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(address)
+    sock.settimeout(60)
+    proc = start(home, NOTIFY_SOCKET=address, WATCHDOG_USEC="400000")
+    try:
+        assert sock.recv(100) == b"READY=1"
+        assert sock.recv(100) == b"WATCHDOG=1"
+        assert sock.recv(100) == b"WATCHDOG=1"
+    finally:
+        stop(proc)
+        sock.close()
+
+
+def test_doctor_names_each_problem_with_its_fix(home):
+    text = (home / "config.toml").read_text().replace('path = "sample/mail"', 'path = "nowhere/mail"')
+    (home / "config.toml").write_text(text)
+    out = subprocess.run([sys.executable, "-m", "daemon", "--config", str(home / "config.toml"), "doctor"], cwd=home,
+                         env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1
+    assert "FAIL source home_mail:" in out.stdout and "-> fix sources.home_mail.path" in out.stdout
+    assert "ok   source calendar" in out.stdout and "1 problem(s) found" in out.stdout
+
+
+def test_service_install_writes_a_unit_that_runs_this_config(home, tmp_path):
+    units = tmp_path / "units"
+    out = subprocess.run([sys.executable, "-m", "daemon", "--config", str(home / "config.toml"), "service", "install",
+                          "--unit-dir", str(units)], cwd=home, env={**os.environ, "PYTHONPATH": str(REPO)},
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    unit = (units / "tiekeeper.service").read_text()
+    assert "Type=notify" in unit and "ExecReload=/bin/kill -HUP $MAINPID" in unit
+    assert f"--config {home / 'config.toml'} run" in unit and sys.executable in unit
+    assert (units / "tiekeeper.service").stat().st_mode & 0o777 == 0o600

@@ -127,3 +127,17 @@ def test_a_store_at_schema_1_migrates_and_keeps_its_records(tmp_path):
     assert store.stored_items("m") == {"i": ("e", "")}
     store.save_contacts(1.0, [("c1", "Ann", ["a@x.example"], "personal", 7.0, None, [])])
     assert store.db.execute("SELECT name, emails FROM contacts").fetchall() == [("Ann", '["a@x.example"]')]
+
+
+def test_a_message_rewritten_in_place_with_the_same_size_within_a_second_is_seen(tmp_path):
+    root = _maildir(tmp_path, 1)
+    (path,) = list((root / "cur").iterdir())
+    conn = MaildirConnector("m", root)
+    before = conn.list().items
+    st = path.stat()
+    data = path.read_bytes().replace(b"p0@x.example", b"q0@x.example")  # same length
+    path.write_bytes(data)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1000))  # the same second, 1 microsecond later
+    after = MaildirConnector("m", root).list().items
+    assert before.keys() == after.keys()
+    assert [i.etag for i in before.values()] != [i.etag for i in after.values()]

@@ -19,4 +19,11 @@ def build(source) -> Connector:  # source: daemon.config.SourceConfig
         from connectors.ics import IcsConnector
 
         return IcsConnector(source.name, path=source.path, url=source.url)
+    if source.type == "imap":
+        from connectors.imap import ImapConnector
+        from daemon.secrets import get_password
+
+        password = get_password(source.name, source.username, source.password_command)
+        return ImapConnector(source.name, source.host, source.port, source.tls, source.username, password,
+                             source.folders, source.ca_file)
     raise ValueError(f"unknown source type {source.type!r}")

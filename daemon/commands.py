@@ -227,3 +227,26 @@ UMask=0077
 [Install]
 WantedBy=default.target
 """
+
+
+def cmd_auth(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+    import getpass
+
+    from daemon.errors import UsageError
+    from daemon.secrets import set_password
+
+    try:
+        source = config.source(args.source)
+    except KeyError:
+        raise UsageError(f"no source named {args.source}",
+                         f"sources in the config: {', '.join(s.name for s in config.sources)}") from None
+    if source.type != "imap":
+        raise UsageError(f"source {source.name} is a {source.type} source and needs no password")
+    if source.password_command:
+        _out(f"note: sources.{source.name}.password_command is set and wins over the keyring")
+    password = getpass.getpass(f"password for {source.username} at {source.host}: ")
+    if not password:
+        raise UsageError("no password given; nothing stored")
+    set_password(source.name, source.username, password)
+    _out(f"stored in the keyring for source {source.name}")
+    return 0

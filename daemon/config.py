@@ -22,7 +22,9 @@ import platformdirs
 from daemon.errors import ConfigError
 
 APP = "tiekeeper"
-SOURCE_TYPES = ("maildir", "mbox", "ics")
+SOURCE_TYPES = ("maildir", "mbox", "ics", "imap")
+TLS_MODES = ("ssl", "starttls", "none")
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
 RELATIONSHIPS = ("personal", "professional")
 _REQUIRED = object()
 
@@ -52,6 +54,13 @@ class SourceConfig:
     path: Path | None = None
     url: str | None = None
     context: str | None = None  # "personal" | "professional": what this account is for, if one thing
+    host: str | None = None  # imap
+    port: int | None = None
+    tls: str = "ssl"
+    username: str | None = None
+    password_command: tuple[str, ...] | None = None
+    folders: tuple[str, ...] | None = None
+    ca_file: Path | None = None  # trust this certificate (e.g. a self-signed one) for TLS
 
 
 @dataclass(frozen=True)
@@ -280,6 +289,28 @@ def _source(name: str, t: _Table) -> SourceConfig | None:
     path = url = None
     if kind in ("maildir", "mbox"):
         path = t.file_path("path")
+    elif kind == "imap":
+        host = t.string("host")
+        tls = t.choice("tls", TLS_MODES, "ssl") or "ssl"
+        port = t.integer("port", 993 if tls == "ssl" else 143, 1)
+        if isinstance(port, int) and port > 65535:
+            t.problem("port", f"expected a port number up to 65535, got {port}")
+        if tls == "none" and host is not None and host not in LOOPBACK and not str(host).startswith("127."):
+            t.problem("tls", f'"none" sends your password in clear text: only allowed for a loopback host, not {_show(host)}')
+        username = t.string("username")
+        command = t.strings("password_command", None)
+        if command == ():
+            t.problem("password_command", 'expected a command as a list, e.g. ["pass", "show", "mail"]')
+        folders = t.strings("folders", None)
+        ca_file = t.file_path("ca_file", None)
+        for secret in ("password", "pass", "secret", "token"):
+            if secret in t.data:
+                t.seen.add(secret)
+                t.problem(secret, "secrets never go in the config file: use password_command, or store it in the "
+                                  f"keyring with `tiekeeper auth password {name}`")
+        t.done()
+        return SourceConfig(name, kind, None, None, context, host, port, tls, username, command or None,
+                            folders, ca_file) if kind and host and username else None
     elif kind == "ics":
         path = t.file_path("path", None)
         url = t.string("url", None)

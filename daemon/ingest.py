@@ -99,15 +99,18 @@ def sync_source(store: Store, connector: Connector, source_type: str, force: boo
 
 
 def _guard(name: str, stored: int, gone: int, listed: int, force: bool) -> None:
+    """Refuse a sync after which the source would hold far less than before. Replacement is no
+    shrink: an IMAP folder renumbered by its server replaces every ident at once."""
     if force or not stored or not gone:
         return
     if listed == 0:
         raise EmptySourceGuard(
             name, f"lists no records now but {stored} are stored; nothing was deleted",
             "check the path, URL or account; if it is really empty now, run `tiekeeper sync --force`")
-    if gone > SHRINK_GUARD_MIN and gone > SHRINK_GUARD_SHARE * stored:
+    shrink = stored - listed
+    if shrink > SHRINK_GUARD_MIN and listed < (1 - SHRINK_GUARD_SHARE) * stored:
         raise EmptySourceGuard(
-            name, f"would delete {gone} of {stored} stored records; nothing was deleted",
+            name, f"lists {listed} records where {stored} are stored; nothing was deleted",
             "if that is right, run `tiekeeper sync --force`")
 
 

@@ -109,8 +109,41 @@ class IcsWorld:
         return IcsConnector("src", path=self.path)
 
 
-@pytest.fixture(params=[MaildirWorld, MboxWorld, IcsWorld], ids=["maildir", "mbox", "ics"])
+class ImapWorld:
+    """The same contract against a real Dovecot on loopback, mail put in through IMAP APPEND."""
+
+    kind = "mail"
+
+    def __init__(self, server) -> None:
+        from tests.connectors import imap_world
+
+        self.server, self.w = server, imap_world
+        imap_world.reset(server)
+        self.n = 0
+
+    def add(self, key: str) -> None:
+        self.n += 1
+        folder = "Sent" if key.startswith("sent") else "INBOX"
+        self.w.append(self.server, folder, message(f"{key}@x.example", ME, NOW + timedelta(hours=self.n), msgid=f"<{key}@t>"))
+
+    def change(self, key: str) -> None:  # IMAP messages are immutable: a change is expunge + append
+        self.w.delete_by_message_id(self.server, "INBOX", f"<{key}@t>")
+        self.w.append(self.server, "INBOX", message(f"{key}@x.example", [ME, "extra@x.example"], NOW, msgid=f"<{key}@t>"))
+
+    def delete(self, key: str) -> None:
+        self.w.delete_by_message_id(self.server, "INBOX", f"<{key}@t>")
+
+    def hidden(self) -> None:
+        self.w.append(self.server, "Trash", message("t@x.example", ME, NOW))
+
+    def connector(self):
+        return self.w.connector(self.server)
+
+
+@pytest.fixture(params=[MaildirWorld, MboxWorld, IcsWorld, ImapWorld], ids=["maildir", "mbox", "ics", "imap"])
 def world(request, tmp_path):
+    if request.param is ImapWorld:
+        return ImapWorld(request.getfixturevalue("dovecot"))
     return request.param(tmp_path)
 
 
@@ -127,6 +160,7 @@ def test_list_and_get_multi_agree_on_idents_and_etags(world):
     listed = _snapshot(conn)
     assert len(listed) == 3
     records = list(conn.get_multi(list(listed)))
+    conn.close()
     assert {r.ident: r.etag for r in records} == listed
     assert {r.kind for r in records} == {world.kind}
 

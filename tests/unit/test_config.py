@@ -28,7 +28,7 @@ def test_example_config_mentions_every_key_the_parser_reads():
     text = (REPO / "config.example.toml").read_text()
     for key in ("addresses", "timezone", "path", "type", "url", "context", "working_hours", "personal_hours",
                 "duration_minutes", "per_day", "per_week", "alarm_minutes", "as_of", "window_days", "sync_every",
-                "name", "relationship", "cadence_days", "ignore", "digest"):
+                "name", "relationship", "cadence_days", "ignore", "digest", "host", "port", "tls", "username", "password_command", "folders", "ca_file"):
         assert f"{key} =" in text, key
 
 
@@ -41,7 +41,7 @@ def test_every_problem_is_reported_at_once_with_its_path(tmp_path):
     joined = "\n".join(problems)
     assert "identity.timezon: unknown key; valid keys here: addresses, timezone" in joined
     assert "sources.work.path: expected a string, got 5" in joined
-    assert 'sources.cal.type: expected one of maildir, mbox, ics, got "exchange"' in joined
+    assert 'sources.cal.type: expected one of maildir, mbox, ics, imap, got "exchange"' in joined
     assert 'outputs.followups.per_day: expected an integer, got "x"' in joined
     assert len(problems) == 4
 
@@ -98,3 +98,24 @@ def test_missing_file_and_bad_toml_name_the_file(tmp_path):
 
 def test_example_is_valid_toml():
     tomllib.loads((REPO / "config.example.toml").read_text())
+
+
+def test_the_commented_imap_example_is_valid_when_uncommented(tmp_path):
+    import re
+
+    text = (REPO / "config.example.toml").read_text()
+    block = re.search(r"# \[sources\.work_mail\].*?# ca_file[^\n]*\n", text, re.S).group(0)
+    source = "\n".join(line[2:] if line.startswith("# ") else line for line in block.splitlines())
+    data = tomllib.loads('[identity]\naddresses = ["me@example.org"]\n' + source)
+    cfg = parse(data, tmp_path / "c.toml")
+    imap = cfg.source("work_mail")
+    assert (imap.type, imap.port, imap.tls, imap.password_command) == ("imap", 993, "ssl", ("pass", "show", "fastmail"))
+
+
+def test_secrets_in_the_config_file_are_refused(tmp_path):
+    problems = _problems({"identity": {"addresses": ["me@example.org"]},
+                          "sources": {"w": {"type": "imap", "host": "imap.example.org", "username": "me",
+                                            "password": "hunter2"}}}, tmp_path)
+    assert problems == ["sources.w.password: secrets never go in the config file: use password_command, "
+                        "or store it in the keyring with `tiekeeper auth password w`"]
+    assert not any("hunter2" in p for p in problems)

@@ -1,0 +1,166 @@
+"""IMAP (RFC 3501) through imapclient: header fields only, never bodies, never marking mail read.
+
+Folders come from the server (LIST with its own separator and SPECIAL-USE flags, RFC 6154). Trash,
+Junk, Drafts and Gmail's "All Mail" (which repeats every other folder) are skipped, as are
+folders that cannot be selected. Every folder is opened read-only (EXAMINE) and headers are
+fetched with BODY.PEEK[HEADER.FIELDS (...)] in batches, so \\Seen is never set.
+
+IDENT  "<folder>/<UIDVALIDITY>/<UID>". A message's headers never change (RFC 3501: a UID names one
+       immutable message), so the ETAG is constant and the UID diff finds new and expunged mail.
+       When the server renumbers a folder (a new UIDVALIDITY), every ident of that folder changes;
+       the sync replaces the old records in one pass, so no interaction is counted twice.
+CURSOR every folder's UIDVALIDITY, UIDNEXT and MESSAGES (and HIGHESTMODSEQ where CONDSTORE is
+       offered), from one STATUS per folder: an unchanged mailbox costs a STATUS round trip per
+       folder and nothing else. Flag changes (which bump MODSEQ) do not matter here: headers are
+       immutable, and expunges change MESSAGES.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import ssl
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import imapclient
+from imapclient.exceptions import IMAPClientError, LoginError
+
+from connectors.base import Connector
+from connectors.maildir import folder_is_skipped, folder_is_sent, mail_record
+from daemon.errors import AuthError, SourceError
+from daemon.models import Delta, Item, Listing, RawRecord
+
+log = logging.getLogger(__name__)
+
+FIELDS = ("FROM TO CC BCC DATE MESSAGE-ID IN-REPLY-TO REFERENCES SUBJECT LIST-ID LIST-UNSUBSCRIBE LIST-POST "
+          "PRECEDENCE AUTO-SUBMITTED RETURN-PATH X-SPAM-FLAG X-AUTOREPLY FEEDBACK-ID LIST-UNSUBSCRIBE-POST")
+FETCH = f"BODY.PEEK[HEADER.FIELDS ({FIELDS})]".encode()
+FETCHED = f"BODY[HEADER.FIELDS ({FIELDS})]".encode()
+BATCH = 500
+TIMEOUT = 60
+_SKIP_FLAGS = {b"\\Trash", b"\\Junk", b"\\Drafts", b"\\All", b"\\Noselect", b"\\NonExistent"}
+
+
+class ImapConnector(Connector):
+    def __init__(self, name: str, host: str, port: int, tls: str, username: str, password: str,
+                 folders: tuple[str, ...] | None = None, ca_file: Path | None = None) -> None:
+        super().__init__(name)
+        self.host, self.port, self.tls, self.username = host, port, tls, username
+        self._password = password
+        self.wanted = folders
+        self.ca_file = ca_file
+        self._client: imapclient.IMAPClient | None = None
+        self._folders: dict[str, bool] | None = None  # folder -> is a Sent folder
+
+    # -- connection ---------------------------------------------------------------------------------
+    def _context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context()  # verifies the certificate and the host name
+        if self.ca_file:
+            ctx.load_verify_locations(cafile=str(self.ca_file))
+        return ctx
+
+    def client(self) -> imapclient.IMAPClient:
+        if self._client is not None:
+            return self._client
+        where = f"{self.host}:{self.port}"
+        try:
+            c = imapclient.IMAPClient(self.host, port=self.port, ssl=self.tls == "ssl",
+                                      ssl_context=self._context() if self.tls == "ssl" else None, timeout=TIMEOUT)
+            if self.tls == "starttls":
+                c.starttls(self._context())
+            c.login(self.username, self._password)
+        except LoginError:
+            raise AuthError(self.name, f"{where} refused the username or password",
+                            f"store the right one with `tiekeeper auth password {self.name}` or fix password_command") from None
+        except ssl.SSLCertVerificationError as e:
+            raise SourceError(self.name, f"{where} presented a certificate that is not trusted ({e.verify_message})",
+                              f"if you trust it, set sources.{self.name}.ca_file to its certificate") from None
+        except (ssl.SSLError, OSError, socket.timeout, IMAPClientError) as e:
+            raise SourceError(self.name, f"cannot talk to {where}: {e}", "check host, port and tls; retried later") from None
+        self._client = c
+        return c
+
+    def close(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.logout()
+            except (IMAPClientError, OSError):
+                pass
+            self._client = None
+
+    def _call(self, what: str, fn, *args, **kwargs):
+        """Run one IMAP command, turning a dropped connection or a protocol error into SourceError."""
+        try:
+            return fn(*args, **kwargs)
+        except (IMAPClientError, OSError, socket.timeout, ssl.SSLError) as e:
+            self._client = None
+            raise SourceError(self.name, f"{what} failed: {e or type(e).__name__}",
+                              "the connection is retried on the next sync; what was stored is kept") from None
+
+    # -- folders ------------------------------------------------------------------------------------
+    def folders(self) -> dict[str, bool]:
+        if self._folders is not None:
+            return self._folders
+        c = self.client()
+        found: dict[str, bool] = {}
+        for flags, delimiter, name in self._call("LIST", c.list_folders):
+            sep = delimiter.decode() if isinstance(delimiter, bytes) else (delimiter or "/")
+            if self.wanted is not None:
+                if name in self.wanted:
+                    found[name] = b"\\Sent" in flags or folder_is_sent(name, sep)
+                continue
+            if set(flags) & _SKIP_FLAGS or folder_is_skipped(name, sep):
+                continue
+            found[name] = b"\\Sent" in flags or folder_is_sent(name, sep)
+        if self.wanted is not None:
+            missing = sorted(set(self.wanted) - set(found))
+            if missing:
+                raise SourceError(self.name, f"no folder named {', '.join(missing)} on the server",
+                                  f"folders there: {', '.join(n for _, _, n in c.list_folders())}")
+        self._folders = found
+        return found
+
+    def cursor_now(self) -> str | None:
+        c = self.client()
+        items = [b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES"]
+        if c.has_capability("CONDSTORE"):
+            items.append(b"HIGHESTMODSEQ")
+        state = {}
+        for folder in self.folders():
+            st = self._call(f"STATUS {folder}", c.folder_status, folder, items)
+            state[folder] = {k.decode(): v for k, v in st.items()}
+        return json.dumps(state, sort_keys=True)
+
+    def changes_since(self, cursor: str) -> Delta | None:
+        return Delta([], [], cursor) if self.cursor_now() == cursor else None
+
+    def list(self) -> Listing:
+        c = self.client()
+        items: dict[str, Item] = {}
+        for folder in self.folders():
+            info = self._call(f"EXAMINE {folder}", c.select_folder, folder, readonly=True)
+            validity = info[b"UIDVALIDITY"]
+            for uid in self._call(f"SEARCH {folder}", c.search, "ALL"):
+                ident = f"{folder}/{validity}/{uid}"
+                items[ident] = Item(ident, "1", folder)
+        return Listing(items)
+
+    def get_multi(self, idents: Sequence[str]) -> Iterator[RawRecord]:
+        c = self.client()
+        by_folder: dict[tuple[str, int], list[int]] = {}
+        for ident in idents:
+            folder, validity, uid = ident.rsplit("/", 2)
+            by_folder.setdefault((folder, int(validity)), []).append(int(uid))
+        sent = self.folders()
+        for (folder, validity), uids in by_folder.items():
+            info = self._call(f"EXAMINE {folder}", c.select_folder, folder, readonly=True)
+            if info[b"UIDVALIDITY"] != validity:
+                continue  # renumbered since listing: the next sync lists it afresh
+            for start in range(0, len(uids), BATCH):
+                chunk = uids[start:start + BATCH]
+                fetched = self._call(f"FETCH {folder}", c.fetch, chunk, [FETCH])
+                for uid, data in fetched.items():
+                    block = data.get(FETCHED) or data.get(FETCH) or b""
+                    yield mail_record(f"{folder}/{validity}/{uid}", "1", folder, block, sent=sent.get(folder, False))

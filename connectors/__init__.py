@@ -26,4 +26,10 @@ def build(source) -> Connector:  # source: daemon.config.SourceConfig
         password = get_password(source.name, source.username, source.password_command)
         return ImapConnector(source.name, source.host, source.port, source.tls, source.username, password,
                              source.folders, source.ca_file)
+    if source.type == "caldav":
+        from connectors.caldav import CalDavConnector
+        from daemon.secrets import get_password
+
+        password = get_password(source.name, source.username, source.password_command) if source.username else None
+        return CalDavConnector(source.name, source.url, source.username, password, source.calendars, source.ca_file)
     raise ValueError(f"unknown source type {source.type!r}")

@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--once", action="store_true", help="one pass, then exit")
     run.add_argument("--force", action="store_true", help="as for sync")
     au = command("auth", "store a source's password in the system keyring (never in the config file)")
-    au.add_argument("kind", choices=("password",), help="password: for imap sources")
+    au.add_argument("kind", choices=("password",), help="password: for imap and caldav sources")
     au.add_argument("source", help="the source's name in the config")
     st = command("status", "is the service running; each source's health, last and next runs; what needs you")
     st.add_argument("--format", choices=("text", "json"), default="text")

@@ -240,11 +240,11 @@ def cmd_auth(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     except KeyError:
         raise UsageError(f"no source named {args.source}",
                          f"sources in the config: {', '.join(s.name for s in config.sources)}") from None
-    if source.type != "imap":
+    if source.type not in ("imap", "caldav"):
         raise UsageError(f"source {source.name} is a {source.type} source and needs no password")
     if source.password_command:
         _out(f"note: sources.{source.name}.password_command is set and wins over the keyring")
-    password = getpass.getpass(f"password for {source.username} at {source.host}: ")
+    password = getpass.getpass(f"password for {source.username} at {source.host or source.url}: ")
     if not password:
         raise UsageError("no password given; nothing stored")
     set_password(source.name, source.username, password)

@@ -22,7 +22,7 @@ import platformdirs
 from daemon.errors import ConfigError
 
 APP = "tiekeeper"
-SOURCE_TYPES = ("maildir", "mbox", "ics", "imap")
+SOURCE_TYPES = ("maildir", "mbox", "ics", "imap", "caldav")
 TLS_MODES = ("ssl", "starttls", "none")
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
 RELATIONSHIPS = ("personal", "professional")
@@ -61,6 +61,7 @@ class SourceConfig:
     password_command: tuple[str, ...] | None = None
     folders: tuple[str, ...] | None = None
     ca_file: Path | None = None  # trust this certificate (e.g. a self-signed one) for TLS
+    calendars: tuple[str, ...] | None = None  # caldav: display names to read (default: all)
 
 
 @dataclass(frozen=True)
@@ -311,6 +312,24 @@ def _source(name: str, t: _Table) -> SourceConfig | None:
         t.done()
         return SourceConfig(name, kind, None, None, context, host, port, tls, username, command or None,
                             folders, ca_file) if kind and host and username else None
+    elif kind == "caldav":
+        url = t.string("url")
+        if url is not None and not re.match(r"^https?://", url):
+            t.problem("url", f"expected an http(s):// URL, got {_show(url)}")
+        elif url and url.startswith("http://") and not re.match(r"^http://(localhost|127\.|\[::1\])", url):
+            t.problem("url", "plain http sends your password in clear text: use https (http only for loopback hosts)")
+        username = t.string("username", None)
+        command = t.strings("password_command", None)
+        calendars = t.strings("calendars", None)
+        ca_file = t.file_path("ca_file", None)
+        for secret in ("password", "pass", "secret", "token"):
+            if secret in t.data:
+                t.seen.add(secret)
+                t.problem(secret, "secrets never go in the config file: use password_command, or store it in the "
+                                  f"keyring with `tiekeeper auth password {name}`")
+        t.done()
+        return SourceConfig(name, kind, None, url, context, username=username, password_command=command or None,
+                            ca_file=ca_file, calendars=calendars) if url else None
     elif kind == "ics":
         path = t.file_path("path", None)
         url = t.string("url", None)

@@ -1,11 +1,25 @@
+import importlib.util
+import os
+
 import pytest
 
-from tests.servers import DOVECOT, Dovecot, require
+from tests.servers import DOVECOT, Dovecot, Radicale, require
 
 
 @pytest.fixture(scope="session")
 def dovecot(tmp_path_factory):
     require(DOVECOT, "apt-get install dovecot-imapd")
     server = Dovecot(tmp_path_factory.mktemp("dovecot"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def radicale(tmp_path_factory):
+    if importlib.util.find_spec("radicale") is None:
+        if os.environ.get("CI"):
+            pytest.fail("radicale is missing in CI: it is in the test extras (pip install -e '.[test]')")
+        pytest.skip("radicale is not installed: pip install -e '.[test]'")
+    server = Radicale(tmp_path_factory.mktemp("radicale"))
     yield server
     server.stop()

@@ -137,3 +137,33 @@ service stats {{
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(10)
+
+
+class Radicale:
+    """Radicale (a CalDAV server) with user alice/secret, no auth delay."""
+
+    def __init__(self, base: Path) -> None:
+        import sys
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.user, self.password = "alice", "secret"
+        (base / "users").write_text("alice:secret\n")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "radicale", "--server-hosts", f"127.0.0.1:{self.port}",
+             "--storage-filesystem-folder", str(base / "data"), "--auth-type", "htpasswd",
+             "--auth-htpasswd-filename", str(base / "users"), "--auth-htpasswd-encryption", "plain",
+             "--auth-delay", "0", "--logging-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        t0 = time.monotonic()
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() - t0 > 30 or self.proc.poll() is not None:
+                    raise TimeoutError("radicale did not start") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)

@@ -140,10 +140,45 @@ class ImapWorld:
         return self.w.connector(self.server)
 
 
-@pytest.fixture(params=[MaildirWorld, MboxWorld, IcsWorld, ImapWorld], ids=["maildir", "mbox", "ics", "imap"])
+class CalDavWorld:
+    """The same contract against a real Radicale on loopback."""
+
+    kind = "event"
+
+    def __init__(self, server) -> None:
+        from tests.connectors import caldav_world
+
+        self.server, self.w = server, caldav_world
+        self.cal = caldav_world.reset(server)["Personal"]
+
+    def _ics(self, key: str, hours: int = 0) -> str:
+        return calendar(vevent(f"{key}@t", NOW + timedelta(hours=hours), attendees=[(f"{key}@x.example", "ACCEPTED")])).decode()
+
+    def add(self, key: str) -> None:
+        self.cal.save_event(self._ics(key))
+
+    def change(self, key: str) -> None:
+        ev = self.cal.event_by_uid(f"{key}@t")
+        ev.data = self._ics(key, 2)
+        ev.save()
+
+    def delete(self, key: str) -> None:
+        self.cal.event_by_uid(f"{key}@t").delete()
+
+    def hidden(self) -> None:
+        pass
+
+    def connector(self):
+        return self.w.connector(self.server)
+
+
+@pytest.fixture(params=[MaildirWorld, MboxWorld, IcsWorld, ImapWorld, CalDavWorld],
+                ids=["maildir", "mbox", "ics", "imap", "caldav"])
 def world(request, tmp_path):
     if request.param is ImapWorld:
         return ImapWorld(request.getfixturevalue("dovecot"))
+    if request.param is CalDavWorld:
+        return CalDavWorld(request.getfixturevalue("radicale"))
     return request.param(tmp_path)
 
 

@@ -28,7 +28,7 @@ def test_example_config_mentions_every_key_the_parser_reads():
     text = (REPO / "config.example.toml").read_text()
     for key in ("addresses", "timezone", "path", "type", "url", "context", "working_hours", "personal_hours",
                 "duration_minutes", "per_day", "per_week", "alarm_minutes", "as_of", "window_days", "sync_every",
-                "name", "relationship", "cadence_days", "ignore", "digest", "host", "port", "tls", "username", "password_command", "folders", "ca_file"):
+                "name", "relationship", "cadence_days", "ignore", "digest", "host", "port", "tls", "username", "password_command", "folders", "ca_file", "calendars"):
         assert f"{key} =" in text, key
 
 
@@ -41,7 +41,7 @@ def test_every_problem_is_reported_at_once_with_its_path(tmp_path):
     joined = "\n".join(problems)
     assert "identity.timezon: unknown key; valid keys here: addresses, timezone" in joined
     assert "sources.work.path: expected a string, got 5" in joined
-    assert 'sources.cal.type: expected one of maildir, mbox, ics, imap, got "exchange"' in joined
+    assert 'sources.cal.type: expected one of maildir, mbox, ics, imap, caldav, got "exchange"' in joined
     assert 'outputs.followups.per_day: expected an integer, got "x"' in joined
     assert len(problems) == 4
 
@@ -119,3 +119,20 @@ def test_secrets_in_the_config_file_are_refused(tmp_path):
     assert problems == ["sources.w.password: secrets never go in the config file: use password_command, "
                         "or store it in the keyring with `tiekeeper auth password w`"]
     assert not any("hunter2" in p for p in problems)
+
+
+def test_the_commented_caldav_example_is_valid_when_uncommented(tmp_path):
+    import re
+
+    text = (REPO / "config.example.toml").read_text()
+    block = re.search(r"# \[sources\.calendars\].*?# ca_file[^\n]*\n", text, re.S).group(0)
+    source = "\n".join(line[2:] if line.startswith("# ") else line for line in block.splitlines())
+    cfg = parse(tomllib.loads('[identity]\naddresses = ["me@example.org"]\n' + source), tmp_path / "c.toml")
+    dav = cfg.source("calendars")
+    assert (dav.type, dav.url, dav.calendars) == ("caldav", "https://caldav.fastmail.com/dav/", ("Personal", "Work"))
+
+
+def test_caldav_over_plain_http_is_refused_except_on_loopback(tmp_path):
+    problems = _problems({"identity": {"addresses": ["me@example.org"]},
+                          "sources": {"c": {"type": "caldav", "url": "http://dav.example.org/"}}}, tmp_path)
+    assert problems == ["sources.c.url: plain http sends your password in clear text: use https (http only for loopback hosts)"]

@@ -1,0 +1,95 @@
+"""CalDAV against a real Radicale on loopback: selection, fast path, auth errors, and the same
+calendar through CalDAV or as an ICS file giving the same report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+
+import connectors.caldav as caldav_mod
+from daemon.errors import AuthError, SourceError
+from daemon.ingest import sync_source
+from daemon.store import Store
+from tests.connectors.caldav_world import connector, reset
+from tests.helpers import REPO, calendar, vevent
+
+
+def _event(uid: str) -> str:
+    return calendar(vevent(uid, datetime(2026, 3, 2, 9, tzinfo=timezone.utc), attendees=[("a@x.example", "ACCEPTED")])).decode()
+
+
+def test_calendars_are_selected_by_name_and_a_missing_one_is_named(radicale):
+    cals = reset(radicale, ("Work", "Personal"))
+    cals["Work"].save_event(_event("w1@t"))
+    cals["Personal"].save_event(_event("p1@t"))
+    items = connector(radicale, calendars=("Work",)).list().items
+    assert [i.scope for i in items.values()] == ["Work"]
+    assert len(connector(radicale).list().items) == 2
+    with pytest.raises(SourceError) as e:
+        connector(radicale, calendars=("Holidays",)).list()
+    assert "no calendar named Holidays" in e.value.one_line() and "Work" in e.value.one_line()
+
+
+def test_a_wrong_password_is_an_auth_error_with_the_remedy(radicale):
+    reset(radicale)
+    with pytest.raises(AuthError) as e:
+        connector(radicale, password="wrong").list()
+    assert "refused the username or password" in e.value.one_line()
+    assert "tiekeeper auth password src" in e.value.one_line()
+
+
+def test_an_unchanged_calendar_costs_a_ctag_and_only_changed_resources_are_fetched(radicale, tmp_path, monkeypatch):
+    cal = reset(radicale)["Personal"]
+    for i in range(5):
+        cal.save_event(_event(f"e{i}@t"))
+    store = Store(tmp_path / "s.db")
+    assert sync_source(store, connector(radicale), "caldav").fetched == 5
+    monkeypatch.setattr(caldav_mod.CalDavConnector, "list", lambda *a: pytest.fail("listed an unchanged calendar"))
+    assert sync_source(store, connector(radicale), "caldav").fast_path
+    monkeypatch.undo()
+    cal.save_event(_event("new@t"))
+    fetched = []
+    original = caldav_mod.CalDavConnector.get_multi
+    monkeypatch.setattr(caldav_mod.CalDavConnector, "get_multi",
+                        lambda self, idents: (fetched.extend(idents), original(self, idents))[1])
+    result = sync_source(store, connector(radicale), "caldav")
+    assert result.fetched == 1 and len(fetched) == 1 and fetched[0].endswith("new@t.ics")
+
+
+def test_the_same_calendar_through_caldav_or_as_an_ics_file_gives_the_same_report(radicale, tmp_path):
+    cal = reset(radicale, ("Sample",))["Sample"]
+    source = Calendar.from_ical((REPO / "sample" / "calendar.ics").read_bytes())
+    for ev in source.walk("VEVENT"):
+        one = Calendar()
+        one.add("VERSION", "2.0")
+        one.add("PRODID", "-//test//EN")
+        one.add_component(ev)
+        cal.save_event(one.to_ical().decode())
+    base = (REPO / "config.example.toml").read_text().replace('path = "sample/mail"', f'path = "{REPO / "sample" / "mail"}"')
+    ics_cfg = tmp_path / "ics.toml"
+    ics_cfg.write_text(base.replace('path = "sample/calendar.ics"', f'path = "{REPO / "sample" / "calendar.ics"}"')
+                       .replace('path = "out/tiekeeper.db"', 'path = "a.db"'))
+    dav_cfg = tmp_path / "dav.toml"
+    dav_cfg.write_text(base.replace('type = "ics"\npath = "sample/calendar.ics"',
+                                    f'type = "caldav"\nurl = "{radicale.url}"\nusername = "alice"\n'
+                                    'password_command = ["echo", "secret"]').replace('path = "out/tiekeeper.db"', 'path = "b.db"'))
+
+    def report(cfg: Path) -> list:
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        sync = subprocess.run([sys.executable, "-m", "daemon", "--config", str(cfg), "sync"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert sync.returncode == 0, sync.stderr
+        out = subprocess.run([sys.executable, "-m", "daemon", "--config", str(cfg), "report", "--format", "json"],
+                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        data = json.loads(out.stdout)
+        return sorted((c["name"], sorted(c["emails"]), c["relationship"], c["interactions"],
+                       sorted(f.get("pattern") or f["kind"] for f in c["flags"])) for c in data["contacts"])
+
+    assert report(dav_cfg) == report(ics_cfg)

@@ -63,6 +63,7 @@ class Dovecot:
                 break
         self.user, self.password = "alice", "secret"
         self.maildir = base / "home" / "alice" / "Maildir"
+        base.mkdir(parents=True, exist_ok=True)
         self.cert = make_cert(base)
         for sub in ("run", "state", "home/alice/Maildir/cur", "home/alice/Maildir/new", "home/alice/Maildir/tmp"):
             (base / sub).mkdir(parents=True, exist_ok=True)

@@ -284,6 +284,21 @@ def _identity(t: _Table) -> Identity:
     return Identity(tuple(a.strip().lower() for a in addresses or ()), zone or system_timezone())
 
 
+def _reject_secrets(t: _Table, name: str) -> None:
+    for secret in ("password", "pass", "secret", "token"):
+        if secret in t.data:
+            t.seen.add(secret)
+            t.problem(secret, "secrets never go in the config file: use password_command, or store it in the "
+                              f"keyring with `tiekeeper auth password {name}`")
+
+
+def _password_command(t: _Table) -> tuple[str, ...] | None:
+    command = t.strings("password_command", None)
+    if command == ():
+        t.problem("password_command", 'expected a command as a list, e.g. ["pass", "show", "mail"]')
+    return command
+
+
 def _source(name: str, t: _Table) -> SourceConfig | None:
     kind = t.choice("type", SOURCE_TYPES)
     context = t.choice("context", RELATIONSHIPS, None)
@@ -299,16 +314,10 @@ def _source(name: str, t: _Table) -> SourceConfig | None:
         if tls == "none" and host is not None and host not in LOOPBACK and not str(host).startswith("127."):
             t.problem("tls", f'"none" sends your password in clear text: only allowed for a loopback host, not {_show(host)}')
         username = t.string("username")
-        command = t.strings("password_command", None)
-        if command == ():
-            t.problem("password_command", 'expected a command as a list, e.g. ["pass", "show", "mail"]')
+        command = _password_command(t)
         folders = t.strings("folders", None)
         ca_file = t.file_path("ca_file", None)
-        for secret in ("password", "pass", "secret", "token"):
-            if secret in t.data:
-                t.seen.add(secret)
-                t.problem(secret, "secrets never go in the config file: use password_command, or store it in the "
-                                  f"keyring with `tiekeeper auth password {name}`")
+        _reject_secrets(t, name)
         t.done()
         return SourceConfig(name, kind, None, None, context, host, port, tls, username, command or None,
                             folders, ca_file) if kind and host and username else None
@@ -319,14 +328,10 @@ def _source(name: str, t: _Table) -> SourceConfig | None:
         elif url and url.startswith("http://") and not re.match(r"^http://(localhost|127\.|\[::1\])", url):
             t.problem("url", "plain http sends your password in clear text: use https (http only for loopback hosts)")
         username = t.string("username", None)
-        command = t.strings("password_command", None)
+        command = _password_command(t)
         calendars = t.strings("calendars", None)
         ca_file = t.file_path("ca_file", None)
-        for secret in ("password", "pass", "secret", "token"):
-            if secret in t.data:
-                t.seen.add(secret)
-                t.problem(secret, "secrets never go in the config file: use password_command, or store it in the "
-                                  f"keyring with `tiekeeper auth password {name}`")
+        _reject_secrets(t, name)
         t.done()
         return SourceConfig(name, kind, None, url, context, username=username, password_command=command or None,
                             ca_file=ca_file, calendars=calendars) if url else None

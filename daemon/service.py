@@ -165,18 +165,14 @@ class Service:
         return None
 
     def _digest(self, period: datetime) -> None:
-        state = self.store.job_state("digest") or jobs.JobState("digest")
-
         def action() -> str | None:
             rep = pipeline.report(self.config, self.store, pipeline.clock(self.config, self.as_of))
             pipeline.write_digest(self.config, rep, problems=pipeline.problems(self.store))
             return None
 
-        if self._run_job("digest", action):
+        if self._run_job("digest", action):  # a failure keeps the old period, so it is retried
             done = self.store.job_state("digest")
             self.store.save_job(replace(done, period=period.isoformat(), next_due=None))
-        else:
-            self.store.save_job(replace(self.store.job_state("digest"), period=state.period))
 
     def tick(self) -> None:
         """Run every job that is due, each isolated from the others."""
@@ -198,9 +194,11 @@ class Service:
             self._run_job("analyse", self._analyse)
         if self.config.digest.path is not None and not self.stopping:
             s = self.config.schedule
-            period = jobs.digest_due(self.store.job_state("digest"), datetime.now(timezone.utc),
-                                     self.config.identity.zone, s.digest_weekday, s.digest_time)
-            if period is not None:
+            state = self.store.job_state("digest")
+            period = jobs.digest_due(state, datetime.now(timezone.utc), self.config.identity.zone,
+                                     s.digest_weekday, s.digest_time)
+            # a digest that failed waits for its backoff like any job, instead of every tick
+            if period is not None and (state is None or not state.failures or jobs.is_due(state, now)):
                 self._digest(period)
 
 

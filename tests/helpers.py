@@ -77,3 +77,26 @@ def config(tmp: Path, sources: dict[str, dict], **sections) -> "object":
 
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def tiekeeper(config_path: Path, *args: str, cwd: Path | None = None, timeout: int = 300):
+    """Run the real CLI in a subprocess (importing this checkout) and return the CompletedProcess."""
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "daemon", "--config", str(config_path), *args],
+                          cwd=cwd or config_path.parent, env={**os.environ, "PYTHONPATH": str(REPO)},
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def synced_report_summary(config_path: Path) -> list:
+    """Sync, then the report reduced to what must not depend on the source type: per contact its
+    name, addresses, relationship, interaction count and flags."""
+    import json
+
+    sync = tiekeeper(config_path, "sync")
+    assert sync.returncode == 0, sync.stderr
+    data = json.loads(tiekeeper(config_path, "report", "--format", "json").stdout)
+    return sorted((c["name"], sorted(c["emails"]), c["relationship"], c["interactions"],
+                   sorted(f.get("pattern") or f["kind"] for f in c["flags"])) for c in data["contacts"])

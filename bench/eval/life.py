@@ -319,7 +319,7 @@ def make_life(seed: int, people_per_archetype: int = 2, multi_share: float = 0.3
 
 
 def _noise(mk: _Maker) -> None:
-    rng, life = mk.rng, mk.life
+    life = mk.life
     me_p, me_w = ("", ME_PERSONAL), ("", ME_PERSONAL if life.one_account else ME_WORK)
 
     def add(key: str, address: str, kind: str) -> None:

@@ -128,7 +128,7 @@ def analyse(interactions: Iterable[Interaction], me: Me, zone: tzinfo, now: date
 def _contact(g: PersonGroup, k: kind_mod.Kind, convs: list[conv_mod.Conversation], now_ts: float, zone: tzinfo,
              baseline: float) -> Contact:
     two_way = [c for c in convs if c.two_way]
-    relationship = k.relationship if k.relationship != "unknown" else "unknown"
+    relationship = k.relationship
     cadence = g.override.cadence_days if g.override else None
     r = rhythm.fit([c.start for c in two_way], relationship, cadence)
     tier = rhythm.tier_for(relationship, r.median_days)

@@ -132,7 +132,7 @@ def plan(report: Report, previous: list[FollowUp], busy: list[tuple[float, float
     now = report.as_of
     now_ts = now.timestamp()
     before = {f.uid: f for f in previous}
-    cal = _Calendar([b for b in busy], cfg, zone)
+    cal = _Calendar(list(busy), cfg, zone)
     wanted: dict[str, tuple[Contact, str]] = {}
     for c in sorted(report.flagged(), key=_priority):
         cycle = _cycle(c)

@@ -3,12 +3,7 @@ calendar through CalDAV or as an ICS file giving the same report."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from icalendar import Calendar
@@ -18,7 +13,7 @@ from daemon.errors import AuthError, SourceError
 from daemon.ingest import sync_source
 from daemon.store import Store
 from tests.connectors.caldav_world import connector, reset
-from tests.helpers import REPO, calendar, vevent
+from tests.helpers import REPO, calendar, synced_report_summary, vevent
 
 
 def _event(uid: str) -> str:
@@ -81,15 +76,4 @@ def test_the_same_calendar_through_caldav_or_as_an_ics_file_gives_the_same_repor
                                     f'type = "caldav"\nurl = "{radicale.url}"\nusername = "alice"\n'
                                     'password_command = ["echo", "secret"]').replace('path = "out/tiekeeper.db"', 'path = "b.db"'))
 
-    def report(cfg: Path) -> list:
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
-        sync = subprocess.run([sys.executable, "-m", "daemon", "--config", str(cfg), "sync"], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=300)
-        assert sync.returncode == 0, sync.stderr
-        out = subprocess.run([sys.executable, "-m", "daemon", "--config", str(cfg), "report", "--format", "json"],
-                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-        data = json.loads(out.stdout)
-        return sorted((c["name"], sorted(c["emails"]), c["relationship"], c["interactions"],
-                       sorted(f.get("pattern") or f["kind"] for f in c["flags"])) for c in data["contacts"])
-
-    assert report(dav_cfg) == report(ics_cfg)
+    assert synced_report_summary(dav_cfg) == synced_report_summary(ics_cfg)

@@ -3,14 +3,12 @@ a connection dropped mid-fetch, nothing marked read, and the same life as a Mail
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -22,7 +20,7 @@ from daemon.ingest import sync_source
 from daemon.pipeline import derive
 from daemon.store import Store
 from tests.connectors.imap_world import admin, append, connector, reset
-from tests.helpers import ME, NOW, REPO, message
+from tests.helpers import ME, NOW, REPO, message, synced_report_summary
 
 
 @pytest.fixture
@@ -198,16 +196,5 @@ def test_the_same_life_through_imap_or_maildir_gives_the_same_contacts_and_flags
         f'username = "alice"\npassword_command = ["echo", "secret"]\nca_file = "{server.cert}"').replace(
         'path = "out/tiekeeper.db"', 'path = "b.db"'))
 
-    def report(cfg: Path) -> list:
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
-        sync = subprocess.run([sys.executable, "-m", "daemon", "--config", str(cfg), "sync"], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=300)
-        assert sync.returncode == 0, sync.stderr
-        out = subprocess.run([sys.executable, "-m", "daemon", "--config", str(cfg), "report", "--format", "json"],
-                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-        data = json.loads(out.stdout)
-        return sorted((c["name"], sorted(c["emails"]), c["relationship"], sorted(f.get("pattern") or f["kind"]
-                       for f in c["flags"])) for c in data["contacts"])
-
-    via_maildir, via_imap = report(maildir_cfg), report(imap_cfg)
+    via_maildir, via_imap = synced_report_summary(maildir_cfg), synced_report_summary(imap_cfg)
     assert via_imap == via_maildir and len(via_maildir) == 8

@@ -208,3 +208,23 @@ def test_service_install_writes_a_unit_that_runs_this_config(home, tmp_path):
     assert "Type=notify" in unit and "ExecReload=/bin/kill -HUP $MAINPID" in unit
     assert f"--config {home / 'config.toml'} run" in unit and sys.executable in unit
     assert (units / "tiekeeper.service").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_failing_digest_backs_off_instead_of_retrying_every_tick(home):
+    s = _service(home)
+    s.tick()
+    with s.store.transaction():
+        s.store.db.execute("UPDATE jobs SET period = NULL WHERE name = 'digest'")  # this week's is due again
+    (home / "out" / "digest.eml").unlink()
+    (home / "out" / "digest.eml").mkdir()  # writing the file now fails
+    s.tick()
+    failed = s.store.job_state("digest")
+    assert failed.failures == 1 and failed.period is None and "cannot write the digest" in failed.last_error
+    s.tick()
+    assert s.store.job_state("digest").last_attempt == failed.last_attempt  # not retried before its backoff
+    (home / "out" / "digest.eml").rmdir()
+    with s.store.transaction():
+        s.store.db.execute("UPDATE jobs SET next_due = 0 WHERE name = 'digest'")
+    s.tick()
+    done = s.store.job_state("digest")
+    assert done.failures == 0 and done.period is not None and (home / "out" / "digest.eml").is_file()

@@ -1,7 +1,7 @@
 """The judgement: contacts, conversations, rhythm, lapse, one-sidedness, kind — and its properties."""
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings

@@ -1,6 +1,7 @@
 """One pass of the whole flow: sync every source, derive interactions, analyse, write the outputs.
 
-``run_once`` is what ``tiekeeper run --once``, the scheduled loop and systemd timers all call.
+``run_once`` is what ``tiekeeper run --once`` (and a systemd timer) calls; the service
+(``daemon.service``) runs the same pieces as separate jobs, so each has its own schedule and backoff.
 Each source is isolated: one that fails is recorded and retried later; the others carry on.
 """
 
@@ -95,7 +96,7 @@ def interactions(config: Config, store: Store, now: datetime) -> list[Interactio
     me = Me(config.identity.addresses)
     derive(store, me)
     names = {s.name for s in config.sources}
-    items = [i for i in store.interactions(names)]
+    items = store.interactions(names)
     start, end = window(now, config.analysis.window_days)
     for source, record in store.records(EVENT, names):
         items.extend(infer_event(record, me, config.identity.zone, start, end, source).interactions)
@@ -122,19 +123,15 @@ def write_followups(config: Config, store: Store, rep: Report) -> Path | None:
     path = config.followups.path
     if path is None:
         return None
-    previous = [followups_mod.FollowUp(*row) for row in store.db.execute(
-        "SELECT uid, contact, cycle, sequence, status, start, end, summary, description, fingerprint, updated FROM followups")]
+    previous = [followups_mod.FollowUp(*row) for row in store.followups()]
     planned = followups_mod.plan(rep, previous, busy(config, store, rep.as_of), config.followups, config.identity.zone)
     data = followups_mod.to_ics(planned, config.followups.alarm_minutes)
     try:
         write_private(path, data)
     except OSError as e:
         raise OutputError(f"cannot write the follow-ups file {path}: {e.strerror}", "check outputs.followups.path") from None
-    with store.transaction():
-        store.db.execute("DELETE FROM followups")
-        store.db.executemany("INSERT INTO followups VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                             [(f.uid, f.contact, f.cycle, f.sequence, f.status, f.start, f.end, f.summary,
-                               f.description, f.fingerprint, f.updated) for f in planned])
+    store.save_followups([(f.uid, f.contact, f.cycle, f.sequence, f.status, f.start, f.end, f.summary,
+                           f.description, f.fingerprint, f.updated) for f in planned])
     return path
 
 

@@ -122,7 +122,7 @@ class Service:
             return
         self.config = new
         with self.store.transaction():
-            self.store.db.execute("DELETE FROM kv WHERE key = 'config_error'")
+            self.store.forget("config_error")
         log.info("config reloaded: %d source(s)", len(new.sources))
 
     # -- jobs -------------------------------------------------------------------------------------

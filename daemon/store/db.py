@@ -203,6 +203,18 @@ class Store:
         )
         return [(rule, n) for rule, n in rows]
 
+    def followups(self) -> list[tuple]:
+        """The follow-up events as last published (FollowUp fields, in order)."""
+        return self.db.execute("SELECT uid, contact, cycle, sequence, status, start, end, summary, description, "
+                               "fingerprint, updated FROM followups").fetchall()
+
+    def save_followups(self, rows: list[tuple]) -> None:
+        """Replace the published follow-ups; call after the file was written, so a failed write
+        leaves the old state (and the next run publishes the same UIDs and SEQUENCEs again)."""
+        with self.transaction():
+            self.db.execute("DELETE FROM followups")
+            self.db.executemany("INSERT INTO followups VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+
     def save_contacts(self, as_of: float, contacts: Iterable[tuple]) -> None:
         """Replace the contacts snapshot: (id, name, emails, relationship, gap, last_two_way, flags)."""
         with self.transaction():
@@ -234,6 +246,9 @@ class Store:
 
     def put(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO kv(key, value) VALUES (?, ?)", (key, value))
+
+    def forget(self, key: str) -> None:
+        self.db.execute("DELETE FROM kv WHERE key = ?", (key,))
 
 
 def _statements(script: str) -> list[str]:

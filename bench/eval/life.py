@@ -53,6 +53,7 @@ class Person:
     labels: set[str]  # lapsed, you_initiate, they_initiate, unanswered_by_them, unanswered_by_you
     rhythm_days: float
     moments: list[Moment] = field(default_factory=list)
+    series: tuple[float, int, float | None] | None = None  # a weekly 1:1: (start, every n weeks, until)
 
 
 @dataclass
@@ -154,6 +155,22 @@ class _Maker:
             f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{me}", f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{address}", "END:VEVENT"]))
 
 
+    def series(self, p: Person, address: str) -> None:
+        """A weekly 1:1 as one VEVENT with an RRULE (and UNTIL when the 1:1 ended)."""
+        self.n += 1
+        start_ts, every, until = p.series
+        start = datetime.fromtimestamp(start_ts, timezone.utc)
+        rule = f"RRULE:FREQ=WEEKLY;INTERVAL={every}"
+        if until is not None:
+            rule += f";UNTIL={datetime.fromtimestamp(until, timezone.utc):%Y%m%dT%H%M%SZ}"
+        me = ME_PERSONAL if self.life.one_account else ME_WORK
+        self.life.events["work"].append("\r\n".join([
+            "BEGIN:VEVENT", f"UID:series{self.n}@eval.example", f"DTSTAMP:{start:%Y%m%dT%H%M%SZ}",
+            f"DTSTART:{start:%Y%m%dT%H%M%SZ}", f"DTEND:{start + timedelta(minutes=30):%Y%m%dT%H%M%SZ}", rule,
+            "SUMMARY:1:1", f"ORGANIZER:mailto:{me}",
+            f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{me}", f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{address}", "END:VEVENT"]))
+
+
 # ------------------------------------------------------------------------------------ archetypes
 #   name: (relationship, labels, rhythm range in days)
 ARCHETYPES = {
@@ -204,7 +221,7 @@ def _plant(mk: _Maker, p: Person) -> None:
     if a == "thin_history":
         first, last = 300, 300 + r
     if a in ("friend_unanswered_by_them", "contact_unanswered_by_you"):
-        last = 730 - rng.uniform(110, 160)
+        last = 730 - max(rng.uniform(110, 160), 3.5 * r)  # clearly lapsed, whatever the rhythm
     if a == "friend_bursty":
         for b in _schedule(mk, p, first, last):
             for k in range(rng.randint(2, 4)):
@@ -217,11 +234,22 @@ def _plant(mk: _Maker, p: Person) -> None:
         init = {"friend_you_initiate": "me", "friend_they_initiate": "them"}.get(a) or balanced()
         if a in ("friend_you_initiate", "friend_they_initiate") and rng.random() > one_sided_share:
             init = "them" if init == "me" else "me"
-        channel = "meeting" if a.startswith("colleague") and rng.random() < 0.5 else "mail"
-        # the last contact of a tie is two-way (it defines when the tie went quiet)
-        answered = channel == "meeting" or n == len(days) - 1 or rng.random() < reply_rate
+        channel = "meeting" if a == "colleague_met_last" and rng.random() < 0.5 else "mail"
+        # the last three contacts before a tie goes quiet are two-way: they define when it went quiet,
+        # and make its history judgeable (tiekeeper needs three two-way conversations)
+        answered = channel == "meeting" or n >= len(days) - 3 or rng.random() < reply_rate
         off_pattern = rng.random() < 0.15  # friends on a work day, colleagues on an evening
         p.moments.append(Moment(mk.when(d, personal != off_pattern), channel, init, answered))
+    if a in ("colleague_steady", "colleague_ended"):
+        # a recurring 1:1 (RRULE), weekly or fortnightly; the ended tie's series stops with it
+        every = 1 if r < 11 else 2
+        start = mk.when(first, False)
+        until = mk.when(last, False) if a == "colleague_ended" else None
+        p.series = (start, every, until)
+        t = start
+        while t <= min(until or NOW.timestamp(), NOW.timestamp()):
+            p.moments.append(Moment(t, "series", "other", True))  # an instance: started by nobody
+            t += every * 7 * DAY
     if a == "colleague_met_last":
         p.moments.append(Moment(mk.when(730 - rng.uniform(1, 5), False), "meeting", "them", True))
     if a == "friend_unanswered_by_them":
@@ -308,11 +336,15 @@ def make_life(seed: int, people_per_archetype: int = 2, multi_share: float = 0.3
             for i, m in enumerate(p.moments):
                 addr = addrs[i * len(addrs) // max(len(p.moments), 1)]  # a person moves from one address to the next
                 shown = display if mk.rng.random() < 0.5 else name
+                if m.channel == "series":
+                    continue  # rendered once below, as one recurring event
                 if m.channel == "meeting":
                     summary = mk.rng.choice(["1:1", "Sync", "Review", "Planning"])
                     mk.meeting(p, m, addr, summary, "work")
                 else:
                     mk.conversation(p, m, addr, shown)
+            if p.series:
+                mk.series(p, addrs[-1])
             mk.life.people.append(p)
     _noise(mk)
     return mk.life

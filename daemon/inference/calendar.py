@@ -138,7 +138,12 @@ def infer_event(record: RawRecord, me: Me, zone: tzinfo, start: datetime, end: d
             last_rule = rule
             continue
         weight = MEETING_WEIGHT * fanout_weight(len(people)) * (RECURRING_FACTOR if occ.recurring else 1.0)
-        initiator = "me" if occ.organizer in me else "them" if any(a == occ.organizer for a, _ in people) else "other"
+        # Who started it: the organizer of a one-off meeting. The 30th instance of a standing 1:1 was
+        # started by nobody in particular: the series was set up once.
+        if occ.recurring:
+            initiator = "other"
+        else:
+            initiator = "me" if occ.organizer in me else "them" if any(a == occ.organizer for a, _ in people) else "other"
         hint = meeting_hint(occ.summary)
         for addr, name in people:
             found.append(Interaction(

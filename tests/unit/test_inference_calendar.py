@@ -34,7 +34,7 @@ def test_recurring_series_expands_and_a_cancelled_override_is_left_out():
     inferred = _infer("event_recurring_with_override.ics")
     assert len(inferred.interactions) == 7  # 8 weekly instances, one cancelled by its override
     i = inferred.interactions[0]
-    assert (i.address, i.direction, i.initiator, i.recurring, i.hint) == ("nora@work.example", "both", "me", True, "work")
+    assert (i.address, i.direction, i.initiator, i.recurring, i.hint) == ("nora@work.example", "both", "other", True, "work")
     assert i.weight == 1.5  # a meeting (x3), one other person, recurring (x0.5)
 
 
@@ -72,3 +72,11 @@ def test_busy_intervals_skip_cancelled_and_transparent_events():
                              vevent("gone@t", t, extra=["STATUS:CANCELLED"])))
     busy = [b for r in recs for b in busy_intervals(r, me, BERLIN, START, END)]
     assert busy == [(t.timestamp(), t.timestamp() + 3600)]
+
+
+def test_a_one_off_meeting_was_started_by_its_organizer():
+    ev = vevent("once@t", datetime(2026, 3, 1, 10, tzinfo=timezone.utc), organizer="ann@x.example",
+                attendees=[("ann@x.example", "ACCEPTED"), (ME, "ACCEPTED")])
+    (rec,) = _records(calendar(ev))
+    (i,) = infer_event(rec, me, BERLIN, START, END).interactions
+    assert (i.address, i.initiator, i.recurring) == ("ann@x.example", "them", False)

@@ -95,13 +95,18 @@ def cmd_digest(config: Config, args: argparse.Namespace, as_of, progress) -> int
 
     rep = _report(config, as_of)
     path = args.output or config.digest.path
-    if path is None and not args.preview:
+    if path is None and not args.preview and not config.digest.smtp_host:
         from daemon.errors import UsageError
 
-        raise UsageError("no digest file configured", "set [outputs.digest] path, or pass --output PATH")
-    if path:
-        pipeline.write_digest(config, rep, path)
-        _out(f"digest written to {path}")
+        raise UsageError("no digest file or mail server configured",
+                         "set [outputs.digest] path or smtp_host, or pass --output PATH")
+    if path or config.digest.smtp_host:
+        store = Store(config.store_path)
+        written = pipeline.write_digest(config, rep, path, problems=pipeline.problems(store))
+        if written:
+            _out(f"digest written to {written}")
+        if config.digest.smtp_host:
+            _out(f"digest sent to {config.digest.to}")
     if args.preview:
         write_private(args.preview, preview_html(rep, config.identity.zone).encode())
         _out(f"HTML preview written to {args.preview}")

@@ -78,6 +78,14 @@ class FollowupsConfig:
 @dataclass(frozen=True)
 class DigestConfig:
     path: Path | None = None
+    smtp_host: str | None = None  # send it: over SMTP with a verified TLS context
+    smtp_port: int | None = None
+    smtp_tls: str = "starttls"
+    username: str | None = None
+    password_command: tuple[str, ...] | None = None
+    to: str | None = None
+    sender: str | None = None  # the "from" key
+    ca_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -376,6 +384,27 @@ def _followups(t: _Table) -> FollowupsConfig:
     return cfg
 
 
+def _digest(t: _Table) -> DigestConfig:
+    path = t.file_path("path", None)
+    host = t.string("smtp_host", None)
+    tls = t.choice("smtp_tls", TLS_MODES, "starttls") or "starttls"
+    port = t.integer("smtp_port", 465 if tls == "ssl" else 587, 1)
+    if host is not None and tls == "none" and host not in LOOPBACK and not host.startswith("127."):
+        t.problem("smtp_tls", f'"none" sends mail and passwords in clear text: only allowed for a loopback host, not {_show(host)}')
+    to, sender = t.string("to", None), t.string("from", None)
+    for key, value in (("to", to), ("from", sender)):
+        if value is not None and not _EMAIL.match(value):
+            t.problem(key, f'expected an email address like "me@example.org", got {_show(value)}')
+    if host is not None and not to:
+        t.problem("to", "sending by SMTP needs the address to send the digest to")
+    username = t.string("username", None)
+    command = _password_command(t)
+    ca_file = t.file_path("ca_file", None)
+    _reject_secrets(t, "digest")
+    t.done()
+    return DigestConfig(path, host, port if host else None, tls, username, command, to, sender, ca_file)
+
+
 def _as_of(t: _Table) -> datetime | None:
     value = t._get("as_of", None)
     if value is None:
@@ -465,9 +494,7 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
             sources.append(src)
     outputs = root.table("outputs")
     followups = _followups(outputs.table("followups"))
-    digest_t = outputs.table("digest")
-    digest = DigestConfig(path=digest_t.file_path("path", None))
-    digest_t.done()
+    digest = _digest(outputs.table("digest"))
     outputs.done()
     analysis = _analysis(root.table("analysis"))
     schedule = _schedule(root.table("schedule"))

@@ -147,14 +147,23 @@ def save_report(store: Store, rep: Report) -> None:
 
 
 def write_digest(config: Config, rep: Report, path: Path | None = None, problems: list[str] = ()) -> Path | None:
-    path = path or config.digest.path
-    if path is None:
+    """Write the digest to its file and/or send it over SMTP, as configured. Returns the file."""
+    cfg = config.digest
+    path = path or cfg.path
+    if path is None and cfg.smtp_host is None:
         return None
-    msg = digest_mod.build(rep, config.identity.zone, problems=problems)
-    try:
-        write_private(path, msg.as_bytes())
-    except OSError as e:
-        raise OutputError(f"cannot write the digest {path}: {e.strerror}", "check outputs.digest.path") from None
+    sender = f"tiekeeper <{cfg.sender or cfg.to}>" if cfg.smtp_host else "tiekeeper <tiekeeper@localhost>"
+    msg = digest_mod.build(rep, config.identity.zone, sender=sender, recipient=cfg.to, problems=problems)
+    if path is not None:
+        try:
+            write_private(path, msg.as_bytes())
+        except OSError as e:
+            raise OutputError(f"cannot write the digest {path}: {e.strerror}", "check outputs.digest.path") from None
+    if cfg.smtp_host:
+        from daemon.outputs.mailer import send
+
+        send(cfg, msg)
+        log.info("digest sent by SMTP")
     return path
 
 

@@ -192,7 +192,7 @@ class Service:
             return
         if force or synced or jobs.is_due(self.store.job_state("analyse"), now):
             self._run_job("analyse", self._analyse)
-        if self.config.digest.path is not None and not self.stopping:
+        if (self.config.digest.path is not None or self.config.digest.smtp_host) and not self.stopping:
             s = self.config.schedule
             state = self.store.job_state("digest")
             period = jobs.digest_due(state, datetime.now(timezone.utc), self.config.identity.zone,

@@ -28,7 +28,7 @@ def test_example_config_mentions_every_key_the_parser_reads():
     text = (REPO / "config.example.toml").read_text()
     for key in ("addresses", "timezone", "path", "type", "url", "context", "working_hours", "personal_hours",
                 "duration_minutes", "per_day", "per_week", "alarm_minutes", "as_of", "window_days", "sync_every",
-                "name", "relationship", "cadence_days", "ignore", "digest", "host", "port", "tls", "username", "password_command", "folders", "ca_file", "calendars"):
+                "name", "relationship", "cadence_days", "ignore", "digest", "host", "port", "tls", "username", "password_command", "folders", "ca_file", "calendars", "smtp_host", "smtp_port", "smtp_tls", "to", "from"):
         assert f"{key} =" in text, key
 
 

@@ -1,0 +1,42 @@
+"""Sending the digest over SMTP, with a verifying TLS context (smtplib verifies nothing without one)."""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from email.message import EmailMessage
+
+from daemon.config import DigestConfig
+from daemon.errors import OutputError
+from daemon.secrets import get_password
+
+TIMEOUT = 60
+
+
+def send(cfg: DigestConfig, msg: EmailMessage) -> None:
+    """Send ``msg`` to ``cfg.to``. Raises OutputError with the remedy on any failure."""
+    where = f"{cfg.smtp_host}:{cfg.smtp_port}"
+    ctx = ssl.create_default_context(cafile=str(cfg.ca_file) if cfg.ca_file else None)
+    password = get_password("digest", cfg.username, cfg.password_command) if cfg.username else None
+    try:
+        if cfg.smtp_tls == "ssl":
+            server = smtplib.SMTP_SSL(cfg.smtp_host, cfg.smtp_port, timeout=TIMEOUT, context=ctx)
+        else:
+            server = smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=TIMEOUT)
+        with server:
+            if cfg.smtp_tls == "starttls":
+                server.starttls(context=ctx)
+            if cfg.username:
+                server.login(cfg.username, password)
+            server.send_message(msg, from_addr=cfg.sender or cfg.to, to_addrs=[cfg.to])
+    except smtplib.SMTPAuthenticationError:
+        raise OutputError(f"the mail server {where} refused the username or password",
+                          "fix outputs.digest.password_command or run `tiekeeper auth password digest`") from None
+    except ssl.SSLCertVerificationError as e:
+        raise OutputError(f"the mail server {where} presented a certificate that is not trusted ({e.verify_message})",
+                          "if you trust it, set outputs.digest.ca_file to its certificate") from None
+    except smtplib.SMTPNotSupportedError:
+        raise OutputError(f"the mail server {where} does not offer STARTTLS", "set smtp_tls = \"ssl\" or check the port") from None
+    except (smtplib.SMTPException, OSError, socket.timeout, ssl.SSLError) as e:
+        raise OutputError(f"sending the digest through {where} failed: {e}", "it is tried again at the next run") from None

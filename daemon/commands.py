@@ -255,3 +255,82 @@ def cmd_auth(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     set_password(source.name, source.username, password)
     _out(f"stored in the keyring for source {source.name}")
     return 0
+
+
+_UNITS = {"d": 1, "w": 7, "m": 30}
+
+
+def _address(value: str) -> str:
+    from daemon.errors import UsageError
+
+    address = normalize_address(value)
+    if not address:
+        raise UsageError(f"{value!r} is not an email address", "name the contact by any of their addresses")
+    return address
+
+
+def cmd_snooze(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+    import re
+    from datetime import timedelta
+
+    from daemon.errors import UsageError
+
+    m = re.match(r"^\s*(\d+)\s*([dwm])\s*$", args.duration.lower())
+    if not m or int(m[1]) < 1:
+        raise UsageError(f"expected a duration like 30d, 2w or 3m, got {args.duration!r}")
+    address = _address(args.contact)
+    until = pipeline.clock(config, as_of) + timedelta(days=int(m[1]) * _UNITS[m[2]])
+    Store(config.store_path).add_action(address, "snooze", until.timestamp())
+    _out(f"{address}: nudges held back until {until.astimezone(config.identity.zone):%-d %b %Y}")
+    return 0
+
+
+def cmd_ignore(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+    address = _address(args.contact)
+    store = Store(config.store_path)
+    if args.undo:
+        store.remove_actions(address, "ignore")
+        _out(f"{address}: no longer ignored")
+    else:
+        store.add_action(address, "ignore", 0.0)
+        _out(f"{address}: ignored; they will not appear as a contact (undo: tiekeeper ignore --undo {address})")
+    return 0
+
+
+def cmd_log(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+    address = _address(args.contact)
+    when = args.date or datetime.now(config.identity.zone)
+    when = when if when.tzinfo else when.replace(tzinfo=config.identity.zone)
+    Store(config.store_path).add_action(address, "log", when.timestamp(), args.note)
+    _out(f"{address}: contact on {when:%-d %b %Y} logged" + (f" ({args.note})" if args.note else ""))
+    return 0
+
+
+def cmd_contacts(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+    rep = _report(config, as_of)
+
+    def keep(c) -> bool:
+        names = {f.pattern or f.kind for f in c.flags} | {f.kind for f in c.flags}
+        if args.kind and c.relationship != args.kind:
+            return False
+        if args.flag == "any":
+            return bool(c.flags)
+        if args.flag == "none":
+            return not c.flags
+        return args.flag is None or args.flag in names
+
+    chosen = [c for c in sorted(rep.contacts, key=lambda c: c.name.casefold()) if keep(c)]
+    if args.format == "json":
+        from daemon.cli import print_json
+
+        data = to_json(rep)
+        ids = {c.id for c in chosen}
+        print_json([c for c in data["contacts"] if c["id"] in ids])
+        return 0
+    zone = config.identity.zone
+    for c in chosen:
+        flags = ",".join(f.pattern or f.kind for f in c.flags) or "-"
+        _out(f"{clean_text(c.name)[:28]:28} {c.emails[0][:34]:34} {c.relationship:12} "
+             f"every {human_days(c.expected_gap_days):>9}  last two-way {_when(c.last_two_way, zone):>11}  {flags}")
+    _out(f"{len(chosen)} contact(s)")
+    return 0

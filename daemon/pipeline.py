@@ -16,10 +16,10 @@ from pathlib import Path
 
 import connectors
 from daemon.analysis.report import Report, analyse
-from daemon.config import Config
+from daemon.config import Config, Person
 from daemon.errors import OutputError, SourceError
 from daemon.fsutil import write_private
-from daemon.identity import Me
+from daemon.identity import Me, merge_key
 from daemon.inference import inference_version
 from daemon.inference.calendar import busy_intervals, infer_event, window
 from daemon.inference.email import infer_mail
@@ -100,14 +100,20 @@ def interactions(config: Config, store: Store, now: datetime) -> list[Interactio
     start, end = window(now, config.analysis.window_days)
     for source, record in store.records(EVENT, names):
         items.extend(infer_event(record, me, config.identity.zone, start, end, source).interactions)
+    for address, ts, _note in store.actions("log"):  # an offline contact the user logged: it counts both ways
+        items.append(Interaction(ts=ts, channel="logged", address=address, name="", direction="both", weight=1.0,
+                                 initiator="other", thread=f"logged:{ts}", source="logged", ident=f"{address}@{ts}"))
     return items
 
 
 def report(config: Config, store: Store, now: datetime) -> Report:
+    """The analysis with the user's own word on top: ignored people, snoozes and logged contacts."""
     me = Me(config.identity.addresses)
     contexts = {s.name: s.context for s in config.sources}
-    return analyse(interactions(config, store, now), me, config.identity.zone, now, config.people, contexts,
-                   config.analysis.window_days)
+    ignored = tuple(Person(None, (address,), ignore=True) for address, _, _ in store.actions("ignore"))
+    snoozed = {merge_key(address): until for address, until, _ in store.actions("snooze")}
+    return analyse(interactions(config, store, now), me, config.identity.zone, now, config.people + ignored, contexts,
+                   config.analysis.window_days, snoozed)
 
 
 def busy(config: Config, store: Store, now: datetime, days: int = followups_mod.HORIZON_DAYS + 7) -> list[tuple[float, float]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
@@ -13,7 +13,7 @@ from daemon.analysis import kind as kind_mod
 from daemon.analysis import lapse, reciprocity, rhythm
 from daemon.analysis.contacts import PersonGroup, group_people
 from daemon.config import Person as PersonOverride
-from daemon.identity import Me
+from daemon.identity import Me, merge_key
 from daemon.models import Interaction
 
 
@@ -82,8 +82,10 @@ def _not_a_contact_reason(convs: list[conv_mod.Conversation]) -> str:
 
 def analyse(interactions: Iterable[Interaction], me: Me, zone: tzinfo, now: datetime,
             people: tuple[PersonOverride, ...] = (), source_context: dict[str, str | None] | None = None,
-            window_days: int = 730) -> Report:
-    """The whole judgement. Pure: the same interactions and ``now`` give the same report."""
+            window_days: int = 730, snoozed: dict[str, float] | None = None) -> Report:
+    """The whole judgement. Pure: the same interactions and ``now`` give the same report.
+
+    ``snoozed``: merge key of an address -> until when its person's flags are held back."""
     now_ts = now.timestamp()
     start = now_ts - window_days * rhythm.DAY
     items = [i for i in interactions if start <= i.ts <= now_ts and i.address not in me]
@@ -120,7 +122,8 @@ def analyse(interactions: Iterable[Interaction], me: Me, zone: tzinfo, now: date
         m, t = shares[gid]
         return (mine - m + 2) / (mine - m + theirs - t + 4)
 
-    contacts = tuple(_contact(g, k, convs, now_ts, zone, others_baseline(g.id)) for g, k, convs in staged)
+    contacts = tuple(_snooze(_contact(g, k, convs, now_ts, zone, others_baseline(g.id)), snoozed or {}, now_ts, zone)
+                     for g, k, convs in staged)
     flags = Counter(f.pattern or f.kind for c in contacts for f in c.flags)
     return Report(now, contacts, tuple(not_contacts), _monthly(items, now, zone), round(baseline, 3), len(items), flags)
 
@@ -154,6 +157,14 @@ def _contact(g: PersonGroup, k: kind_mod.Kind, convs: list[conv_mod.Conversation
         why_contact="set in the config" if g.override and not any(c.direct and c.two_way for c in convs)
         else "a direct two-way exchange or a small meeting",
     )
+
+
+def _snooze(c: Contact, snoozed: dict[str, float], now_ts: float, zone: tzinfo) -> Contact:
+    until = max((snoozed.get(merge_key(e), 0.0) for e in c.emails), default=0.0)
+    if not c.flags or until <= now_ts:
+        return c
+    when = datetime.fromtimestamp(until, zone).strftime("%-d %b %Y")
+    return replace(c, flags=(), lapse_reason=f"snoozed until {when}; {c.lapse_reason}")
 
 
 def _monthly(items: list[Interaction], now: datetime, zone: tzinfo) -> tuple[tuple[str, int], ...]:

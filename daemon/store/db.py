@@ -239,6 +239,22 @@ class Store:
             self.db.execute("INSERT OR REPLACE INTO jobs VALUES (?,?,?,?,?,?,?)",
                             (s.name, s.last_attempt, s.last_success, s.next_due, s.failures, s.last_error, s.period))
 
+    # -- the user's actions --------------------------------------------------------------------------
+    def add_action(self, address: str, kind: str, ts: float, note: str = "") -> None:
+        with self.transaction():
+            if kind in ("snooze", "ignore"):  # the latest one counts
+                self.db.execute("DELETE FROM actions WHERE address = ? AND kind = ?", (address, kind))
+            self.db.execute("INSERT INTO actions(address, kind, ts, note, created) VALUES (?,?,?,?,?)",
+                            (address, kind, ts, note, time.time()))
+
+    def remove_actions(self, address: str, kind: str) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM actions WHERE address = ? AND kind = ?", (address, kind))
+
+    def actions(self, kind: str) -> list[tuple[str, float, str]]:
+        """(address, ts, note) of every action of a kind."""
+        return self.db.execute("SELECT address, ts, note FROM actions WHERE kind = ?", (kind,)).fetchall()
+
     # -- small state ------------------------------------------------------------------------------
     def get(self, key: str, default: str | None = None) -> str | None:
         row = self.db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()

@@ -93,4 +93,14 @@ MIGRATIONS: list[str] = [
         period TEXT               -- the last period done (the digest: the scheduled time it covered)
     ) WITHOUT ROWID;
     """,
+    # 4: what the user said about contacts: snooze until, ignore, an offline contact logged
+    """
+    CREATE TABLE actions (
+        address TEXT NOT NULL,      -- normalised; matched by merge key to the person
+        kind TEXT NOT NULL,         -- snooze | ignore | log
+        ts REAL NOT NULL,           -- log: when the contact happened; snooze: until when
+        note TEXT NOT NULL DEFAULT '',
+        created REAL NOT NULL
+    );
+    """,
 ]

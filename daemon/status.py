@@ -160,6 +160,22 @@ def doctor(config: Config) -> list[Check]:
     return checks
 
 
+def _server_check(src, what: str) -> Check:
+    """Connect and log in (IMAP) or find the calendars (CalDAV): the whole path a sync takes."""
+    import connectors
+    from daemon.errors import TiekeeperError
+
+    try:
+        with connectors.build(src) as conn:
+            if src.type == "imap":
+                found = conn.folders()
+                return Check(what, True, f"logged in to {src.host}:{src.port}, {len(found)} folder(s) to read")
+            found = conn.calendars()
+            return Check(what, True, f"found {len(found)} calendar(s) at {src.url}")
+    except TiekeeperError as e:
+        return Check(what, False, e.message.removeprefix(f"source {src.name}: "), e.remedy)
+
+
 def _keyring_check() -> Check:
     try:
         import keyring
@@ -176,6 +192,8 @@ def _keyring_check() -> Check:
 
 def _source_check(src) -> Check:
     what = f"source {src.name}"
+    if src.type in ("imap", "caldav"):
+        return _server_check(src, what)
     if src.type == "ics" and src.url:
         try:
             req = urllib.request.Request(src.url.replace("webcal://", "https://", 1), method="GET",

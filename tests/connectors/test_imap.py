@@ -198,3 +198,17 @@ def test_the_same_life_through_imap_or_maildir_gives_the_same_contacts_and_flags
 
     via_maildir, via_imap = synced_report_summary(maildir_cfg), synced_report_summary(imap_cfg)
     assert via_imap == via_maildir and len(via_maildir) == 8
+
+
+def test_doctor_logs_in_to_an_imap_source_and_names_a_refused_password(server, tmp_path):
+    from tests.helpers import tiekeeper
+
+    base = (f'[identity]\naddresses = ["{ME}"]\n[store]\npath = "s.db"\n'
+            f'[sources.work]\ntype = "imap"\nhost = "127.0.0.1"\nport = {server.port}\ntls = "starttls"\n'
+            f'username = "alice"\nca_file = "{server.cert}"\n')
+    (tmp_path / "good.toml").write_text(base + 'password_command = ["echo", "secret"]\n')
+    (tmp_path / "bad.toml").write_text(base + 'password_command = ["echo", "nope"]\n')
+    good = tiekeeper(tmp_path / "good.toml", "doctor")
+    assert good.returncode == 0 and "ok   source work: logged in to 127.0.0.1" in good.stdout
+    bad = tiekeeper(tmp_path / "bad.toml", "doctor")
+    assert bad.returncode == 1 and "FAIL source work:" in bad.stdout and "refused the username or password" in bad.stdout

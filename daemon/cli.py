@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from datetime import datetime
@@ -186,9 +185,5 @@ def _dispatch(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown command {args.command}")
     return handler(config, args, _tz_as_of(config, args), _progress_factory())
 
-
-def print_json(data: object) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
 
 

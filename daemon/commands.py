@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from datetime import datetime
 
@@ -10,6 +11,7 @@ from daemon import pipeline
 from daemon.analysis.report import Report, to_json
 from daemon.analysis.rhythm import human_days
 from daemon.config import Config
+from daemon.errors import UsageError
 from daemon.identity import Me, clean_text, merge_key, normalize_address
 from daemon.store import Store
 
@@ -18,11 +20,14 @@ def _out(line: str = "") -> None:
     sys.stdout.write(line + "\n")
 
 
+def print_json(data: object) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
 def cmd_sync(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     unknown = [s for s in args.sources if s not in {c.name for c in config.sources}]
     if unknown:
-        from daemon.errors import UsageError
-
         raise UsageError(f"no source named {', '.join(unknown)}",
                          f"sources in the config: {', '.join(s.name for s in config.sources)}")
     store = Store(config.store_path)
@@ -65,8 +70,6 @@ def print_text_report(rep: Report, zone, everyone: bool = False) -> None:
 def cmd_report(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     rep = _report(config, as_of)
     if args.format == "json":
-        from daemon.cli import print_json
-
         print_json(to_json(rep))
     else:
         print_text_report(rep, config.identity.zone, args.all)
@@ -79,8 +82,6 @@ def cmd_followups(config: Config, args: argparse.Namespace, as_of, progress) -> 
     if args.output:
         config = replace(config, followups=replace(config.followups, path=args.output))
     if config.followups.path is None:
-        from daemon.errors import UsageError
-
         raise UsageError("no follow-ups file configured", "set [outputs.followups] path, or pass --output PATH")
     store = Store(config.store_path)
     rep = pipeline.report(config, store, pipeline.clock(config, as_of))
@@ -96,13 +97,11 @@ def cmd_digest(config: Config, args: argparse.Namespace, as_of, progress) -> int
     rep = _report(config, as_of)
     path = args.output or config.digest.path
     if path is None and not args.preview and not config.digest.smtp_host:
-        from daemon.errors import UsageError
-
         raise UsageError("no digest file or mail server configured",
                          "set [outputs.digest] path or smtp_host, or pass --output PATH")
     if path or config.digest.smtp_host:
         store = Store(config.store_path)
-        written = pipeline.write_digest(config, rep, path, problems=pipeline.problems(store))
+        written = pipeline.write_digest(config, store, rep, path)
         if written:
             _out(f"digest written to {written}")
         if config.digest.smtp_host:
@@ -114,11 +113,7 @@ def cmd_digest(config: Config, args: argparse.Namespace, as_of, progress) -> int
 
 
 def cmd_explain(config: Config, args: argparse.Namespace, as_of, progress) -> int:
-    address = normalize_address(args.address)
-    if not address:
-        from daemon.errors import UsageError
-
-        raise UsageError(f"{args.address!r} is not an email address")
+    address = _address(args.address)
     me = Me(config.identity.addresses)
     zone = config.identity.zone
     if address in me:
@@ -170,15 +165,11 @@ def cmd_run(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     return serve(config, getattr(args, "config_path", None), as_of)
 
 
-
-
 def cmd_status(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     from daemon.status import gather, render
 
     data = gather(config)
     if args.format == "json":
-        from daemon.cli import print_json
-
         print_json(data)
     else:
         for line in render(data):
@@ -237,7 +228,6 @@ WantedBy=default.target
 def cmd_auth(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     import getpass
 
-    from daemon.errors import UsageError
     from daemon.secrets import set_password
 
     try:
@@ -261,8 +251,6 @@ _UNITS = {"d": 1, "w": 7, "m": 30}
 
 
 def _address(value: str) -> str:
-    from daemon.errors import UsageError
-
     address = normalize_address(value)
     if not address:
         raise UsageError(f"{value!r} is not an email address", "name the contact by any of their addresses")
@@ -272,8 +260,6 @@ def _address(value: str) -> str:
 def cmd_snooze(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     import re
     from datetime import timedelta
-
-    from daemon.errors import UsageError
 
     m = re.match(r"^\s*(\d+)\s*([dwm])\s*$", args.duration.lower())
     if not m or int(m[1]) < 1:
@@ -321,8 +307,6 @@ def cmd_contacts(config: Config, args: argparse.Namespace, as_of, progress) -> i
 
     chosen = [c for c in sorted(rep.contacts, key=lambda c: c.name.casefold()) if keep(c)]
     if args.format == "json":
-        from daemon.cli import print_json
-
         data = to_json(rep)
         ids = {c.id for c in chosen}
         print_json([c for c in data["contacts"] if c["id"] in ids])

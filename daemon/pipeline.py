@@ -7,7 +7,6 @@ Each source is isolated: one that fails is recorded and retried later; the other
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -152,14 +151,23 @@ def save_report(store: Store, rep: Report) -> None:
          [{"kind": f.kind, "pattern": f.pattern, "why": f.why} for f in c.flags]) for c in rep.contacts))
 
 
-def write_digest(config: Config, rep: Report, path: Path | None = None, problems: list[str] = ()) -> Path | None:
-    """Write the digest to its file and/or send it over SMTP, as configured. Returns the file."""
+def analyse_and_publish(config: Config, store: Store, now: datetime) -> tuple[Report, Path | None]:
+    """The analysis job: the report, its contacts snapshot in the store, and the follow-ups file."""
+    rep = report(config, store, now)
+    save_report(store, rep)
+    log.info("analysis: %d contacts, %d flagged, %d interactions", len(rep.contacts), len(rep.flagged()), rep.interactions)
+    return rep, write_followups(config, store, rep)
+
+
+def write_digest(config: Config, store: Store, rep: Report, path: Path | None = None) -> Path | None:
+    """Write the digest to its file and/or send it over SMTP, as configured, with what needs the
+    user (failing sources) on top. Returns the file."""
     cfg = config.digest
     path = path or cfg.path
     if path is None and cfg.smtp_host is None:
         return None
     sender = f"tiekeeper <{cfg.sender or cfg.to}>" if cfg.smtp_host else "tiekeeper <tiekeeper@localhost>"
-    msg = digest_mod.build(rep, config.identity.zone, sender=sender, recipient=cfg.to, problems=problems)
+    msg = digest_mod.build(rep, config.identity.zone, sender=sender, recipient=cfg.to, problems=problems(store))
     if path is not None:
         try:
             write_private(path, msg.as_bytes())
@@ -177,16 +185,9 @@ def run_once(config: Config, store: Store, as_of: datetime | None = None, force:
              progress: ProgressFactory | None = None) -> RunResult:
     result = RunResult()
     result.synced, result.failed = sync_all(config, store, force, progress=progress)
-    now = clock(config, as_of)
-    rep = report(config, store, now)
+    rep, followups = analyse_and_publish(config, store, clock(config, as_of))
     result.report = rep
-    save_report(store, rep)
-    log.info("analysis: %d contacts, %d flagged, %d interactions", len(rep.contacts), len(rep.flagged()), rep.interactions)
-    for name, write in (("followups", lambda: write_followups(config, store, rep)),
-                        ("digest", lambda: write_digest(config, rep, problems=problems(store)))):
-        path = write()
+    for name, path in (("followups", followups), ("digest", write_digest(config, store, rep))):
         if path:
             result.written[name] = path
-    with store.transaction():
-        store.put("last_run", json.dumps({"as_of": now.isoformat(), "failed": [e.source for e in result.failed]}))
     return result

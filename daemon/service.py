@@ -29,6 +29,7 @@ from pathlib import Path
 import schedule
 
 from daemon import jobs, pipeline
+from daemon.analysis.report import Report
 from daemon.config import Config, load
 from daemon.errors import AlreadyRunning, ConfigError, TiekeeperError
 from daemon.fsutil import ensure_private_dir
@@ -39,11 +40,15 @@ MAX_SLEEP = 60.0
 TICK_SECONDS = 30
 
 
+def lock_path(store_path: Path) -> Path:
+    return Path(str(store_path) + ".lock")
+
+
 class Lock:
     """An exclusive lock on ``<store>.lock`` holding our pid; released when the process dies."""
 
     def __init__(self, store_path: Path) -> None:
-        self.path = Path(str(store_path) + ".lock")
+        self.path = lock_path(store_path)
         ensure_private_dir(self.path.parent)
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -84,6 +89,7 @@ class Service:
         self.stopping = False
         self.reload_requested = False
         self.run_all_requested = False
+        self.report: Report | None = None  # this tick's analysis, reused by the digest
 
     # -- signals ----------------------------------------------------------------------------------
     def install_signals(self) -> None:
@@ -157,17 +163,14 @@ class Service:
         return action
 
     def _analyse(self) -> str | None:
-        now = pipeline.clock(self.config, self.as_of)
-        rep = pipeline.report(self.config, self.store, now)
-        pipeline.save_report(self.store, rep)
-        pipeline.write_followups(self.config, self.store, rep)
-        log.info("analysis: %d contacts, %d flagged", len(rep.contacts), len(rep.flagged()))
+        self.report, _ = pipeline.analyse_and_publish(self.config, self.store, pipeline.clock(self.config, self.as_of))
         return None
 
     def _digest(self, period: datetime) -> None:
         def action() -> str | None:
-            rep = pipeline.report(self.config, self.store, pipeline.clock(self.config, self.as_of))
-            pipeline.write_digest(self.config, rep, problems=pipeline.problems(self.store))
+            # the analysis of this tick, if it ran; a fresh one otherwise
+            rep = self.report or pipeline.report(self.config, self.store, pipeline.clock(self.config, self.as_of))
+            pipeline.write_digest(self.config, self.store, rep)
             return None
 
         if self._run_job("digest", action):  # a failure keeps the old period, so it is retried
@@ -180,6 +183,7 @@ class Service:
             self.reload()
         force = self.run_all_requested
         self.run_all_requested = False
+        self.report = None
         now = time.time()
         synced = False
         for source in self.config.sources:

@@ -17,7 +17,9 @@ from daemon.store import Store
 
 def service_pid(store_path: Path) -> int | None:
     """The pid of the running service, or None (its lock file is free)."""
-    lock = Path(str(store_path) + ".lock")
+    from daemon.service import lock_path
+
+    lock = lock_path(store_path)
     if not lock.exists():
         return None
     fd = os.open(lock, os.O_RDONLY)

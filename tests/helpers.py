@@ -79,7 +79,7 @@ def config(tmp: Path, sources: dict[str, dict], **sections) -> "object":
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
 
 
-def tiekeeper(config_path: Path, *args: str, cwd: Path | None = None, timeout: int = 300):
+def tiekeeper(config_path: Path, *args: str, cwd: Path | None = None, timeout: int = 300, umask: int | None = None):
     """Run the real CLI in a subprocess (importing this checkout) and return the CompletedProcess."""
     import os
     import subprocess
@@ -87,7 +87,8 @@ def tiekeeper(config_path: Path, *args: str, cwd: Path | None = None, timeout: i
 
     return subprocess.run([sys.executable, "-m", "daemon", "--config", str(config_path), *args],
                           cwd=cwd or config_path.parent, env={**os.environ, "PYTHONPATH": str(REPO)},
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout,
+                          preexec_fn=(lambda: os.umask(umask)) if umask is not None else None)
 
 
 def synced_report_summary(config_path: Path) -> list:

@@ -3,10 +3,7 @@ a connection dropped mid-fetch, nothing marked read, and the same life as a Mail
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -20,7 +17,7 @@ from daemon.ingest import sync_source
 from daemon.pipeline import derive
 from daemon.store import Store
 from tests.connectors.imap_world import admin, append, connector, reset
-from tests.helpers import ME, NOW, REPO, message, synced_report_summary
+from tests.helpers import ME, NOW, REPO, message, synced_report_summary, tiekeeper
 
 
 @pytest.fixture
@@ -70,9 +67,7 @@ def test_a_wrong_password_is_a_clear_auth_error_and_other_sources_carry_on(serve
         f'[sources.work]\ntype = "imap"\nhost = "127.0.0.1"\nport = {server.port}\ntls = "starttls"\n'
         f'username = "alice"\npassword_command = ["echo", "wrong"]\nca_file = "{server.cert}"\n'
         '[sources.home]\ntype = "maildir"\npath = "mail"\n')
-    out = subprocess.run([sys.executable, "-m", "daemon", "--config", str(tmp_path / "config.toml"), "sync"],
-                         cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
-                         timeout=120)
+    out = tiekeeper(tmp_path / "config.toml", "sync", timeout=120)
     assert out.returncode == 3
     assert "source work:" in out.stderr and "refused the username or password" in out.stderr
     assert "tiekeeper auth password work" in out.stderr and "wrong" not in out.stderr.replace("wrong one", "")

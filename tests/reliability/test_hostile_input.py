@@ -8,8 +8,6 @@ from email.header import Header
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,7 +23,7 @@ from daemon.identity import Me
 from daemon.inference.calendar import MAX_INSTANCES, infer_event
 from daemon.inference.email import infer_mail
 from daemon.models import EVENT, RawRecord
-from tests.helpers import ME, REPO, calendar, message
+from tests.helpers import ME, REPO, calendar, message, tiekeeper
 
 me = Me([ME])
 START, END = datetime(1990, 1, 1, tzinfo=timezone.utc), datetime(2027, 1, 1, tzinfo=timezone.utc)
@@ -72,13 +70,9 @@ def test_hostile_mail_and_calendars_are_ingested_without_crash_and_the_rest_surv
         f'[identity]\naddresses = ["{ME}"]\ntimezone = "UTC"\n[store]\npath = "s.db"\n'
         '[sources.mail]\ntype = "maildir"\npath = "mail"\n[sources.cal]\ntype = "ics"\npath = "cal.ics"\n')
     t0 = time.monotonic()
-    out = subprocess.run([sys.executable, "-m", "daemon", "--config", str(tmp_path / "config.toml"), "report",
-                          "--format", "json", "--as-of", "2026-06-01T00:00:00+00:00"], cwd=tmp_path,
-                         env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=300)
+    out = tiekeeper(tmp_path / "config.toml", "report", "--format", "json", "--as-of", "2026-06-01T00:00:00+00:00")
     assert out.returncode == 0, out.stderr  # report on an empty store is fine; sync first:
-    sync = subprocess.run([sys.executable, "-m", "daemon", "--config", str(tmp_path / "config.toml"), "sync"],
-                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
-                          timeout=300)
+    sync = tiekeeper(tmp_path / "config.toml", "sync")
     assert sync.returncode == 0, sync.stderr
     assert "Traceback" not in sync.stderr
     assert time.monotonic() - t0 < 240  # a hang guard, not a speed claim (bench/ measures speed)
@@ -155,13 +149,9 @@ def test_hostile_names_and_sqlish_or_pathish_strings_are_data_everywhere(tmp_pat
                                                     when_dt, subject="../../etc/passwd", msgid=f"<evil{d}@x>"))
         (sent / f"evilr{d}:2,S").write_bytes(message("alex@home.example.net", "../../etc/passwd@x.example",
                                                       when_dt.replace(hour=22), in_reply_to=f"<evil{d}@x>"))
-    run = subprocess.run([sys.executable, "-m", "daemon", "--config", str(tmp_path / "config.toml"), "run", "--once"],
-                         cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
-                         timeout=300)
+    run = tiekeeper(tmp_path / "config.toml", "run", "--once")
     assert run.returncode == 0, run.stderr
-    report = json.loads(subprocess.run([sys.executable, "-m", "daemon", "--config", str(tmp_path / "config.toml"),
-                                        "report", "--format", "json"], cwd=tmp_path, capture_output=True, text=True,
-                                       env={**os.environ, "PYTHONPATH": str(REPO)}).stdout)
+    report = json.loads(tiekeeper(tmp_path / "config.toml", "report", "--format", "json").stdout)
     evil = [c for c in report["contacts"] if "../../etc/passwd@x.example" in c["emails"]]
     assert evil and "DROP TABLE records" in evil[0]["name"] and evil[0]["flags"]
     cal = Calendar.from_ical((tmp_path / "out" / "follow-ups.ics").read_bytes())

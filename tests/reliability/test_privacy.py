@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.helpers import REPO
+from tests.helpers import REPO, tiekeeper
 
 CANARY = "CANARY-SECRET-TOKEN-7f3a"
 
 
 def _tk(home, *args, umask=None):
-    return subprocess.run([sys.executable, "-m", "daemon", "--config", str(home / "config.toml"), *args], cwd=home,
-                          env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=300,
-                          preexec_fn=(lambda: os.umask(umask)) if umask is not None else None)
+    return tiekeeper(home / "config.toml", *args, umask=umask)
 
 
 def test_outputs_and_store_are_private_under_umask_022(tmp_path):

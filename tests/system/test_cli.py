@@ -16,6 +16,7 @@ from icalendar import Calendar
 import daemon
 from daemon.cli import main
 from tests.helpers import REPO
+from tests.helpers import tiekeeper as tk
 
 ICALJS = REPO / "tests" / "js" / "node_modules" / "ical.js"
 PLANTED = {  # what sample/generate.py plants, by address
@@ -41,11 +42,6 @@ def sample(tmp_path_factory) -> Path:
     shutil.copy(REPO / "config.example.toml", d / "config.toml")
     return d
 
-
-def tk(cfg: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "daemon", "--config", str(cfg), *args],
-                          capture_output=True, text=True, cwd=cfg.parent, timeout=300, env=env)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import pytest
 
 from daemon.config import load
 from daemon.service import Service
-from tests.helpers import REPO
+from tests.helpers import REPO, tiekeeper
 
 
 @pytest.fixture
@@ -74,14 +74,10 @@ def test_a_second_instance_exits_at_once_naming_the_first(home):
     proc = start(home)
     try:
         wait_for(lambda: job(home, "analyse"), proc)
-        second = subprocess.run([sys.executable, "-m", "daemon", "--config", str(home / "config.toml"), "run"],
-                                cwd=home, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
-                                timeout=30)
+        second = tiekeeper(home / "config.toml", "run", timeout=30)
         assert second.returncode == 6
         assert f"already running for this store (pid {proc.pid})" in second.stderr
-        status = subprocess.run([sys.executable, "-m", "daemon", "--config", str(home / "config.toml"), "status",
-                                 "--format", "json"], cwd=home, env={**os.environ, "PYTHONPATH": str(REPO)},
-                                capture_output=True, text=True, timeout=30)
+        status = tiekeeper(home / "config.toml", "status", "--format", "json", timeout=30)
         data = json.loads(status.stdout)  # CLI reads work while the service runs
         assert data["service"] == {"running": True, "pid": proc.pid}
     finally:
@@ -101,8 +97,7 @@ def test_sigusr1_runs_every_job_now_and_sighup_keeps_the_old_config_when_the_new
         proc.send_signal(signal.SIGUSR1)  # still works with the old config
         second = job(home, "sync:home_mail")[0]
         wait_for(lambda: job(home, "sync:home_mail")[0] > second, proc, 30)
-        status = subprocess.run([sys.executable, "-m", "daemon", "--config", str(home / "config.toml"), "status"],
-                                cwd=home, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True)
+        status = tiekeeper(home / "config.toml", "status")
         assert status.returncode == 2  # the file on disk is bad now: status says so, one line per problem
         assert "bogus: unknown key" in status.stderr
     finally:
@@ -191,8 +186,7 @@ def test_the_watchdog_is_fed_when_systemd_asks_for_it(home, tmp_path):
 def test_doctor_names_each_problem_with_its_fix(home):
     text = (home / "config.toml").read_text().replace('path = "sample/mail"', 'path = "nowhere/mail"')
     (home / "config.toml").write_text(text)
-    out = subprocess.run([sys.executable, "-m", "daemon", "--config", str(home / "config.toml"), "doctor"], cwd=home,
-                         env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=60)
+    out = tiekeeper(home / "config.toml", "doctor", timeout=60)
     assert out.returncode == 1
     assert "FAIL source home_mail:" in out.stdout and "-> fix sources.home_mail.path" in out.stdout
     assert "ok   source calendar" in out.stdout and "1 problem(s) found" in out.stdout
@@ -200,9 +194,7 @@ def test_doctor_names_each_problem_with_its_fix(home):
 
 def test_service_install_writes_a_unit_that_runs_this_config(home, tmp_path):
     units = tmp_path / "units"
-    out = subprocess.run([sys.executable, "-m", "daemon", "--config", str(home / "config.toml"), "service", "install",
-                          "--unit-dir", str(units)], cwd=home, env={**os.environ, "PYTHONPATH": str(REPO)},
-                         capture_output=True, text=True, timeout=60)
+    out = tiekeeper(home / "config.toml", "service", "install", "--unit-dir", str(units), timeout=60)
     assert out.returncode == 0, out.stderr
     unit = (units / "tiekeeper.service").read_text()
     assert "Type=notify" in unit and "ExecReload=/bin/kill -HUP $MAINPID" in unit

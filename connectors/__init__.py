@@ -32,4 +32,17 @@ def build(source) -> Connector:  # source: daemon.config.SourceConfig
 
         password = get_password(source.name, source.username, source.password_command) if source.username else None
         return CalDavConnector(source.name, source.url, source.username, password, source.calendars, source.ca_file)
+    if source.type == "gmail":
+        from connectors import google_api
+        from connectors.gmail import GmailConnector
+
+        per_second = (source.quota_units_per_minute / 60 if source.quota_units_per_minute
+                      else google_api.QUOTA_PRESETS[source.quota])
+        return GmailConnector(source.name, source.account, source.token_file, source.api_endpoint,
+                              google_api.Quota(per_second, google_api.GMAIL_COSTS))
+    if source.type == "google_calendar":
+        from connectors.google_calendar import GoogleCalendarConnector
+
+        return GoogleCalendarConnector(source.name, source.account, source.calendars or ("primary",),
+                                       source.token_file, source.api_endpoint)
     raise ValueError(f"unknown source type {source.type!r}")

@@ -28,6 +28,8 @@ from daemon.models import Delta, Listing, RawRecord
 class Connector(ABC):
     """One source of mail or calendar metadata."""
 
+    commit_every: int | None = None  # records per transaction (None: ingest's default); what a crash can lose
+
     def __init__(self, name: str) -> None:
         self.name = name
 

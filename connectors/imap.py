@@ -29,13 +29,13 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from connectors.base import Connector
 from connectors.maildir import folder_is_skipped, folder_is_sent, mail_record
+from connectors.mailparse import FETCHED_HEADERS
 from daemon.errors import AuthError, SourceError
 from daemon.models import Delta, Item, Listing, RawRecord
 
 log = logging.getLogger(__name__)
 
-FIELDS = ("FROM TO CC BCC DATE MESSAGE-ID IN-REPLY-TO REFERENCES SUBJECT LIST-ID LIST-UNSUBSCRIBE LIST-POST "
-          "PRECEDENCE AUTO-SUBMITTED RETURN-PATH X-SPAM-FLAG X-AUTOREPLY FEEDBACK-ID LIST-UNSUBSCRIBE-POST")
+FIELDS = " ".join(FETCHED_HEADERS).upper()
 FETCH = f"BODY.PEEK[HEADER.FIELDS ({FIELDS})]".encode()
 FETCHED = f"BODY[HEADER.FIELDS ({FIELDS})]".encode()
 BATCH = 500

@@ -25,6 +25,12 @@ BULK_FIELDS = frozenset(
      "list-unsubscribe-post", "x-newsletter", "x-marketoid", "x-sfmc-stack", "x-emarsys-identify",
      "x-listmember", "x-mailer-recptid")
 )
+# What the IMAP and Gmail connectors ask a server for: the kept fields and a few bulk-mailer hints.
+FETCHED_HEADERS = (
+    "From", "To", "Cc", "Bcc", "Date", "Message-ID", "In-Reply-To", "References", "Subject", "List-Id",
+    "List-Unsubscribe", "List-Post", "Precedence", "Auto-Submitted", "Return-Path", "X-Spam-Flag",
+    "X-Autoreply", "Feedback-ID", "List-Unsubscribe-Post",
+)
 HEADER_LIMIT = 256 * 1024  # a header block larger than this is cut; hostile input stays bounded
 _SUBJECT_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|vs|antw|tr|rif)\s*(\[\d+\])?\s*:\s*)+", re.I)
 

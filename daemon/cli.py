@@ -91,9 +91,17 @@ def build_parser() -> argparse.ArgumentParser:
                                        "unanswered_by_them", "unanswered_by_you", "none"), help="only these")
     co.add_argument("--kind", choices=("personal", "professional", "unknown"), help="only this relationship")
     co.add_argument("--format", choices=("text", "json"), default="text")
-    au = command("auth", "store a source's password in the system keyring (never in the config file)")
-    au.add_argument("kind", choices=("password",), help="password: for imap and caldav sources")
-    au.add_argument("source", help="the source's name in the config")
+    au = command("auth", "store a source's password, or authorize Google, in the system keyring (never in the config)")
+    au.add_argument("kind", choices=("password", "google"),
+                    help="password: for imap and caldav sources; google: the browser consent for gmail and "
+                         "google_calendar sources")
+    au.add_argument("source", nargs="?", help="the source's name in the config (google: default every Google source)")
+    au.add_argument("--client-file", type=Path, metavar="JSON",
+                    help="google: your OAuth client file, a \"Desktop app\" client from Google Cloud (see README)")
+    au.add_argument("--token-file", type=Path, metavar="PATH",
+                    help="google: keep the token in this 0600 file instead of the keyring (headless boxes); "
+                         "set the source's token_file to it too")
+    au.add_argument("--no-browser", action="store_true", help="google: print the consent address instead of opening it")
     st = command("status", "is the service running; each source's health, last and next runs; what needs you")
     st.add_argument("--format", choices=("text", "json"), default="text")
     command("doctor", "check the config, the store, the keyring and every source, with the fix for each problem")

@@ -225,16 +225,24 @@ WantedBy=default.target
 """
 
 
+def _source_named(config: Config, name: str):
+    try:
+        return config.source(name)
+    except KeyError:
+        raise UsageError(f"no source named {name}",
+                         f"sources in the config: {', '.join(s.name for s in config.sources)}") from None
+
+
 def cmd_auth(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+    if args.kind == "google":
+        return _auth_google(config, args)
     import getpass
 
     from daemon.secrets import set_password
 
-    try:
-        source = config.source(args.source)
-    except KeyError:
-        raise UsageError(f"no source named {args.source}",
-                         f"sources in the config: {', '.join(s.name for s in config.sources)}") from None
+    if not args.source:
+        raise UsageError("name the source: tiekeeper auth password SOURCE")
+    source = _source_named(config, args.source)
     if source.type not in ("imap", "caldav"):
         raise UsageError(f"source {source.name} is a {source.type} source and needs no password")
     if source.password_command:
@@ -244,6 +252,31 @@ def cmd_auth(config: Config, args: argparse.Namespace, as_of, progress) -> int:
         raise UsageError("no password given; nothing stored")
     set_password(source.name, source.username, password)
     _out(f"stored in the keyring for source {source.name}")
+    return 0
+
+
+def _auth_google(config: Config, args: argparse.Namespace) -> int:
+    from connectors import google_api, google_auth
+
+    google = [s for s in config.sources if s.type in ("gmail", "google_calendar")]
+    if args.source:
+        chosen = _source_named(config, args.source)
+        if chosen not in google:
+            raise UsageError(f"source {chosen.name} is a {chosen.type} source, not gmail or google_calendar")
+        google = [s for s in google if s.account == chosen.account]  # one consent covers the account
+    if not google:
+        raise UsageError("no gmail or google_calendar source in the config", "add one (see config.example.toml)")
+    if not args.client_file:
+        raise UsageError("--client-file is needed: your OAuth client (a \"Desktop app\" client from Google Cloud)",
+                         "the README's \"Google\" section shows how to make one in five steps")
+    for grant in google_auth.grants(google, config.followups.google):
+        info = google_auth.authorize(grant, args.client_file, not args.no_browser, _out)
+        for source in grant.sources:
+            where = google_api.store_authorized_user(source.name, source.account, info,
+                                                     args.token_file or source.token_file)
+            _out(f"source {source.name}: authorized for {grant.account}; the token is in {where}")
+            if args.token_file and source.token_file != args.token_file:
+                _out(f"  set sources.{source.name}.token_file = \"{args.token_file}\" in the config to use it")
     return 0
 
 

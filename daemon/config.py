@@ -22,7 +22,8 @@ import platformdirs
 from daemon.errors import ConfigError
 
 APP = "tiekeeper"
-SOURCE_TYPES = ("maildir", "mbox", "ics", "imap", "caldav")
+SOURCE_TYPES = ("maildir", "mbox", "ics", "imap", "caldav", "gmail", "google_calendar")
+GMAIL_QUOTAS = ("standard", "strict")
 TLS_MODES = ("ssl", "starttls", "none")
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
 RELATIONSHIPS = ("personal", "professional")
@@ -62,6 +63,11 @@ class SourceConfig:
     folders: tuple[str, ...] | None = None
     ca_file: Path | None = None  # trust this certificate (e.g. a self-signed one) for TLS
     calendars: tuple[str, ...] | None = None  # caldav: display names to read (default: all)
+    account: str | None = None  # gmail, google_calendar: the Google account
+    token_file: Path | None = None  # an authorized-user JSON (0600) instead of the keyring
+    api_endpoint: str | None = None  # send every Google API call (REST, batch) to this root URL
+    quota: str = "standard"  # gmail: the per-user quota preset
+    quota_units_per_minute: int | None = None  # gmail: overrides the preset
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,9 @@ class FollowupsConfig:
     per_day: int = 2
     per_week: int = 5
     alarm_minutes: int | None = None
+    caldav: str | None = None  # publish to this caldav source's server ...
+    google: str | None = None  # ... or to this google_calendar source's account
+    calendar: str = "Follow-ups"  # the calendar there (made when missing); never one you read from
 
 
 @dataclass(frozen=True)
@@ -293,11 +302,13 @@ def _identity(t: _Table) -> Identity:
 
 
 def _reject_secrets(t: _Table, name: str) -> None:
-    for secret in ("password", "pass", "secret", "token"):
+    google = t.data.get("type") in ("gmail", "google_calendar")
+    how = (f"run `tiekeeper auth google {name}` (keyring) or use token_file" if google else
+           f"use password_command, or store it in the keyring with `tiekeeper auth password {name}`")
+    for secret in ("password", "pass", "secret", "token", "client_secret", "refresh_token", "access_token"):
         if secret in t.data:
             t.seen.add(secret)
-            t.problem(secret, "secrets never go in the config file: use password_command, or store it in the "
-                              f"keyring with `tiekeeper auth password {name}`")
+            t.problem(secret, f"secrets never go in the config file: {how}")
 
 
 def _password_command(t: _Table) -> tuple[str, ...] | None:
@@ -343,6 +354,8 @@ def _source(name: str, t: _Table) -> SourceConfig | None:
         t.done()
         return SourceConfig(name, kind, None, url, context, username=username, password_command=command or None,
                             ca_file=ca_file, calendars=calendars) if url else None
+    elif kind in ("gmail", "google_calendar"):
+        return _google_source(name, kind, context, t)
     elif kind == "ics":
         path = t.file_path("path", None)
         url = t.string("url", None)
@@ -352,6 +365,29 @@ def _source(name: str, t: _Table) -> SourceConfig | None:
             t.problem("", "an ics source needs exactly one of path or url")
     t.done()
     return SourceConfig(name, kind, path, url, context) if kind else None
+
+
+def _google_source(name: str, kind: str, context: str | None, t: _Table) -> SourceConfig | None:
+    account = t.string("account")
+    if isinstance(account, str) and not _EMAIL.match(account):
+        t.problem("account", f'expected the Google account\'s address like "me@gmail.com", got {_show(account)}')
+    token_file = t.file_path("token_file", None)
+    endpoint = t.string("api_endpoint", None)
+    if endpoint is not None and not re.match(r"^https?://", endpoint):
+        t.problem("api_endpoint", f"expected an http(s):// root URL, got {_show(endpoint)}")
+    elif endpoint and endpoint.startswith("http://") and not re.match(r"^http://(localhost|127\.|\[::1\])", endpoint):
+        t.problem("api_endpoint", "plain http would send your tokens in clear text: use https (http only for loopback hosts)")
+    calendars = t.strings("calendars", ("primary",)) if kind == "google_calendar" else None
+    quota, per_minute = "standard", None
+    if kind == "gmail":
+        quota = t.choice("quota", GMAIL_QUOTAS, "standard") or "standard"
+        per_minute = t.integer("quota_units_per_minute", None, 60)
+    _reject_secrets(t, name)
+    t.done()
+    if not kind or not isinstance(account, str):
+        return None
+    return SourceConfig(name, kind, context=context, account=account.strip().lower(), token_file=token_file,
+                        api_endpoint=endpoint, calendars=calendars, quota=quota, quota_units_per_minute=per_minute)
 
 
 def _hours(t: _Table, key: str, default: tuple[time, time]) -> tuple[time, time]:
@@ -379,9 +415,32 @@ def _followups(t: _Table) -> FollowupsConfig:
         per_day=t.integer("per_day", d.per_day, 1),
         per_week=t.integer("per_week", d.per_week, 1),
         alarm_minutes=t.integer("alarm_minutes", None, 0),
+        caldav=t.string("caldav", None),
+        google=t.string("google", None),
+        calendar=t.string("calendar", d.calendar),
     )
+    if isinstance(cfg.calendar, str) and not cfg.calendar.strip():
+        t.problem("calendar", "give the calendar a name, e.g. \"Follow-ups\"")
     t.done()
     return cfg
+
+
+def _check_publishing(f: FollowupsConfig, sources: list[SourceConfig], problems: list[str]) -> None:
+    """outputs.followups.caldav / google must name a source of the right type, and never a
+    calendar that source reads (follow-ups would then count as meetings)."""
+    for key, kind in (("caldav", "caldav"), ("google", "google_calendar")):
+        name = getattr(f, key)
+        if name is None:
+            continue
+        match = [s for s in sources if s.name == name]
+        if not match:
+            problems.append(f"outputs.followups.{key}: no source named {_show(name)}; "
+                            f"{kind} sources: {', '.join(s.name for s in sources if s.type == kind) or 'none'}")
+        elif match[0].type != kind:
+            problems.append(f"outputs.followups.{key}: source {name} is a {match[0].type} source, expected {kind}")
+        elif match[0].calendars and f.calendar in match[0].calendars:
+            problems.append(f"outputs.followups.calendar: {_show(f.calendar)} is read by source {name}; "
+                            "publish follow-ups to a calendar of their own")
 
 
 def _digest(t: _Table) -> DigestConfig:
@@ -496,6 +555,7 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     followups = _followups(outputs.table("followups"))
     digest = _digest(outputs.table("digest"))
     outputs.done()
+    _check_publishing(followups, sources, problems)
     analysis = _analysis(root.table("analysis"))
     schedule = _schedule(root.table("schedule"))
     root.seen.add("people")

@@ -56,15 +56,22 @@ def sync_source(store: Store, connector: Connector, source_type: str, force: boo
     if state and state.cursor:
         delta = connector.changes_since(state.cursor)
         if delta is not None:
+            deletions = list(delta.deletions)
+            if delta.resynced:
+                kept = {r.ident for r in delta.upserts}
+                deletions += [i for i, (_, scope) in store.stored_items(name).items()
+                              if scope in delta.resynced and i not in kept]
             with store.transaction():
                 store.put_records(name, delta.upserts)
-                store.delete_records(name, delta.deletions)
+                store.delete_records(name, deletions)
                 store.finish_sync(name, delta.cursor)
                 _hook(commit_hook, "delta")
-            return SyncResult(name, len(delta.upserts), len(delta.deletions), fast_path=True,
+            return SyncResult(name, len(delta.upserts), len(deletions), fast_path=True,
                               seconds=time.monotonic() - t0)
     cursor = connector.cursor_now()
     listing = connector.list()
+    if listing.cursor is not None:
+        cursor = listing.cursor
     stored = store.stored_items(name)
     wanted = [i for i, item in listing.items.items() if stored.get(i, ("",))[0] != item.etag]
     gone = [i for i, (_, scope) in stored.items() if i not in listing.items and scope not in listing.unreadable]
@@ -73,11 +80,12 @@ def sync_source(store: Store, connector: Connector, source_type: str, force: boo
         cursor = None  # something was not read: do not let the fast path skip it next time
     bad = 0
     done = 0
-    for n, start in enumerate(range(0, len(wanted), BATCH)):
-        chunk = wanted[start:start + BATCH]
+    batch = connector.commit_every or BATCH
+    for n, start in enumerate(range(0, len(wanted), batch)):
+        chunk = wanted[start:start + batch]
         records = list(connector.get_multi(chunk))
         bad += sum(1 for r in records if r.kind == "bad")
-        last = start + BATCH >= len(wanted)
+        last = start + batch >= len(wanted)
         with store.transaction():
             if n == 0:
                 store.delete_records(name, gone)  # first, so interrupted syncs still make progress

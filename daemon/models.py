@@ -28,6 +28,7 @@ class Listing:
 
     items: dict[str, Item]
     unreadable: frozenset[str] = frozenset()
+    cursor: str | None = None  # when the listing itself yields the cursor (a Calendar syncToken)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,7 @@ class Delta:
     upserts: list[RawRecord]
     deletions: list[str]
     cursor: str
+    resynced: frozenset[str] = frozenset()  # scopes read afresh: their stored records not upserted are gone
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from daemon.errors import OutputError, SourceError
 from daemon.fsutil import write_private
 from daemon.identity import Me, merge_key
 from daemon.inference import inference_version
-from daemon.inference.calendar import busy_intervals, infer_event, window
+from daemon.inference.calendar import busy_intervals, infer_event, whole_series, window
 from daemon.inference.email import infer_mail
 from daemon.ingest import Progress, SyncResult, sync_source
 from daemon.models import EVENT, MAIL, Interaction
@@ -97,7 +97,7 @@ def interactions(config: Config, store: Store, now: datetime) -> list[Interactio
     names = {s.name for s in config.sources}
     items = store.interactions(names)
     start, end = window(now, config.analysis.window_days)
-    for source, record in store.records(EVENT, names):
+    for source, record in whole_series(store.records(EVENT, names)):
         items.extend(infer_event(record, me, config.identity.zone, start, end, source).interactions)
     for address, ts, _note in store.actions("log"):  # an offline contact the user logged: it counts both ways
         items.append(Interaction(ts=ts, channel="logged", address=address, name="", direction="both", weight=1.0,
@@ -119,7 +119,7 @@ def busy(config: Config, store: Store, now: datetime, days: int = followups_mod.
     me = Me(config.identity.addresses)
     names = {s.name for s in config.sources}
     out: list[tuple[float, float]] = []
-    for _, record in store.records(EVENT, names):
+    for _, record in whole_series(store.records(EVENT, names)):
         out.extend(busy_intervals(record, me, config.identity.zone, now, now + timedelta(days=days)))
     return out
 

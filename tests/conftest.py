@@ -23,3 +23,15 @@ def radicale(tmp_path_factory):
     server = Radicale(tmp_path_factory.mktemp("radicale"))
     yield server
     server.stop()
+
+
+@pytest.fixture
+def google(tmp_path):
+    """A fresh local Google API server (Gmail, Calendar, OAuth) for one test, over real HTTP."""
+    from tests.google_server import GoogleServer, token_file
+
+    server = GoogleServer()
+    server.token_path = tmp_path / "google-token.json"
+    token_file(server.token_path, server)
+    yield server
+    server.stop()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import recurring_ical_events
@@ -40,6 +41,33 @@ class Occurrence:
     attendees: tuple[tuple[str, str, str], ...]  # (address, name, PARTSTAT)
     summary: str
     recurring: bool
+
+
+def whole_series(records: Iterable[tuple[str, RawRecord]]) -> Iterator[tuple[str, RawRecord]]:
+    """Records as calendar objects: a Google series arrives as one record per event (the master
+    and each changed or cancelled instance, ``data["series"]``) and is put back together here, so
+    an instance's override or cancellation applies to the master's expansion. Other records pass."""
+    parts: dict[tuple[str, str], list[RawRecord]] = {}
+    for source, record in records:
+        series = record.data.get("series")
+        if series:
+            parts.setdefault((source, series), []).append(record)
+        else:
+            yield source, record
+    for (source, series), group in parts.items():
+        if len(group) == 1:
+            yield source, group[0]
+            continue
+        group.sort(key=lambda r: "RECURRENCE-ID" in r.data["ics"])  # the master first
+        bodies = [_vevents(r.data["ics"]) for r in group]
+        head, _, _ = group[0].data["ics"].partition("BEGIN:VEVENT")
+        ics = head + "".join(bodies) + "END:VCALENDAR\r\n"
+        yield source, RawRecord(group[0].ident, group[0].etag, group[0].kind, {**group[0].data, "ics": ics}, group[0].scope)
+
+
+def _vevents(ics: str) -> str:
+    start, end = ics.find("BEGIN:VEVENT"), ics.rfind("END:VEVENT")
+    return ics[start:end] + "END:VEVENT\r\n" if start >= 0 and end > start else ""
 
 
 def _as_ts(value: Any, zone: tzinfo) -> float:

@@ -146,9 +146,9 @@ def load_authorized_user(source: str, account: str, token_file: Path | None) -> 
         except (OSError, ValueError) as e:
             raise AuthError(source, f"token_file {token_file} is not readable JSON ({type(e).__name__})", remedy) from None
     else:
-        from daemon.secrets import _keyring
+        from daemon.secrets import keyring_backend
 
-        kr, why = _keyring()
+        kr, why = keyring_backend()
         if kr is None:
             raise AuthError(source, f"no token_file and {why}",
                             f"{remedy} --token-file PATH and set sources.{source}.token_file")
@@ -173,18 +173,18 @@ def store_authorized_user(source: str, account: str, info: dict[str, Any], token
     text = json.dumps({k: info[k] for k in ("client_id", "client_secret", "refresh_token", "token_uri", "scopes")
                        if info.get(k)})
     if token_file is not None:
-        from daemon.fsutil import atomic_write
+        from daemon.fsutil import write_private
 
-        atomic_write(token_file, text.encode())
+        write_private(token_file, text.encode())
         return str(token_file)
-    from daemon.secrets import _keyring
+    from daemon.secrets import backend_name, keyring_backend
 
-    kr, why = _keyring()
+    kr, why = keyring_backend()
     if kr is None:
         raise AuthError(source, f"cannot store the token: {why}",
                         "pass --token-file PATH (written 0600) and set token_file in the source's config")
     kr.set_password(KEYRING_SERVICE, _keyring_key(source, account), text)
-    return f"the keyring ({type(kr.get_keyring()).__name__})"
+    return f"the keyring ({backend_name(kr)})"
 
 
 def credentials(source: str, account: str, token_file: Path | None, scopes: list[str]):

@@ -269,6 +269,14 @@ def _auth_google(config: Config, args: argparse.Namespace) -> int:
     if not args.client_file:
         raise UsageError("--client-file is needed: your OAuth client (a \"Desktop app\" client from Google Cloud)",
                          "the README's \"Google\" section shows how to make one in five steps")
+    if not args.token_file and any(s.token_file is None for s in google):
+        from daemon.secrets import keyring_backend
+
+        backend, why = keyring_backend()
+        if backend is None:  # say so before the user consents, not after
+            raise UsageError(f"the token would go to the keyring, but {why}",
+                             "on a headless box pass --token-file PATH (written 0600) and set token_file in the "
+                             "source's config (see README, \"Headless\")")
     for grant in google_auth.grants(google, config.followups.google):
         info = google_auth.authorize(grant, args.client_file, not args.no_browser, _out)
         for source in grant.sources:

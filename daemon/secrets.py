@@ -6,31 +6,63 @@ backends (which a stray install makes the default) are refused rather than used 
 
 from __future__ import annotations
 
+import importlib
 import logging
+import os
 import subprocess
 
 from daemon.errors import AuthError
 
 log = logging.getLogger(__name__)
 SERVICE = "tiekeeper"
-_UNSAFE_BACKENDS = ("keyrings.alt", "keyring.backends.fail", "keyring.backends.null")
+_UNSAFE_BACKENDS = ("keyrings.alt", "keyring.backends.fail", "keyring.backends.null", "keyring.backends.chainer")
+# Real secret stores, in the order tried; the first that answers on this machine is used. keyring's own
+# default choice is not trusted: a stray keyrings.alt install would make a plaintext file win.
+SAFE_BACKENDS = (
+    ("keyring.backends.SecretService", "Keyring"),  # GNOME Keyring, KeePassXC, KWallet 5.97+ over D-Bus
+    ("keyring.backends.libsecret", "Keyring"),
+    ("keyring.backends.kwallet", "DBusKeyring"),
+    ("keyring.backends.macOS", "Keyring"),
+    ("keyring.backends.Windows", "WinVaultKeyring"),
+)
 
 
 def keyring_key(source: str, username: str) -> str:
     return f"{source}:{username}"
 
 
-def _keyring():
-    """The keyring module with a safe backend, or None with the reason."""
+def keyring_backend():
+    """The secret store to use, and "" — or None and why there is none.
+
+    ``PYTHON_KEYRING_BACKEND`` (keyring's own convention) names one explicitly; an unsafe one is refused.
+    """
     try:
         import keyring
+        import keyring.core
     except ImportError:
         return None, "the keyring package is not installed"
-    backend = keyring.get_keyring()
-    module = type(backend).__module__
-    if module.startswith(_UNSAFE_BACKENDS) or "chainer" in module and not backend.backends:
-        return None, f"no safe keyring backend here ({module})"
-    return keyring, ""
+    if os.environ.get("PYTHON_KEYRING_BACKEND"):
+        try:
+            backend = keyring.core.load_keyring(os.environ["PYTHON_KEYRING_BACKEND"])
+        except Exception as e:  # noqa: BLE001 - keyring raises its own types for a bad name
+            return None, f"PYTHON_KEYRING_BACKEND cannot be loaded ({type(e).__name__})"
+        module = type(backend).__module__
+        if module.startswith(_UNSAFE_BACKENDS):
+            return None, f"PYTHON_KEYRING_BACKEND names {module}, which is no safe secret store"
+        return backend, ""
+    for module_name, class_name in SAFE_BACKENDS:
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+            if cls.priority > 0:  # the property raises when the store is not reachable here
+                return cls(), ""
+        except Exception:  # noqa: BLE001 - each backend fails in its own way when absent
+            continue
+    return None, ("no secret store answers here (Secret Service such as gnome-keyring, KWallet, "
+                  "macOS Keychain or Windows Credential Locker)")
+
+
+def backend_name(backend) -> str:
+    return f"{type(backend).__module__}.{type(backend).__name__}"
 
 
 def get_password(source: str, username: str, command: tuple[str, ...] | None) -> str:
@@ -44,7 +76,7 @@ def get_password(source: str, username: str, command: tuple[str, ...] | None) ->
             raise AuthError(source, f"password_command exited {out.returncode} without a password",
                             f"run it by hand to see why: {' '.join(command)}")
         return out.stdout.rstrip("\n").splitlines()[0]
-    kr, why = _keyring()
+    kr, why = keyring_backend()
     if kr is None:
         raise AuthError(source, f"no password_command and {why}",
                         f"set sources.{source}.password_command, or run a Secret Service and `tiekeeper auth password {source}`")
@@ -58,7 +90,7 @@ def get_password(source: str, username: str, command: tuple[str, ...] | None) ->
 
 
 def set_password(source: str, username: str, password: str) -> None:
-    kr, why = _keyring()
+    kr, why = keyring_backend()
     if kr is None:
         raise AuthError(source, f"cannot store the password: {why}",
                         f"use sources.{source}.password_command instead (e.g. [\"pass\", \"show\", \"{source}\"])")

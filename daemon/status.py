@@ -153,7 +153,7 @@ def doctor(config: Config) -> list[Check]:
     else:
         checks.append(Check("store", _writable_dir(sp.parent), f"{sp} will be created on the first sync",
                             f"make {sp.parent} writable or set [store] path"))
-    checks.append(_keyring_check())
+    checks.append(_keyring_check(config.sources))
     for src in config.sources:
         checks.append(_source_check(src))
     for name, path in (("follow-ups file", config.followups.path), ("digest file", config.digest.path)):
@@ -163,7 +163,8 @@ def doctor(config: Config) -> list[Check]:
 
 
 def _server_check(src, what: str) -> Check:
-    """Connect and log in (IMAP) or find the calendars (CalDAV): the whole path a sync takes."""
+    """Connect and log in (IMAP), find the calendars (CalDAV, Google Calendar) or ask Gmail for the
+    mailbox's history id: the whole path a sync takes, authorization included."""
     import connectors
     from daemon.errors import TiekeeperError
 
@@ -172,29 +173,35 @@ def _server_check(src, what: str) -> Check:
             if src.type == "imap":
                 found = conn.folders()
                 return Check(what, True, f"logged in to {src.host}:{src.port}, {len(found)} folder(s) to read")
+            if src.type == "gmail":
+                conn.cursor_now()
+                return Check(what, True, f"authorized for {src.account}; Gmail answers")
+            if src.type == "google_calendar":
+                return Check(what, True, f"authorized for {src.account}; {len(conn.calendar_ids())} calendar(s) to read")
             found = conn.calendars()
             return Check(what, True, f"found {len(found)} calendar(s) at {src.url}")
     except TiekeeperError as e:
         return Check(what, False, e.message.removeprefix(f"source {src.name}: "), e.remedy)
 
 
-def _keyring_check() -> Check:
-    try:
-        import keyring
-        from keyring.backends import fail
+def _keyring_check(sources) -> Check:
+    from daemon.secrets import backend_name, keyring_backend
 
-        backend = keyring.get_keyring()
-        if isinstance(backend, fail.Keyring):
-            return Check("keyring", True, "no keyring backend here; today's sources (maildir, mbox, ics) need none, "
-                         "sources with passwords will need a Secret Service (e.g. gnome-keyring) or password_command")
-        return Check("keyring", True, f"backend {type(backend).__module__}.{type(backend).__name__}")
-    except Exception as e:  # noqa: BLE001 - a broken keyring install must not break doctor
-        return Check("keyring", True, f"keyring unavailable ({type(e).__name__}); not needed by today's sources")
+    backend, why = keyring_backend()
+    if backend is not None:
+        return Check("keyring", True, f"backend {backend_name(backend)}")
+    needy = [s.name for s in sources if s.type in ("imap", "caldav") and not s.password_command
+             or s.type in ("gmail", "google_calendar") and s.token_file is None]
+    if not needy:
+        return Check("keyring", True, f"{why}; no source here needs one")
+    return Check("keyring", False, f"{why}; needed by {', '.join(needy)}",
+                 "run a Secret Service (e.g. gnome-keyring), or use password_command (imap, caldav) "
+                 "or token_file (gmail, google_calendar)")
 
 
 def _source_check(src) -> Check:
     what = f"source {src.name}"
-    if src.type in ("imap", "caldav"):
+    if src.type in ("imap", "caldav", "gmail", "google_calendar"):
         return _server_check(src, what)
     if src.type == "ics" and src.url:
         try:

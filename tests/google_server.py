@@ -58,6 +58,7 @@ class GoogleState:
     refresh_tokens: set[str] = field(default_factory=lambda: {"refresh-1"})
     access_tokens: set[str] = field(default_factory=set)
     codes: dict[str, str] = field(default_factory=dict)
+    consents: list[dict] = field(default_factory=list)  # the query of each /o/oauth2/auth request
     quota_units_per_second: float | None = None  # None: no quota
     retry_after: str | None = None  # sent with quota 429s
     fail_parts: dict[str, list[int]] = field(default_factory=dict)  # message id -> statuses to answer first
@@ -212,7 +213,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _authorize(self) -> None:
         q = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
         code = uuid.uuid4().hex
-        self.server.state.codes[code] = q.get("scope", "")
+        with self.server.state.lock:
+            self.server.state.consents.append(q)
+            self.server.state.codes[code] = q.get("scope", "")
         target = q["redirect_uri"] + "?" + urlencode({"code": code, "state": q.get("state", ""), "scope": q.get("scope", "")})
         self._send(302, b"", "text/plain", {"Location": target})
 

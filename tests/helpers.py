@@ -79,14 +79,18 @@ def config(tmp: Path, sources: dict[str, dict], **sections) -> "object":
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
 
 
-def tiekeeper(config_path: Path, *args: str, cwd: Path | None = None, timeout: int = 300, umask: int | None = None):
-    """Run the real CLI in a subprocess (importing this checkout) and return the CompletedProcess."""
+def tiekeeper(config_path: Path, *args: str, cwd: Path | None = None, timeout: int = 300, umask: int | None = None,
+              env: dict | None = None, wrapper: tuple[str, ...] = ()):
+    """Run the real CLI in a subprocess (importing this checkout) and return the CompletedProcess.
+    ``env`` adds to (a value of None removes from) the environment; ``wrapper`` runs it inside another
+    command, e.g. a private D-Bus session."""
     import os
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-m", "daemon", "--config", str(config_path), *args],
-                          cwd=cwd or config_path.parent, env={**os.environ, "PYTHONPATH": str(REPO)},
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    return subprocess.run([*wrapper, sys.executable, "-m", "daemon", "--config", str(config_path), *args],
+                          cwd=cwd or config_path.parent, env={k: v for k, v in full_env.items() if v is not None},
                           capture_output=True, text=True, timeout=timeout,
                           preexec_fn=(lambda: os.umask(umask)) if umask is not None else None)
 

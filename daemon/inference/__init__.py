@@ -3,7 +3,7 @@
 import hashlib
 
 # Bump when inference changes what it makes of a record: stored interactions are then rebuilt.
-INFERENCE_VERSION = "1"
+INFERENCE_VERSION = "2"  # 2: Gmail labels feed the noise filter
 
 
 def inference_version(me_fingerprint: str) -> str:

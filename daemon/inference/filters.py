@@ -19,6 +19,11 @@ _ROLE = re.compile(
     r"confirm(?:ation)?s?|statements?|payments?|donotrespond|auto[-_.]?confirm|admin|team|hello|contact)$"
 )
 _BULK_PRECEDENCE = frozenset({"bulk", "list", "junk"})
+# Gmail system labels (kept by the Gmail source) that say a message is no conversation between people.
+_NEVER_LABELS = {"SPAM": "marked as spam (Gmail label SPAM)", "TRASH": "in the trash (Gmail label TRASH)",
+                 "DRAFT": "a draft, never sent (Gmail label DRAFT)"}
+_BULK_CATEGORIES = {"CATEGORY_PROMOTIONS": "promotions", "CATEGORY_SOCIAL": "social network notifications",
+                    "CATEGORY_FORUMS": "forums and groups"}
 
 
 def is_role_address(address: str) -> bool:
@@ -26,8 +31,28 @@ def is_role_address(address: str) -> bool:
     return bool(_ROLE.match(local))
 
 
+def label_noise_rule(labels: set[str], outbound: bool, is_reply: bool) -> str | None:
+    """What Gmail's own labels say: spam, trash and drafts never count; inbound mail Gmail filed under
+    Promotions, Social or Forums is bulk; Updates counts only when it answers something."""
+    for label, rule in _NEVER_LABELS.items():
+        if label in labels:
+            return rule
+    if outbound:
+        return None
+    for label, what in _BULK_CATEGORIES.items():
+        if label in labels:
+            return f"Gmail filed it under {what} ({label})"
+    if "CATEGORY_UPDATES" in labels and not is_reply:
+        return "Gmail filed it under updates and it answers nothing (CATEGORY_UPDATES)"
+    return None
+
+
 def mail_noise_rule(h: dict[str, str], sender: str, outbound: bool) -> str | None:
     """The first rule that says this message is no conversation between people, or None."""
+    if h.get("labels"):
+        rule = label_noise_rule(set(h["labels"].split(",")), outbound, bool(h.get("in-reply-to", "").strip()))
+        if rule:
+            return rule
     if h.get("list-id"):
         return "mailing list (List-Id header)"
     if h.get("list-post"):

@@ -53,3 +53,24 @@ def test_outbound_mail_gives_one_interaction_per_recipient_weighted_by_fanout():
 def test_date_without_zone_is_utc_and_ancient_dates_are_refused():
     assert parse_date("Mon, 04 May 2026 07:00:00 -0000") == parse_date("Mon, 04 May 2026 07:00:00 +0000")
     assert parse_date("Mon, 01 Jan 1970 00:00:00 +0000") is None
+
+
+def _labelled(labels: tuple[str, ...], reply: bool = False, sent: bool = False):
+    sender, to = ("me@example.org", "friend@example.com") if sent else ("friend@example.com", "me@example.org")
+    block = (f"From: Sam <{sender}>\r\nTo: {to}\r\nDate: Mon, 04 May 2026 07:00:00 +0000\r\n"
+             f"Message-ID: <x1@example.com>\r\n" + ("In-Reply-To: <x0@example.org>\r\n" if reply else "")).encode()
+    return infer_mail(mail_record("x1", "1", "INBOX", block, sent=sent, labels=labels), Me(["me@example.org"]), "gmail")
+
+
+def test_gmail_labels_feed_the_noise_filter():
+    assert _labelled(("INBOX",)).dropped is None  # a plain inbox message from a person counts
+    assert _labelled(("SPAM",)).dropped == "marked as spam (Gmail label SPAM)"
+    assert _labelled(("TRASH", "INBOX")).dropped == "in the trash (Gmail label TRASH)"
+    assert _labelled(("DRAFT",), sent=True).dropped == "a draft, never sent (Gmail label DRAFT)"
+    for category in ("CATEGORY_PROMOTIONS", "CATEGORY_SOCIAL", "CATEGORY_FORUMS"):
+        assert category in _labelled(("INBOX", category)).dropped
+        assert _labelled(("SENT", category), sent=True).dropped is None  # what I send is never bulk
+    # Updates holds receipts and notifications, but also real answers Gmail misfiled: a reply counts
+    assert "CATEGORY_UPDATES" in _labelled(("INBOX", "CATEGORY_UPDATES")).dropped
+    assert _labelled(("INBOX", "CATEGORY_UPDATES"), reply=True).dropped is None
+    assert _labelled(("INBOX", "CATEGORY_PERSONAL")).dropped is None

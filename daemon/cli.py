@@ -133,6 +133,7 @@ def _progress_factory():
     """A rich progress bar per source on a terminal; nothing otherwise."""
     if not sys.stderr.isatty():
         return None
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     def factory(source: str):
@@ -143,7 +144,7 @@ def _progress_factory():
                 if total < 500:
                     return
                 bar = Progress(TextColumn(f"[bold]{source}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                               transient=True)
+                               console=Console(stderr=True), transient=True)  # stdout stays for results
                 bar.start()
                 state["bar"], state["task"] = bar, bar.add_task(source, total=total)
             state["bar"].update(state["task"], completed=done)

@@ -22,6 +22,7 @@ from daemon.store import Store
 log = logging.getLogger(__name__)
 
 BATCH = 2000
+PROGRESS_EVERY = 100  # records between progress updates inside one commit batch
 SHRINK_GUARD_MIN = 50  # deleting more than this many records ...
 SHRINK_GUARD_SHARE = 0.5  # ... and more than this share of the source needs --force
 
@@ -83,7 +84,11 @@ def sync_source(store: Store, connector: Connector, source_type: str, force: boo
     batch = connector.commit_every or BATCH
     for n, start in enumerate(range(0, len(wanted), batch)):
         chunk = wanted[start:start + batch]
-        records = list(connector.get_multi(chunk))
+        records = []
+        for record in connector.get_multi(chunk):  # network sources take seconds a chunk: show it moving
+            records.append(record)
+            if progress and len(records) % PROGRESS_EVERY == 0:
+                progress(done + len(records), len(wanted))
         bad += sum(1 for r in records if r.kind == "bad")
         last = start + batch >= len(wanted)
         with store.transaction():

@@ -371,3 +371,31 @@ def test_the_same_life_through_google_or_maildir_and_ics_gives_the_same_contacts
     assert via_google == via_local and len(via_local) == 8
     flagged = [c for c in via_local if c[4]]
     assert len(flagged) == 5  # the sample's five flagged people, the same both ways
+
+
+def test_a_long_sync_on_a_terminal_shows_a_progress_bar_on_stderr(google, tmp_path):
+    import pty
+
+    _fill(google, 700)
+    cfg = _google_config(tmp_path, google, "quota_units_per_minute = 105000\n")  # about two seconds
+    master, slave = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TERM": "xterm", "COLUMNS": "100"}
+    proc = subprocess.Popen([sys.executable, "-m", "daemon", "--config", str(cfg), "sync"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    out = proc.communicate(timeout=60)[0].decode()
+    os.close(master)
+    assert proc.returncode == 0
+    screen = seen.decode(errors="replace")
+    counts = {int(n) for n in __import__("re").findall(r"(\d+)/700", screen)}
+    assert "gmail" in screen and len(counts) >= 3  # the bar moved while messages arrived
+    assert "/700" not in out  # results on stdout stay clean for pipes

@@ -46,3 +46,22 @@ def build(source) -> Connector:  # source: daemon.config.SourceConfig
         return GoogleCalendarConnector(source.name, source.account, source.calendars or ("primary",),
                                        source.token_file, source.api_endpoint)
     raise ValueError(f"unknown source type {source.type!r}")
+
+
+def followup_target(config):  # config: daemon.config.Config
+    """Where follow-ups are pushed besides the file: a CalDAV or Google calendar of their own, or None."""
+    f = config.followups
+    if f.caldav:
+        from connectors.caldav_publish import CalDavFollowups
+
+        return CalDavFollowups(build(config.source(f.caldav)), f.calendar)
+    if f.google:
+        from connectors import google_api
+        from connectors.google_calendar import GoogleCalendarConnector
+        from connectors.google_publish import GoogleFollowups
+
+        s = config.source(f.google)
+        return GoogleFollowups(GoogleCalendarConnector(s.name, s.account, ("primary",), s.token_file, s.api_endpoint,
+                                                       scopes=(google_api.CALENDAR_READ_SCOPE,
+                                                               google_api.CALENDAR_WRITE_SCOPE)), f.calendar)
+    return None

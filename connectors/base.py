@@ -60,3 +60,34 @@ class Connector(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class FollowupCalendar(ABC):
+    """A remote calendar of tiekeeper's own that holds the follow-ups (the other direction from a
+    connector: written, never read for analysis). Made on first use if missing.
+
+    REMOTE ID  where the server keeps one follow-up (a CalDAV resource href, a Google event id);
+    stored after each write so that the next run updates or deletes that same object.
+    """
+
+    @property
+    @abstractmethod
+    def key(self) -> str:
+        """Names this calendar in the store (server and calendar), so a moved target starts afresh."""
+
+    @abstractmethod
+    def put(self, followup, alarm_minutes: int | None, remote_id: str) -> str:
+        """Create or replace one follow-up (a daemon.outputs.followups.FollowUp); returns its remote id."""
+
+    @abstractmethod
+    def delete(self, uid: str, remote_id: str) -> None:
+        """Remove one follow-up; one that is gone already is no error."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+    def __enter__(self) -> "FollowupCalendar":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -37,7 +37,9 @@ log = logging.getLogger(__name__)
 
 GMAIL_SCOPE = "https://www.googleapis.com/auth/gmail.metadata"
 CALENDAR_READ_SCOPE = "https://www.googleapis.com/auth/calendar.readonly"
-CALENDAR_WRITE_SCOPE = "https://www.googleapis.com/auth/calendar.events"
+# Follow-ups go to a calendar of tiekeeper's own: calendar.app.created allows creating secondary
+# calendars and writing events in those only (calendar.events cannot create a calendar).
+CALENDAR_WRITE_SCOPE = "https://www.googleapis.com/auth/calendar.app.created"
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 KEYRING_SERVICE = "tiekeeper-google"
 TIMEOUT = 60
@@ -284,6 +286,10 @@ class Caller:
             try:
                 with translate(self.source, what):
                     answer = request.execute(num_retries=0)
+                if answer in ("", b""):
+                    # 204 No Content (events.delete): the client's raw model, used for methods whose
+                    # discovery document declares no response, hands back the empty body.
+                    return {}
                 if not isinstance(answer, dict):
                     raise SourceError(self.source, f"Google's answer to {what} is not JSON (a proxy or captive portal?)",
                                       "tiekeeper will try again later; nothing stored was changed")

@@ -81,12 +81,17 @@ def cmd_followups(config: Config, args: argparse.Namespace, as_of, progress) -> 
 
     if args.output:
         config = replace(config, followups=replace(config.followups, path=args.output))
-    if config.followups.path is None:
-        raise UsageError("no follow-ups file configured", "set [outputs.followups] path, or pass --output PATH")
+    if config.followups.path is None and not pipeline.publishes_remotely(config):
+        raise UsageError("no follow-ups output configured",
+                         "set [outputs.followups] path (or caldav / google), or pass --output PATH")
     store = Store(config.store_path)
     rep = pipeline.report(config, store, pipeline.clock(config, as_of))
     path = pipeline.write_followups(config, store, rep)
-    _out(f"follow-ups for {len(rep.flagged())} contact(s) written to {path}")
+    if path:
+        _out(f"follow-ups for {len(rep.flagged())} contact(s) written to {path}")
+    pushed = pipeline.push_followups(config, store)
+    if pushed is not None:
+        _out(f"follow-ups calendar {config.followups.calendar!r}: {pushed} change(s) pushed")
     return 0
 
 
@@ -159,7 +164,9 @@ def cmd_run(config: Config, args: argparse.Namespace, as_of, progress) -> int:
         _out()
         for name, path in result.written.items():
             _out(f"{name}: {path}")
-        return 3 if result.failed else 0
+        if result.pushed is not None:
+            _out(f"follow-ups calendar: {result.pushed} change(s) pushed")
+        return 3 if result.failed else 5 if result.output_errors else 0
     from daemon.service import serve
 
     return serve(config, getattr(args, "config_path", None), as_of)

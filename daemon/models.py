@@ -85,3 +85,30 @@ class Inferred:
     interactions: tuple[Interaction, ...] = ()
     dropped: str | None = None  # the rule, e.g. "list header List-Id"
     senders: tuple[tuple[str, str], ...] = field(default=())  # (address, rule) seen, for `explain`
+
+
+# -- Follow-up identity ------------------------------------------------------------------------------
+# tiekeeper's own follow-up events can come back through a synced calendar (a CalDAV source that
+# reads every calendar, an ICS source subscribed to the feed, the Google calendar they are pushed
+# to). They are neither meetings nor busy time. Their UIDs: "<contact>-<cycle>@tiekeeper" in the
+# feed and on CalDAV; Google turns the event id "tk<sha1 of that UID>" into "tk<sha1>@google.com".
+FOLLOWUP_UID_SUFFIX = "@tiekeeper"
+
+
+def followup_uid(contact: str, cycle: str) -> str:
+    return f"{contact}-{cycle}{FOLLOWUP_UID_SUFFIX}"
+
+
+def google_event_id(uid: str) -> str:
+    """A valid Google event id (base32hex, 5-1024 characters) derived from a follow-up UID."""
+    import hashlib
+
+    return "tk" + hashlib.sha1(uid.encode()).hexdigest()
+
+
+def is_followup_uid(uid: str) -> bool:
+    if uid.endswith(FOLLOWUP_UID_SUFFIX):
+        return True
+    head, _, domain = uid.partition("@")
+    return (domain in ("", "google.com") and len(head) == 42 and head.startswith("tk")
+            and all(ch in "0123456789abcdef" for ch in head[2:]))

@@ -26,6 +26,7 @@ from daemon.ingest import Progress, SyncResult, sync_source
 from daemon.models import EVENT, MAIL, Interaction
 from daemon.outputs import digest as digest_mod
 from daemon.outputs import followups as followups_mod
+from daemon.outputs import publish as publish_mod
 from daemon.store import Store
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ class RunResult:
     failed: list[SourceError] = field(default_factory=list)
     report: Report | None = None
     written: dict[str, Path] = field(default_factory=dict)
+    pushed: int | None = None  # writes to the remote follow-ups calendar (None: none configured)
+    output_errors: list[OutputError] = field(default_factory=list)
 
 
 def clock(config: Config, as_of: datetime | None = None) -> datetime:
@@ -124,20 +127,55 @@ def busy(config: Config, store: Store, now: datetime, days: int = followups_mod.
     return out
 
 
+def publishes_remotely(config: Config) -> bool:
+    return bool(config.followups.caldav or config.followups.google)
+
+
 def write_followups(config: Config, store: Store, rep: Report) -> Path | None:
+    """Plan the follow-ups, write the feed file (if configured) and remember the plan in the store,
+    where ``push_followups`` reads it. Returns the file."""
     path = config.followups.path
-    if path is None:
+    if path is None and not publishes_remotely(config):
         return None
     previous = [followups_mod.FollowUp(*row) for row in store.followups()]
     planned = followups_mod.plan(rep, previous, busy(config, store, rep.as_of), config.followups, config.identity.zone)
-    data = followups_mod.to_ics(planned, config.followups.alarm_minutes)
-    try:
-        write_private(path, data)
-    except OSError as e:
-        raise OutputError(f"cannot write the follow-ups file {path}: {e.strerror}", "check outputs.followups.path") from None
+    if path is not None:
+        data = followups_mod.to_ics(planned, config.followups.alarm_minutes)
+        try:
+            write_private(path, data)
+        except OSError as e:
+            raise OutputError(f"cannot write the follow-ups file {path}: {e.strerror}", "check outputs.followups.path") from None
     store.save_followups([(f.uid, f.contact, f.cycle, f.sequence, f.status, f.start, f.end, f.summary,
                            f.description, f.fingerprint, f.updated) for f in planned])
     return path
+
+
+def push_followups(config: Config, store: Store) -> int | None:
+    """Make the follow-ups calendar on CalDAV or Google hold exactly the confirmed follow-ups the
+    store planned: new and changed ones written, cancelled ones deleted. Each write is recorded as
+    soon as the server took it, so an interrupted push resumes instead of duplicating. Returns the
+    number of writes (None: no remote calendar configured)."""
+    if not publishes_remotely(config):
+        return None
+    planned = [followups_mod.FollowUp(*row) for row in store.followups()]
+    alarm = config.followups.alarm_minutes
+    where = f"source {config.followups.caldav or config.followups.google}, calendar {config.followups.calendar!r}"
+    try:
+        with connectors.followup_target(config) as target:
+            key = target.key
+            todo = publish_mod.changes(planned, store.published(key))
+            for change in todo:
+                if change.action == "put":
+                    remote_id = target.put(change.followup, alarm, change.remote_id)
+                    store.mark_published(key, change.uid, change.followup.sequence, remote_id)
+                else:
+                    target.delete(change.uid, change.remote_id)
+                    store.mark_published(key, change.uid, None)
+    except SourceError as e:  # the target's connector speaks in source errors; here it is an output
+        raise OutputError(f"publishing follow-ups ({where}): {e.message.removeprefix(f'source {e.source}: ')}",
+                          e.remedy) from None
+    log.info("follow-ups: %d change(s) pushed, %d live", len(todo), sum(f.status == "CONFIRMED" for f in planned))
+    return len(todo)
 
 
 def problems(store: Store) -> list[str]:
@@ -187,6 +225,11 @@ def run_once(config: Config, store: Store, as_of: datetime | None = None, force:
     result.synced, result.failed = sync_all(config, store, force, progress=progress)
     rep, followups = analyse_and_publish(config, store, clock(config, as_of))
     result.report = rep
+    try:  # a calendar server that is down must not hold back the digest
+        result.pushed = push_followups(config, store)
+    except OutputError as e:
+        log.error("%s", e.one_line())
+        result.output_errors.append(e)
     for name, path in (("followups", followups), ("digest", write_digest(config, store, rep))):
         if path:
             result.written[name] = path

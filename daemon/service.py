@@ -194,8 +194,13 @@ class Service:
                 synced |= self._run_job(name, self._sync(source.name))
         if self.stopping:
             return
+        analysed = False
         if force or synced or jobs.is_due(self.store.job_state("analyse"), now):
-            self._run_job("analyse", self._analyse)
+            analysed = self._run_job("analyse", self._analyse)
+        # Pushing to a remote calendar is a job of its own: a server that is down backs off alone.
+        if pipeline.publishes_remotely(self.config) and not self.stopping and (
+                force or analysed or jobs.is_due(self.store.job_state("push"), now)):
+            self._run_job("push", lambda: pipeline.push_followups(self.config, self.store) and None)
         if (self.config.digest.path is not None or self.config.digest.smtp_host) and not self.stopping:
             s = self.config.schedule
             state = self.store.job_state("digest")

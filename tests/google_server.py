@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from tests.servers import free_port
 
+CAL = "https://www.googleapis.com/auth/"
 GMAIL_COSTS = {"messages.get": 5, "messages.list": 5, "history.list": 2, "getProfile": 1}
 
 
@@ -59,6 +60,7 @@ class GoogleState:
     access_tokens: set[str] = field(default_factory=set)
     codes: dict[str, str] = field(default_factory=dict)
     consents: list[dict] = field(default_factory=list)  # the query of each /o/oauth2/auth request
+    scopes_of: dict[str, set[str]] = field(default_factory=dict)  # token -> scopes; absent: every scope
     quota_units_per_second: float | None = None  # None: no quota
     retry_after: str | None = None  # sent with quota 429s
     fail_parts: dict[str, list[int]] = field(default_factory=dict)  # message id -> statuses to answer first
@@ -207,8 +209,11 @@ class _Handler(BaseHTTPRequestHandler):
             return self._batch(body)
         if st.garbage:
             return self._send(200, b"<html>captive portal</html>", "text/html")
-        status, payload, headers = self.server.route(method, self.path, body)
+        status, payload, headers = self.server.route(method, self.path, body, self._token())
         self._send(status, b"" if payload is None else json.dumps(payload).encode(), headers=headers)
+
+    def _token(self) -> str:
+        return self.headers.get("Authorization", "").removeprefix("Bearer ")
 
     def _authorize(self) -> None:
         q = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
@@ -234,7 +239,7 @@ class _Handler(BaseHTTPRequestHandler):
             request_line, _, rest = inner.partition(b"\n")
             method, target = request_line.decode().split()[:2]
             head, _, part_body = rest.replace(b"\r\n", b"\n").partition(b"\n\n")
-            status, payload, headers = self.server.route(method, target, part_body.strip())
+            status, payload, headers = self.server.route(method, target, part_body.strip(), self._token())
             text = json.dumps(payload) if payload is not None else ""
             extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
             reason = {200: "OK", 404: "Not Found", 429: "Too Many Requests"}.get(status, "Status")
@@ -262,7 +267,12 @@ class GoogleServer(ThreadingHTTPServer):
 
     # -- OAuth ------------------------------------------------------------------------------------
     def token_info(self, refresh_token: str = "refresh-1", scopes: list[str] | None = None) -> dict:
-        """An authorized-user JSON as `tiekeeper auth google --token-file` writes it."""
+        """An authorized-user JSON as `tiekeeper auth google --token-file` writes it. With ``scopes``,
+        the server grants that token those scopes only."""
+        if scopes is not None:
+            with self.state.lock:
+                self.state.refresh_tokens.add(refresh_token)
+                self.state.scopes_of[refresh_token] = set(scopes)
         return {"client_id": "test-client.apps.googleusercontent.com", "client_secret": "test-secret",
                 "refresh_token": refresh_token, "token_uri": self.url + "token", "type": "authorized_user",
                 **({"scopes": scopes} if scopes else {})}
@@ -284,12 +294,15 @@ class GoogleServer(ThreadingHTTPServer):
             if grant == "refresh_token" and form.get("refresh_token", [""])[0] in st.refresh_tokens:
                 access = "access-" + uuid.uuid4().hex
                 st.access_tokens.add(access)
+                if form["refresh_token"][0] in st.scopes_of:
+                    st.scopes_of[access] = st.scopes_of[form["refresh_token"][0]]
                 return 200, json.dumps({"access_token": access, "expires_in": 3599, "token_type": "Bearer"}).encode()
             if grant == "authorization_code" and form.get("code", [""])[0] in st.codes:
                 scope = st.codes.pop(form["code"][0])
                 refresh, access = "refresh-" + uuid.uuid4().hex, "access-" + uuid.uuid4().hex
                 st.refresh_tokens.add(refresh)
                 st.access_tokens.add(access)
+                st.scopes_of[refresh] = st.scopes_of[access] = set(scope.split())
                 return 200, json.dumps({"access_token": access, "refresh_token": refresh, "expires_in": 3599,
                                         "token_type": "Bearer", "scope": scope}).encode()
         return 400, json.dumps({"error": "invalid_grant", "error_description": "Token has been expired or revoked."}).encode()
@@ -304,7 +317,7 @@ class GoogleServer(ThreadingHTTPServer):
             self.state.access_tokens.clear()
 
     # -- REST routing -------------------------------------------------------------------------------
-    def route(self, method: str, target: str, body: bytes) -> tuple[int, dict | None, dict | None]:
+    def route(self, method: str, target: str, body: bytes, token: str = "") -> tuple[int, dict | None, dict | None]:
         parts = urlsplit(target)
         q = parse_qs(parts.query)
         path = parts.path
@@ -313,7 +326,7 @@ class GoogleServer(ThreadingHTTPServer):
             return self._gmail(method, m[1], q)
         m = re.fullmatch(r"/calendar/v3/(.*)", path)
         if m:
-            return self._calendar(method, m[1], q, json.loads(body) if body else {})
+            return self._calendar(method, m[1], q, json.loads(body) if body else {}, self.state.scopes_of.get(token))
         return 404, _error(404, "notFound", f"no route {path}"), None
 
     def _quota(self, method: str) -> tuple[int, dict, dict] | None:
@@ -358,6 +371,7 @@ class GoogleServer(ThreadingHTTPServer):
             headers = [{"name": k, "value": v} for k, v in msg.headers if not wanted or k.lower() in wanted]
             with st.lock:
                 st.stats["headers_sent"] += len(headers)
+                st.stats["messages.served"] += 1  # answered 200 (not throttled, not failed)
             return 200, {"id": msg.id, "threadId": msg.thread, "labelIds": msg.labels, "internalDate": str(msg.internal_ms),
                          "payload": {"headers": headers}}, None
         if rest == "history":
@@ -384,17 +398,20 @@ class GoogleServer(ThreadingHTTPServer):
                "labelRemoved": "labelsRemoved"}[kind]
         return {"id": str(hid), "messages": [msg], key: [{"message": msg}]}
 
-    def _calendar(self, method: str, rest: str, q: dict, body: dict) -> tuple[int, dict | None, dict | None]:
+    def _calendar(self, method: str, rest: str, q: dict, body: dict,
+                  scopes: set[str] | None = None) -> tuple[int, dict | None, dict | None]:
         st = self.state
         one = {k: v[0] for k, v in q.items()}
         with st.lock:
             st.stats["calendar." + method] += 1
+        if method != "GET" and (denied := self._calendar_scope_check(rest, scopes)):
+            return denied
         if rest == "users/me/calendarList":
             items = [{"id": cid, "summary": c["summary"]} for cid, c in st.calendars.items()]
             return 200, {"items": items}, None
         if rest == "calendars" and method == "POST":
             cid = uuid.uuid4().hex + "@group.calendar.google.com"
-            st.calendars[cid] = {"summary": body.get("summary", ""), "events": {}}
+            st.calendars[cid] = {"summary": body.get("summary", ""), "events": {}, "app_created": True}
             return 200, {"id": cid, "summary": body.get("summary", "")}, None
         m = re.fullmatch(r"calendars/([^/]+)/events(?:/([^/]+))?", rest)
         if not m:
@@ -420,6 +437,18 @@ class GoogleServer(ThreadingHTTPServer):
             st.cancel_event(cid, eid)
             return 204, None, None
         return 405, _error(405, "notAllowed", method), None
+
+    def _calendar_scope_check(self, rest: str, scopes: set[str] | None):
+        """Google's rules for writes: calendars.insert needs calendar or calendar.app.created; events
+        writes need calendar, calendar.events, or calendar.app.created on a calendar the app made."""
+        if scopes is None or CAL + "calendar" in scopes:
+            return None
+        m = re.fullmatch(r"calendars/([^/]+)/events.*", rest)
+        app_made = bool(m) and self.state.calendars.get(unquote(m[1]), {}).get("app_created")
+        if rest == "calendars" and CAL + "calendar.app.created" in scopes or \
+                m and (CAL + "calendar.events" in scopes or app_made and CAL + "calendar.app.created" in scopes):
+            return None
+        return 403, _error(403, "insufficientPermissions", "Request had insufficient authentication scopes."), None
 
     @staticmethod
     def _public(event: dict) -> dict:

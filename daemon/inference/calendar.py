@@ -17,7 +17,7 @@ from icalendar import Calendar
 
 from daemon.identity import Me, clean_text, normalize_address
 from daemon.inference.filters import MEETING_WEIGHT, RECURRING_FACTOR, fanout_weight, meeting_hint
-from daemon.models import Inferred, Interaction, RawRecord
+from daemon.models import Inferred, Interaction, RawRecord, is_followup_uid
 
 MAX_INSTANCES = 5000  # per series and window: bounded work on hostile or absurd rules
 CHUNK = timedelta(days=366)
@@ -97,6 +97,8 @@ def _density(cal: Calendar) -> float:
 
 def occurrences(record: RawRecord, zone: tzinfo, start: datetime, end: datetime) -> tuple[list[Occurrence], str | None]:
     """The occurrences of a calendar object inside [start, end), or the rule that refused it."""
+    if is_followup_uid(str(record.data.get("uid", ""))):
+        return [], "tiekeeper's own follow-up event"
     # One calendar object is the boundary of a bad record: whatever icalendar, dateutil or
     # recurring-ical-events raise on hostile input, the object is skipped with its reason.
     try:

@@ -19,6 +19,7 @@ from daemon.analysis.report import Contact, Report
 from daemon.analysis.rhythm import human_days
 from daemon.config import FollowupsConfig
 from daemon.identity import clean_text
+from daemon.models import followup_uid
 
 HORIZON_DAYS = 84  # plan at most 12 weeks ahead; what does not fit waits for a later run
 KEEP_CANCELLED_DAYS = 30  # a cancelled event stays in the feed this long, so clients see it go
@@ -136,7 +137,7 @@ def plan(report: Report, previous: list[FollowUp], busy: list[tuple[float, float
     wanted: dict[str, tuple[Contact, str]] = {}
     for c in sorted(report.flagged(), key=_priority):
         cycle = _cycle(c)
-        wanted[f"{c.id}-{cycle}@tiekeeper"] = (c, cycle)
+        wanted[followup_uid(c.id, cycle)] = (c, cycle)
     out: list[FollowUp] = []
     # Keep what is already placed in the future and still fits, so events do not jump around.
     placed: dict[str, tuple[float, float]] = {}
@@ -177,14 +178,16 @@ def _versioned(old: FollowUp | None, uid: str, contact: str, cycle: str, status:
                    description=description, fingerprint=fp, updated=now)
 
 
-def to_ics(followups: list[FollowUp], alarm_minutes: int | None = None) -> bytes:
-    """The feed: a VCALENDAR any calendar app can subscribe to. Nobody is invited."""
+def to_ics(followups: list[FollowUp], alarm_minutes: int | None = None, feed: bool = True) -> bytes:
+    """The feed: a VCALENDAR any calendar app can subscribe to. Nobody is invited. ``feed=False``
+    gives a CalDAV calendar object resource instead (no METHOD, RFC 4791 4.1)."""
     cal = Calendar()
     cal.add("PRODID", "-//tiekeeper//follow-ups//EN")
     cal.add("VERSION", "2.0")
     cal.add("CALSCALE", "GREGORIAN")
-    cal.add("METHOD", "PUBLISH")
-    cal.add("X-WR-CALNAME", "tiekeeper follow-ups")
+    if feed:
+        cal.add("METHOD", "PUBLISH")
+        cal.add("X-WR-CALNAME", "tiekeeper follow-ups")
     for f in followups:
         ev = Event()
         ev.add("UID", f.uid)

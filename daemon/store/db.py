@@ -215,6 +215,19 @@ class Store:
             self.db.execute("DELETE FROM followups")
             self.db.executemany("INSERT INTO followups VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
 
+    def published(self, target: str) -> dict[str, tuple[int, str]]:
+        """uid -> (sequence, remote id) of the follow-ups a remote calendar holds."""
+        rows = self.db.execute("SELECT uid, sequence, remote_id FROM published WHERE target = ?", (target,))
+        return {uid: (seq, rid) for uid, seq, rid in rows}
+
+    def mark_published(self, target: str, uid: str, sequence: int | None, remote_id: str = "") -> None:
+        """Record one remote write as soon as the server took it (None: the event was deleted)."""
+        with self.transaction():
+            if sequence is None:
+                self.db.execute("DELETE FROM published WHERE target = ? AND uid = ?", (target, uid))
+            else:
+                self.db.execute("INSERT OR REPLACE INTO published VALUES (?,?,?,?)", (target, uid, sequence, remote_id))
+
     def save_contacts(self, as_of: float, contacts: Iterable[tuple]) -> None:
         """Replace the contacts snapshot: (id, name, emails, relationship, gap, last_two_way, flags)."""
         with self.transaction():

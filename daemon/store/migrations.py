@@ -103,4 +103,14 @@ MIGRATIONS: list[str] = [
         created REAL NOT NULL
     );
     """,
+    # 5: follow-up events as each remote calendar (CalDAV, Google) last accepted them
+    """
+    CREATE TABLE published (
+        target TEXT NOT NULL,       -- "caldav:SOURCE/CALENDAR" or "google:SOURCE/CALENDAR"
+        uid TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        remote_id TEXT NOT NULL,    -- the resource href (CalDAV) or event id (Google)
+        PRIMARY KEY (target, uid)
+    ) WITHOUT ROWID;
+    """,
 ]

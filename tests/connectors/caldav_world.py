@@ -20,3 +20,18 @@ def reset(server, names: tuple[str, ...] = ("Personal",)) -> dict[str, caldav.Ca
 
 def connector(server, name: str = "src", **kwargs) -> CalDavConnector:
     return CalDavConnector(name, server.url, server.user, kwargs.pop("password", server.password), **kwargs)
+
+
+def load_sample_calendar(cal: caldav.Calendar) -> None:
+    """The bundled sample calendar, one calendar object resource per event, as a CalDAV client stores it."""
+    from icalendar import Calendar
+
+    from tests.helpers import REPO
+
+    source = Calendar.from_ical((REPO / "sample" / "calendar.ics").read_bytes())
+    for ev in source.walk("VEVENT"):
+        one = Calendar()
+        one.add("VERSION", "2.0")
+        one.add("PRODID", "-//test//EN")
+        one.add_component(ev)
+        cal.save_event(one.to_ical().decode())

@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from icalendar import Calendar
 
 import connectors.caldav as caldav_mod
 from daemon.errors import AuthError, SourceError
 from daemon.ingest import sync_source
 from daemon.store import Store
-from tests.connectors.caldav_world import connector, reset
+from tests.connectors.caldav_world import connector, load_sample_calendar, reset
 from tests.helpers import REPO, calendar, synced_report_summary, vevent
 
 
@@ -59,14 +58,7 @@ def test_an_unchanged_calendar_costs_a_ctag_and_only_changed_resources_are_fetch
 
 
 def test_the_same_calendar_through_caldav_or_as_an_ics_file_gives_the_same_report(radicale, tmp_path):
-    cal = reset(radicale, ("Sample",))["Sample"]
-    source = Calendar.from_ical((REPO / "sample" / "calendar.ics").read_bytes())
-    for ev in source.walk("VEVENT"):
-        one = Calendar()
-        one.add("VERSION", "2.0")
-        one.add("PRODID", "-//test//EN")
-        one.add_component(ev)
-        cal.save_event(one.to_ical().decode())
+    load_sample_calendar(reset(radicale, ("Sample",))["Sample"])
     base = (REPO / "config.example.toml").read_text().replace('path = "sample/mail"', f'path = "{REPO / "sample" / "mail"}"')
     ics_cfg = tmp_path / "ics.toml"
     ics_cfg.write_text(base.replace('path = "sample/calendar.ics"', f'path = "{REPO / "sample" / "calendar.ics"}"')

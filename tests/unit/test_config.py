@@ -28,8 +28,35 @@ def test_example_config_mentions_every_key_the_parser_reads():
     text = (REPO / "config.example.toml").read_text()
     for key in ("addresses", "timezone", "path", "type", "url", "context", "working_hours", "personal_hours",
                 "duration_minutes", "per_day", "per_week", "alarm_minutes", "as_of", "window_days", "sync_every",
-                "name", "relationship", "cadence_days", "ignore", "digest", "host", "port", "tls", "username", "password_command", "folders", "ca_file", "calendars", "smtp_host", "smtp_port", "smtp_tls", "to", "from"):
+                "name", "relationship", "cadence_days", "ignore", "digest", "host", "port", "tls", "username", "password_command", "folders", "ca_file", "calendars", "smtp_host", "smtp_port", "smtp_tls", "to", "from",
+                "account", "token_file", "quota", "quota_units_per_minute", "api_endpoint", "caldav", "google",
+                "calendar"):
         assert f"{key} =" in text, key
+
+
+def test_every_commented_source_in_the_example_is_valid_once_uncommented(tmp_path):
+    """The examples a user uncomments (imap, caldav, gmail, google_calendar) parse without a problem."""
+    import re
+
+    lines = (REPO / "config.example.toml").read_text().splitlines()
+    uncommented, inside = [], False
+    for line in lines:
+        if re.match(r"^# \[sources\.", line):
+            inside = True
+        elif inside and not re.match(r"^# [a-z_]+ = ", line):
+            inside = line.startswith("#   ") or line.startswith("#    ")  # a continued comment stays inside
+            if not inside:
+                uncommented.append(line)
+            continue
+        uncommented.append(line[2:] if inside else line)
+    text = "\n".join(uncommented)
+    data = tomllib.loads(text)
+    types = {s["type"] for s in data["sources"].values()}
+    assert {"imap", "caldav", "gmail", "google_calendar"} <= types
+    (tmp_path / "server-cert.pem").write_text("x")
+    cfg = parse(data, tmp_path / "c.toml")
+    assert cfg.source("gmail").quota_units_per_minute == 15000
+    assert cfg.source("gcal").calendars == ("primary",)
 
 
 def test_every_problem_is_reported_at_once_with_its_path(tmp_path):

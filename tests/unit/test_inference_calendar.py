@@ -80,3 +80,16 @@ def test_a_one_off_meeting_was_started_by_its_organizer():
     (rec,) = _records(calendar(ev))
     (i,) = infer_event(rec, me, BERLIN, START, END).interactions
     assert (i.address, i.initiator, i.recurring) == ("ann@x.example", "them", False)
+
+
+def test_our_own_follow_ups_read_back_from_a_calendar_are_neither_meetings_nor_busy_time():
+    from daemon.models import followup_uid, google_event_id
+
+    when = datetime(2026, 3, 2, 18, tzinfo=timezone.utc)
+    uid = followup_uid("395059822cad", "20260912")
+    for seen_as in (uid, google_event_id(uid) + "@google.com"):  # via CalDAV or ICS / via Google Calendar
+        (rec,) = _records(calendar(vevent(seen_as, when, attendees=[("jane@x.example", "ACCEPTED")])))
+        assert infer_event(rec, me, BERLIN, START, END, "cal").dropped == "tiekeeper's own follow-up event"
+        assert busy_intervals(rec, me, BERLIN, START, END) == []
+    (other,) = _records(calendar(vevent("tk-standup@google.com", when, attendees=[("jane@x.example", "ACCEPTED")])))
+    assert infer_event(other, me, BERLIN, START, END, "cal").interactions  # a look-alike UID is a meeting

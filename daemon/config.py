@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timezone
 from pathlib import Path
 from typing import Any
@@ -95,6 +95,7 @@ class DigestConfig:
     to: str | None = None
     sender: str | None = None  # the "from" key
     ca_file: Path | None = None
+    every: tuple[int, time] | None = None  # weekday (0 = Monday) and time; parse() moves it into ScheduleConfig
 
 
 @dataclass(frozen=True)
@@ -459,9 +460,10 @@ def _digest(t: _Table) -> DigestConfig:
     username = t.string("username", None)
     command = _password_command(t)
     ca_file = t.file_path("ca_file", None)
+    every = _weekly(t, "every")
     _reject_secrets(t, "digest")
     t.done()
-    return DigestConfig(path, host, port if host else None, tls, username, command, to, sender, ca_file)
+    return DigestConfig(path, host, port if host else None, tls, username, command, to, sender, ca_file, every)
 
 
 def _as_of(t: _Table) -> datetime | None:
@@ -499,15 +501,21 @@ def _schedule(t: _Table) -> ScheduleConfig:
         if minutes < 1:
             t.problem("sync_every", "expected at least 1 minute")
             minutes = 15
-    weekday, at = 0, time(8, 0)
-    digest = t.string("digest", "monday 08:00")
-    m = re.match(r"^\s*([a-z]+)\s+(\d{1,2}):(\d{2})\s*$", (digest or "").lower())
-    if digest is not None and not (m and m[1] in WEEKDAYS and int(m[2]) < 24 and int(m[3]) < 60):
-        t.problem("digest", f'expected a weekday and a time like "monday 08:00", got {_show(digest)}')
-    elif m:
-        weekday, at = WEEKDAYS.index(m[1]), time(int(m[2]), int(m[3]))
+    weekday, at = _weekly(t, "digest") or (0, time(8, 0))
     t.done()
     return ScheduleConfig(minutes, weekday, at)
+
+
+def _weekly(t: _Table, key: str) -> tuple[int, time] | None:
+    """A weekday and a time like "monday 08:00", or None when the key is absent or wrong."""
+    value = t.string(key, None)
+    if value is None:
+        return None
+    m = re.match(r"^\s*([a-z]+)\s+(\d{1,2}):(\d{2})\s*$", value.lower())
+    if not (m and m[1] in WEEKDAYS and int(m[2]) < 24 and int(m[3]) < 60):
+        t.problem(key, f'expected a weekday and a time like "monday 08:00", got {_show(value)}')
+        return None
+    return WEEKDAYS.index(m[1]), time(int(m[2]), int(m[3]))
 
 
 def _people(raw: Any, problems: list[str], base: Path) -> tuple[Person, ...]:
@@ -558,6 +566,10 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     _check_publishing(followups, sources, problems)
     analysis = _analysis(root.table("analysis"))
     schedule = _schedule(root.table("schedule"))
+    if digest.every is not None:  # outputs.digest.every is the documented key; schedule.digest the old one
+        if "digest" in root.data.get("schedule", {}):
+            problems.append("schedule.digest: the digest's day and time are set twice; keep outputs.digest.every")
+        schedule = replace(schedule, digest_weekday=digest.every[0], digest_time=digest.every[1])
     root.seen.add("people")
     people = _people(data.get("people"), problems, base)
     root.done()

@@ -28,7 +28,7 @@ def test_example_config_mentions_every_key_the_parser_reads():
     text = (REPO / "config.example.toml").read_text()
     for key in ("addresses", "timezone", "path", "type", "url", "context", "working_hours", "personal_hours",
                 "duration_minutes", "per_day", "per_week", "alarm_minutes", "as_of", "window_days", "sync_every",
-                "name", "relationship", "cadence_days", "ignore", "digest", "host", "port", "tls", "username", "password_command", "folders", "ca_file", "calendars", "smtp_host", "smtp_port", "smtp_tls", "to", "from",
+                "name", "relationship", "cadence_days", "ignore", "every", "host", "port", "tls", "username", "password_command", "folders", "ca_file", "calendars", "smtp_host", "smtp_port", "smtp_tls", "to", "from",
                 "account", "token_file", "quota", "quota_units_per_minute", "api_endpoint", "caldav", "google",
                 "calendar"):
         assert f"{key} =" in text, key
@@ -163,3 +163,17 @@ def test_caldav_over_plain_http_is_refused_except_on_loopback(tmp_path):
     problems = _problems({"identity": {"addresses": ["me@example.org"]},
                           "sources": {"c": {"type": "caldav", "url": "http://dav.example.org/"}}}, tmp_path)
     assert problems == ["sources.c.url: plain http sends your password in clear text: use https (http only for loopback hosts)"]
+
+
+def test_the_digest_day_and_time_come_from_outputs_digest_every(tmp_path):
+    base = {"identity": {"addresses": ["me@example.org"]}}
+    cfg = parse({**base, "outputs": {"digest": {"path": "d.eml", "every": "Friday 17:30"}}}, tmp_path / "c.toml")
+    assert (cfg.schedule.digest_weekday, cfg.schedule.digest_time.isoformat()) == (4, "17:30:00")
+    old = parse({**base, "schedule": {"digest": "sunday 09:00"}}, tmp_path / "c.toml")  # the older key still works
+    assert old.schedule.digest_weekday == 6
+    assert parse(base, tmp_path / "c.toml").schedule.digest_weekday == 0  # default: Monday 08:00
+    both = _problems({**base, "schedule": {"digest": "sunday 09:00"}, "outputs": {"digest": {"every": "monday 8:00"}}},
+                     tmp_path)
+    assert both == ["schedule.digest: the digest's day and time are set twice; keep outputs.digest.every"]
+    bad = _problems({**base, "outputs": {"digest": {"every": "someday 25:00"}}}, tmp_path)
+    assert bad == ['outputs.digest.every: expected a weekday and a time like "monday 08:00", got "someday 25:00"']

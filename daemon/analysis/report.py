@@ -46,6 +46,7 @@ class Contact:
     lapse_reason: str = ""
     reciprocity_reason: str = ""
     why_contact: str = ""
+    recent_initiation: str = ""  # who started the last few two-way conversations, e.g. "You started the last 4."
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ def _contact(g: PersonGroup, k: kind_mod.Kind, convs: list[conv_mod.Conversation
         last_two_way=two_way[-1].end if two_way else None, expected_gap_days=round(r.median_days, 1),
         flags=tuple(flags), signals=k.signals, lapse_reason=judgement.reason,
         reciprocity_reason=reciprocity.describe(convs, now_ts, baseline),
+        recent_initiation=lapse.initiation_summary(two_way),
         why_contact="set in the config" if g.override and not any(c.direct and c.two_way for c in convs)
         else "a direct two-way exchange or a small meeting",
     )

@@ -63,6 +63,8 @@ def _texts(c: Contact, now: float) -> tuple[str, str]:
     if c.last_two_way:
         bits.append(f"last two-way contact {human_days((now - c.last_two_way) / 86400)} ago")
     summary = f"{title} — {', '.join(bits)}"
+    if c.recent_initiation:  # "You started the last 4." -> "; you started the last 4"
+        summary += "; " + c.recent_initiation[0].lower() + c.recent_initiation[1:].rstrip(".")
     lines = [clean_text(f.why) for f in c.flags]
     lines.append("Addresses: " + ", ".join(clean_text(e) for e in c.emails[:5]))
     lines.append("Placed by tiekeeper. Contact them, and this event is cancelled on the next run.")

@@ -165,3 +165,26 @@ def test_a_google_token_without_the_write_scope_says_to_authorize_again(google, 
     assert "tiekeeper auth google calendar" in line
     assert not _google_followups(google)[0]  # nothing was made
     assert (tmp_path / "out" / "digest.eml").exists()
+
+
+def test_in_the_service_a_refused_push_backs_off_alone_and_succeeds_once_authorized(google, tmp_path):
+    from daemon.config import load
+    from daemon.service import Service
+
+    cfg = _google_home(google, tmp_path, [google_api.CALENDAR_READ_SCOPE])
+    service = Service(load(cfg), cfg)
+    service.tick()
+    jobs = {j.name: j for j in service.store.job_states()}
+    assert jobs["push"].failures == 1 and "tiekeeper auth google calendar" in jobs["push"].last_error
+    assert all(jobs[n].failures == 0 for n in ("sync:home_mail", "sync:calendar", "analyse", "digest"))
+    assert jobs["push"].next_due > jobs["push"].last_attempt  # it waits for its backoff
+
+    # The user authorizes again (now with calendar.app.created); the push runs when it is next due.
+    token_file(google.token_path, google, refresh_token="refresh-granted",
+               scopes=[google_api.CALENDAR_READ_SCOPE, google_api.CALENDAR_WRITE_SCOPE])
+    with service.store.transaction():
+        service.store.db.execute("UPDATE jobs SET next_due = 0 WHERE name = 'push'")
+    service.tick()
+    assert service.store.job_state("push").failures == 0
+    assert len(_google_followups(google)[1]) == len(_confirmed(cfg)) == 5
+    service.store.close()

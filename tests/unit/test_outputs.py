@@ -108,3 +108,14 @@ def test_digest_with_nothing_to_do_says_so():
 def test_followups_never_start_in_the_past():
     planned = followups.plan(rep(contact("a", "Ann")), [], [], FollowupsConfig(), ZONE)
     assert all(f.start > NOW.timestamp() for f in planned)
+
+
+def test_a_followup_title_says_the_rhythm_the_silence_and_who_started_lately():
+    from dataclasses import replace
+
+    jane = replace(contact("j", "Jane"), recent_initiation="You started the last 4.")
+    (f,) = followups.plan(rep(jane), [], [], FollowupsConfig(), ZONE)
+    assert f.summary == "Reconnect with Jane — usually every 2 weeks, last two-way contact 2 months ago; you started the last 4"
+    prof = replace(contact("p", "Priya", "professional"), recent_initiation="They started the last 5.")
+    (g,) = followups.plan(rep(prof), [], [], FollowupsConfig(), ZONE)
+    assert g.summary.startswith("Follow up with Priya") and g.summary.endswith("; they started the last 5")

@@ -39,3 +39,16 @@ def test_a_huge_header_line_is_bounded():
 def test_latin1_headers_do_not_crash():
     fields = parse_header_block("From: J\xfcrgen <j@example.de>\n".encode("latin-1"))
     assert fields["from"].endswith("<j@example.de>")
+
+
+def test_imap_header_fetch_is_read_with_the_uid_before_or_after_the_literal():
+    from connectors.imap import _uid_set, parse_header_fetch
+
+    data = [
+        (b"1 (UID 7 BODY[HEADER.FIELDS (FROM TO)] {20}", b"From: a@x.example\r\n\r\n"), b")",
+        (b"2 (BODY[HEADER.FIELDS (FROM TO)] {20}", b"From: b@x.example\r\n\r\n"), b" UID 9)",  # UID after
+        b"3 (FLAGS (\\Seen) UID 11)",  # an unsolicited flag change: no literal, not asked for
+        b'4 (UID 12 BODY[HEADER.FIELDS (FROM TO)] "")',  # no literal: left for the slow path
+    ]
+    assert parse_header_fetch(data, {7, 9, 12}) == {7: b"From: a@x.example\r\n\r\n", 9: b"From: b@x.example\r\n\r\n"}
+    assert _uid_set([5, 1, 2, 3, 9, 10, 12]) == "1:3,5,9:10,12"

@@ -11,8 +11,9 @@ IDENT  "<folder>/<UIDVALIDITY>/<UID>". A message's headers never change (RFC 350
        the sync replaces the old records in one pass, so no interaction is counted twice.
 CURSOR every folder's UIDVALIDITY, UIDNEXT and MESSAGES (and HIGHESTMODSEQ where CONDSTORE is
        offered), from one STATUS per folder: an unchanged mailbox costs a STATUS round trip per
-       folder and nothing else. Flag changes (which bump MODSEQ) do not matter here: headers are
-       immutable, and expunges change MESSAGES.
+       folder and nothing else. When a folder changed, new mail is what lies from the old UIDNEXT
+       on, and expunged mail is what QRESYNC reports VANISHED since the old HIGHESTMODSEQ; flag
+       changes (which move only HIGHESTMODSEQ) fetch nothing, since headers are immutable.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class ImapConnector(Connector):
         self.ca_file = ca_file
         self._client: imapclient.IMAPClient | None = None
         self._folders: dict[str, bool] | None = None  # folder -> is a Sent folder
+        self._qresync = False
 
     # -- connection ---------------------------------------------------------------------------------
     def _context(self) -> ssl.SSLContext:
@@ -73,6 +75,9 @@ class ImapConnector(Connector):
             if self.tls == "starttls":
                 c.starttls(self._context())
             c.login(self.username, self._password)
+            # QRESYNC (RFC 7162) must be enabled before any SELECT; it lets the fast path learn
+            # which messages were expunged without listing every UID.
+            self._qresync = c.has_capability("QRESYNC") and b"QRESYNC" in (c.enable("QRESYNC") or [])
         except LoginError:
             raise AuthError(self.name, f"{where} refused the username or password",
                             f"store the right one with `tiekeeper auth password {self.name}` or fix password_command") from None
@@ -136,7 +141,76 @@ class ImapConnector(Connector):
         return json.dumps(state, sort_keys=True)
 
     def changes_since(self, cursor: str) -> Delta | None:
-        return Delta([], [], cursor) if self.cursor_now() == cursor else None
+        """What changed, folder by folder, without listing every UID: new mail is everything from
+        the stored UIDNEXT on (one UID SEARCH per folder that grew); expunged mail comes from
+        QRESYNC's VANISHED (RFC 7162) since the stored HIGHESTMODSEQ. A folder that is new, gone
+        or renumbered, expunges on a server without QRESYNC, or counts that do not add up, fall
+        back to the full listing (None)."""
+        now_text = self.cursor_now()
+        if now_text == cursor:
+            return Delta([], [], cursor)
+        try:
+            old, now = json.loads(cursor), json.loads(now_text or "null")
+        except ValueError:
+            return None
+        if not isinstance(old, dict) or not isinstance(now, dict) or set(old) != set(now):
+            return None
+        added: list[str] = []
+        vanished: list[str] = []
+        for folder, st in now.items():
+            was = old[folder]
+            if st == was:
+                continue
+            change = self._folder_change(folder, was, st)
+            if change is None:
+                return None
+            new_uids, gone_uids = change
+            prefix = f"{folder}/{st['UIDVALIDITY']}/"
+            added += [prefix + str(u) for u in new_uids]
+            vanished += [prefix + str(u) for u in gone_uids]
+        return Delta(list(self.get_multi(added)), vanished, now_text)
+
+    def _folder_change(self, folder: str, was: dict, st: dict) -> tuple[list[int], list[int]] | None:
+        """(UIDs added, UIDs expunged) of one folder between two STATUS answers, or None."""
+        keys = ("UIDVALIDITY", "UIDNEXT", "MESSAGES")
+        if any(not isinstance(was.get(k), int) for k in keys) or was["UIDVALIDITY"] != st["UIDVALIDITY"]:
+            return None
+        c = self.client()
+        info = self._call(f"EXAMINE {folder}", c.select_folder, folder, readonly=True)
+        if info[b"UIDVALIDITY"] != st["UIDVALIDITY"]:
+            return None
+        start, end = was["UIDNEXT"], st["UIDNEXT"]
+        # "n:*" always matches the highest UID, even below n (RFC 3501 6.4.8): filter.
+        added = [u for u in self._call(f"SEARCH {folder}", c.search, ["UID", f"{start}:*"]) if start <= u < end]
+        expunged = was["MESSAGES"] + len(added) - st["MESSAGES"]
+        if expunged < 0:
+            return None  # mail came or went between STATUS and SEARCH: list afresh
+        if expunged == 0:
+            return added, []
+        gone = self._vanished(folder, start, was.get("HIGHESTMODSEQ"))
+        if gone is None or len(gone) < expunged:
+            return None
+        return added, gone
+
+    def _vanished(self, folder: str, uidnext: int, modseq: int | None) -> list[int] | None:
+        """UIDs below ``uidnext`` expunged since ``modseq`` (QRESYNC: UID FETCH ... (CHANGEDSINCE
+        modseq VANISHED), answered by "* VANISHED (EARLIER) uid-set"), or None without QRESYNC."""
+        if not self._qresync or not isinstance(modseq, int) or uidnext <= 1:
+            return None
+        imap = self.client()._imap
+        imap.untagged_responses.pop("VANISHED", None)
+        typ, _ = self._call(f"FETCH {folder}", imap.uid, "FETCH", f"1:{uidnext - 1}", "(UID)",
+                            f"(CHANGEDSINCE {modseq} VANISHED)")
+        if typ != "OK":
+            return None
+        gone: list[int] = []
+        try:
+            for line in imap.untagged_responses.pop("VANISHED", []):
+                text = line.decode("ascii", "replace").replace("(EARLIER)", "").strip()
+                gone += [u for u in _parse_uid_set(text) if u < uidnext]
+        except ValueError:
+            return None  # not a UID set: list afresh
+        return gone
 
     def list(self) -> Listing:
         c = self.client()
@@ -205,6 +279,18 @@ def parse_header_fetch(data: list, wanted: set[int]) -> dict[int, bytes]:
                 found[int(m[1])] = literal
             literal = None
     return found
+
+
+def _parse_uid_set(text: str, limit: int = 10_000_000) -> list[int]:
+    """An IMAP UID set ("41,43:116") as a list; a range wider than ``limit`` is refused (empty)."""
+    out: list[int] = []
+    for part in filter(None, text.split(",")):
+        lo, _, hi = part.partition(":")
+        a, b = sorted((int(lo), int(hi or lo)))
+        if b - a > limit:
+            return []
+        out.extend(range(a, b + 1))
+    return out
 
 
 def _uid_set(uids: list[int]) -> str:

@@ -16,7 +16,7 @@ from daemon.identity import Me
 from daemon.ingest import sync_source
 from daemon.pipeline import derive
 from daemon.store import Store
-from tests.connectors.imap_world import admin, append, connector, reset
+from tests.connectors.imap_world import admin, append, connector, delete_by_message_id, reset
 from tests.helpers import ME, NOW, REPO, message, synced_report_summary, tiekeeper
 
 
@@ -207,3 +207,54 @@ def test_doctor_logs_in_to_an_imap_source_and_names_a_refused_password(server, t
     assert good.returncode == 0 and "ok   source work: logged in to 127.0.0.1" in good.stdout
     bad = tiekeeper(tmp_path / "bad.toml", "doctor")
     assert bad.returncode == 1 and "FAIL source work:" in bad.stdout and "refused the username or password" in bad.stdout
+
+
+def _no_full_listing(monkeypatch):
+    def refuse(self):
+        raise AssertionError("the fast path fell back to listing every UID")
+    monkeypatch.setattr(imap_mod.ImapConnector, "list", refuse)
+
+
+def test_new_expunged_and_flagged_mail_take_the_fast_path_without_listing_every_uid(server, tmp_path, monkeypatch):
+    for i in range(5):
+        append(server, "INBOX", message(f"p{i}@x.example", ME, NOW, msgid=f"<in{i}@t>"))
+    for i in range(2):
+        append(server, "Archive", message(f"q{i}@x.example", ME, NOW, msgid=f"<ar{i}@t>"))
+    store = Store(tmp_path / "s.db")
+    with connector(server) as conn:
+        sync_source(store, conn, "imap")
+    for i in range(5, 7):
+        append(server, "INBOX", message(f"p{i}@x.example", ME, NOW, msgid=f"<in{i}@t>"))
+    delete_by_message_id(server, "INBOX", "<in1@t>")
+    c = admin(server)
+    c.select_folder("Archive")
+    c.add_flags(c.search("ALL"), [b"\\Flagged"])  # moves HIGHESTMODSEQ only
+    c.logout()
+    with monkeypatch.context() as m:
+        _no_full_listing(m)
+        with connector(server) as conn:
+            result = sync_source(store, conn, "imap")
+    assert result.fast_path and (result.fetched, result.deleted) == (2, 1)
+    fresh = Store(tmp_path / "fresh.db")
+    with connector(server) as conn:
+        sync_source(fresh, conn, "imap")
+    assert set(store.stored_items("src")) == set(fresh.stored_items("src"))  # the same as listing everything
+    with monkeypatch.context() as m:
+        _no_full_listing(m)
+        with connector(server) as conn:
+            again = sync_source(store, conn, "imap")
+    assert again.fast_path and (again.fetched, again.deleted) == (0, 0)
+
+
+def test_expunges_on_a_server_without_qresync_fall_back_to_the_full_listing(server, tmp_path, monkeypatch):
+    for i in range(3):
+        append(server, "INBOX", message(f"p{i}@x.example", ME, NOW, msgid=f"<in{i}@t>"))
+    store = Store(tmp_path / "s.db")
+    with connector(server) as conn:
+        sync_source(store, conn, "imap")
+    delete_by_message_id(server, "INBOX", "<in0@t>")
+    with connector(server) as conn:
+        conn.client()
+        conn._qresync = False  # as on a server that offers no QRESYNC
+        result = sync_source(store, conn, "imap")
+    assert not result.fast_path and result.deleted == 1 and len(store.stored_items("src")) == 2

@@ -69,3 +69,40 @@ def test_the_same_calendar_through_caldav_or_as_an_ics_file_gives_the_same_repor
                                     'password_command = ["echo", "secret"]').replace('path = "out/tiekeeper.db"', 'path = "b.db"'))
 
     assert synced_report_summary(dav_cfg) == synced_report_summary(ics_cfg)
+
+
+def test_changes_come_from_the_sync_token_without_listing_the_calendar(radicale, tmp_path, monkeypatch):
+    cals = reset(radicale, ("Personal", "Work"))
+    for i in range(4):
+        cals["Personal"].save_event(_event(f"e{i}@t"))
+    cals["Work"].save_event(_event("w0@t"))
+    store = Store(tmp_path / "s.db")
+    sync_source(store, connector(radicale), "caldav")
+    cals["Personal"].save_event(_event("new@t"))  # added
+    changed = next(o for o in cals["Personal"].events() if "e1@t" in o.data)
+    changed.data = changed.data.replace("SUMMARY:Meeting", "SUMMARY:Moved")
+    changed.save()  # changed
+    next(o for o in cals["Personal"].events() if "e2@t" in o.data).delete()  # deleted
+    monkeypatch.setattr(caldav_mod.CalDavConnector, "list", lambda *a: pytest.fail("listed every resource"))
+    result = sync_source(store, connector(radicale), "caldav")
+    assert result.fast_path and (result.fetched, result.deleted) == (2, 1)
+    monkeypatch.undo()
+    fresh = Store(tmp_path / "fresh.db")
+    sync_source(fresh, connector(radicale), "caldav")
+    assert store.stored_items("src") == fresh.stored_items("src")  # idents and etags as a full listing gives
+
+
+def test_a_sync_token_the_server_forgot_falls_back_to_the_etag_diff(radicale, tmp_path):
+    import json
+
+    cal = reset(radicale)["Personal"]
+    cal.save_event(_event("e0@t"))
+    store = Store(tmp_path / "s.db")
+    sync_source(store, connector(radicale), "caldav")
+    state = json.loads(store.source_state("src").cursor)
+    state["Personal"]["token"] = "http://radicale.org/ns/sync/" + "0" * 64  # a token it never gave
+    with store.transaction():
+        store.finish_sync("src", json.dumps(state))
+    cal.save_event(_event("e1@t"))
+    result = sync_source(store, connector(radicale), "caldav")
+    assert not result.fast_path and result.fetched == 1 and len(store.stored_items("src")) == 2

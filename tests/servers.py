@@ -135,6 +135,15 @@ service stats {{
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         wait_banner(self.port)
 
+    def configure(self, line: str) -> None:
+        """Add a setting and reload the running server (new sessions see it)."""
+        conf = self.dir / "dovecot.conf"
+        conf.write_text(conf.read_text() + line + "\n")
+        cmd = [DOVECOT, "-c", str(conf), "reload"]
+        if os.geteuid() == 0:
+            cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] + cmd
+        subprocess.run(cmd, check=True, capture_output=True)
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(10)

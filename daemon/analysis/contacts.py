@@ -59,10 +59,17 @@ def group_people(interactions: Iterable[Interaction], overrides: tuple[PersonOve
     uf = _UnionFind()
     by_key: dict[str, list[Interaction]] = defaultdict(list)
     name_owner: dict[str, str] = {}
+    key_of: dict[str, str] = {}  # address -> merge key, worked out once per address
+    seen: set[tuple[str, str]] = set()  # (merge key, name) pairs already joined
     for i in interactions:
-        key = merge_key(i.address)
+        key = key_of.get(i.address)
+        if key is None:
+            key = key_of[i.address] = merge_key(i.address)
+            uf.find(key)
         by_key[key].append(i)
-        uf.find(key)
+        if (key, i.name) in seen:
+            continue
+        seen.add((key, i.name))
         n = _mergeable_name(i.name)
         if n:
             if n in name_owner:

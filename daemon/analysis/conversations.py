@@ -64,12 +64,21 @@ def _close(items: list[Interaction]) -> Conversation:
         initiator = "them"
     else:
         initiator = first.initiator
-    outbound = sum(1 for i in items if i.direction == "out")
-    inbound = sum(1 for i in items if i.direction == "in")
-    met = any(i.direction == "both" for i in items)
+    outbound = inbound = 0
+    met = direct_out = direct_in = small_meeting = False
+    weight = 0.0
+    for i in items:  # one pass: this runs for every conversation of every contact
+        if i.weight > weight:
+            weight = i.weight
+        if i.direction == "out":
+            outbound += 1
+            direct_out = direct_out or i.weight >= DIRECT
+        elif i.direction == "in":
+            inbound += 1
+            direct_in = direct_in or i.weight >= DIRECT
+        elif i.direction == "both":
+            met = True
+            small_meeting = small_meeting or i.fanout <= 5
     answered = met or (inbound > 0 if initiator == "me" else outbound > 0 if initiator == "them" else True)
-    direct_out = any(i.direction == "out" and i.weight >= DIRECT for i in items)
-    direct_in = any(i.direction == "in" and i.weight >= DIRECT for i in items)
-    direct = any(i.direction == "both" and i.fanout <= 5 for i in items) or (direct_out and direct_in)
-    return Conversation(first.ts, items[-1].ts, initiator, outbound, inbound, met,
-                        max(i.weight for i in items), answered, direct)
+    direct = small_meeting or (direct_out and direct_in)
+    return Conversation(first.ts, items[-1].ts, initiator, outbound, inbound, met, weight, answered, direct)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 
+from daemon.analysis import localtime
 from daemon.identity import FREEMAIL, Me, domain_of
 from daemon.models import Interaction
 
@@ -23,11 +24,6 @@ class Kind:
     relationship: str  # personal | professional | unknown
     confidence: float
     signals: tuple[str, ...]
-
-
-def _off_hours(ts: float, zone: tzinfo) -> bool:
-    t = datetime.fromtimestamp(ts, zone)
-    return t.weekday() >= 5 or t.hour >= 19 or t.hour < 7
 
 
 def work_domains(me: Me, counterpart_addresses: set[str]) -> frozenset[str]:
@@ -77,15 +73,25 @@ class HoursModel:
 
 
 def off_hours_share(items: list[Interaction], zone: tzinfo) -> float:
-    return sum(1 for i in items if _off_hours(i.ts, zone)) / len(items) if items else 0.0
+    """The share of contact in evenings (19-7 h) and at weekends, local time."""
+    if not items:
+        return 0.0
+    local = localtime.clock(zone).local
+    off = 0
+    for i in items:
+        t = local(i.ts)
+        hour = t % 86400 // 3600
+        off += hour >= 19 or hour < 7 or (int(t // 86400) + 3) % 7 >= 5  # Saturday, Sunday
+    return off / len(items)
 
 
 def classify(items: list[Interaction], addresses: list[str], me: Me, zone: tzinfo,
              source_context: dict[str, str | None], override: str | None = None,
              workplaces: frozenset[str] = frozenset(), hours: HoursModel = HoursModel(),
-             company_clusters: frozenset[str] = frozenset()) -> Kind:
+             company_clusters: frozenset[str] = frozenset(), off_hours: float | None = None) -> Kind:
     """``hours``: how the user's contacts split into evening and daytime ones; a tie is judged
-    against the user's own habits, not a fixed clock."""
+    against the user's own habits, not a fixed clock. ``off_hours``: this tie's off-hours share,
+    when the caller has it already."""
     if override:
         return Kind(override, 1.0, ("set in the config",))
     if not items:
@@ -116,7 +122,7 @@ def classify(items: list[Interaction], addresses: list[str], me: Me, zone: tzinf
         add(-0.4, "free-mail address")
     else:
         add(0.4, "company address")
-    off = off_hours_share(items, zone)
+    off = off_hours_share(items, zone) if off_hours is None else off_hours
     add(1.5 * hours.cue(off), f"{off:.0%} in evenings and weekends (your split: {hours.midpoint:.0%})")
     social = sum(1 for i in items if i.hint == "social")
     work_meetings = sum(1 for i in items if i.hint == "work")

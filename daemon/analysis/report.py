@@ -10,7 +10,7 @@ from typing import Any
 
 from daemon.analysis import conversations as conv_mod
 from daemon.analysis import kind as kind_mod
-from daemon.analysis import lapse, reciprocity, rhythm
+from daemon.analysis import lapse, localtime, reciprocity, rhythm
 from daemon.analysis.contacts import PersonGroup, group_people
 from daemon.config import Person as PersonOverride
 from daemon.identity import Me, merge_key
@@ -103,12 +103,14 @@ def analyse(interactions: Iterable[Interaction], me: Me, zone: tzinfo, now: date
         else:
             not_contacts.append(NotContact(g.id, g.name, tuple(g.addresses), _not_a_contact_reason(wide[g.id])))
     # The user's own habits, from real contacts only (cold pitches and crowds would skew them).
-    hours = kind_mod.HoursModel.fit([kind_mod.off_hours_share(g.interactions, zone) for g in real_groups])
+    off_hours = {g.id: kind_mod.off_hours_share(g.interactions, zone) for g in real_groups}
+    hours = kind_mod.HoursModel.fit(list(off_hours.values()))
     clusters = kind_mod.shared_company_domains([g.addresses for g in real_groups])
     staged = []
     for g in real_groups:
         override = g.override.relationship if g.override else None
-        k = kind_mod.classify(g.interactions, g.addresses, me, zone, contexts, override, workplaces, hours, clusters)
+        k = kind_mod.classify(g.interactions, g.addresses, me, zone, contexts, override, workplaces, hours, clusters,
+                              off_hours[g.id])
         convs = wide[g.id] if k.relationship == "professional" else conv_mod.conversations(g.interactions, 7.0)
         staged.append((g, k, convs))
     shares = {}
@@ -146,7 +148,7 @@ def _contact(g: PersonGroup, k: kind_mod.Kind, convs: list[conv_mod.Conversation
             last = datetime.fromtimestamp(two_way[-1].end, zone).strftime("%-d %b %Y")
             why += f" Last two-way contact: {last}."
         flags.append(Flag("one_sided", why, p.pattern, round(p.severity, 2)))
-    days = {datetime.fromtimestamp(i.ts, zone).date() for i in g.interactions}
+    days = set(localtime.clock(zone).days(i.ts for i in g.interactions))
     return Contact(
         id=g.id, name=g.name, emails=tuple(g.addresses), relationship=relationship, confidence=k.confidence,
         tier=tier, interactions=len(g.interactions), conversations=len(convs), two_way_conversations=len(two_way),
@@ -170,7 +172,10 @@ def _snooze(c: Contact, snoozed: dict[str, float], now_ts: float, zone: tzinfo) 
 
 
 def _monthly(items: list[Interaction], now: datetime, zone: tzinfo) -> tuple[tuple[str, int], ...]:
-    counts = Counter(datetime.fromtimestamp(i.ts, zone).strftime("%Y-%m") for i in items)
+    local = localtime.clock(zone)
+    counts: Counter = Counter()
+    for day, n in Counter(local.days(i.ts for i in items)).items():
+        counts[local.month_of_day(day)] += n
     months = []
     cursor = now.astimezone(zone).replace(day=15)
     for _ in range(12):

@@ -222,3 +222,21 @@ def test_overrides_set_the_relationship_and_the_rhythm():
     c = next(iter(set_.contacts))
     assert (c.relationship, c.confidence, c.expected_gap_days) == ("professional", 1.0, 30.0)
     assert c.flags == ()  # 40 days is within twice a 30-day cadence
+
+
+@given(st.integers(-2 * 10**15, 4 * 10**15).map(lambda us: us / 1e6),  # microseconds, as datetime keeps them
+       st.sampled_from(["Europe/Berlin", "America/St_Johns", "Australia/Lord_Howe", "Asia/Kathmandu", "UTC",
+                        "America/Sao_Paulo", "Pacific/Chatham"]))
+def test_the_fast_local_clock_agrees_with_datetime_across_dst_and_odd_offsets(ts, name):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from daemon.analysis.localtime import LocalClock, clock
+
+    zone = ZoneInfo(name)
+    t = datetime.fromtimestamp(ts, zone)
+    c = clock(zone)
+    day = c.day(ts)
+    assert (day, c.hour(ts), LocalClock.weekday(day), c.month(ts)) == (
+        t.date().toordinal() - 719163, t.hour, t.weekday(), t.strftime("%Y-%m"))
+    assert c.days([ts]) == [day]

@@ -105,7 +105,15 @@ def occurrences(record: RawRecord, zone: tzinfo, start: datetime, end: datetime)
         cal = Calendar.from_ical(record.data["ics"])
         if _density(cal) > MAX_PER_YEAR:
             return [], "recurrence too dense to be meetings between people"
-        recurring = any(e.get("RRULE") or e.get("RDATE") for e in cal.walk("VEVENT"))
+        events = cal.walk("VEVENT")
+        recurring = any(e.get("RRULE") or e.get("RDATE") for e in events)
+        if not recurring and len(events) == 1 and not events[0].get("RECURRENCE-ID"):
+            # One plain event, the usual case: no need for the recurrence machinery (which costs
+            # about as much again as parsing). Kept when it overlaps [start, end), as between() does.
+            occ = _occurrence(events[0], zone, False)
+            s_ts, e_ts = start.timestamp(), end.timestamp()
+            inside = occ.start < e_ts and (occ.end > s_ts or occ.start >= s_ts)
+            return ([occ] if inside else []), None
     except Exception as e:  # noqa: BLE001
         return [], f"unreadable event ({type(e).__name__})"
     out: list[Occurrence] = []
@@ -133,6 +141,8 @@ def occurrences(record: RawRecord, zone: tzinfo, start: datetime, end: datetime)
 def _occurrence(ev: Any, zone: tzinfo, recurring: bool) -> Occurrence:
     dtstart = ev.get("DTSTART").dt
     dtend = ev.get("DTEND").dt if ev.get("DTEND") else None
+    if dtend is None and ev.get("DURATION") is not None:
+        dtend = dtstart + ev.get("DURATION").dt
     start = _as_ts(dtstart, zone)
     end = _as_ts(dtend, zone) if dtend is not None else start + (86400 if not isinstance(dtstart, datetime) else 3600)
     attendees = []

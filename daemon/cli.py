@@ -65,14 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
     r = command("report", "show contacts and flags (reads the store; run `sync` first)", analyses=True)
     r.add_argument("--format", choices=("text", "json"), default="text", help="text for people, json for programs")
     r.add_argument("--all", action="store_true", help="text format: list every contact, not only flagged ones")
-    f = command("followups", "write the follow-up events file (outputs.followups.path)", analyses=True)
+    f = command("followups", "write the follow-up events file (outputs.followups.path) and push them to their "
+                "CalDAV or Google calendar, if configured", analyses=True)
     f.add_argument("--output", type=Path, metavar="PATH", help="write here instead of the configured path")
     d = command("digest", "write the email summary as an .eml file (outputs.digest.path)", analyses=True)
     d.add_argument("--output", type=Path, metavar="PATH", help="write here instead of the configured path")
     d.add_argument("--preview", type=Path, metavar="HTML", help="also write the summary's HTML to this file")
     e = command("explain", "say why an address is or is not a contact, and how each flag was reached", analyses=True)
     e.add_argument("address", help="an email address (any of the person's addresses)")
-    run = command("run", "the service: sync, analyse and write outputs on a schedule ([schedule] in the config)",
+    run = command("run", "the service: sync, analyse and write outputs on a schedule ([schedule] sync_every, "
+                  "[outputs.digest] every)",
                   analyses=True)
     run.add_argument("--once", action="store_true", help="one pass, then exit")
     run.add_argument("--force", action="store_true", help="as for sync")

@@ -81,16 +81,17 @@ def derive(store: Store, me: Me) -> int:
     """Infer interactions for mail records that are new, changed, or made by older inference."""
     version = inference_version(me.fingerprint())
     count = 0
-    pending = list(store.uninferred(MAIL, version))
-    for start in range(0, len(pending), 5000):
-        with store.transaction():
-            for source, record in pending[start:start + 5000]:
+    while True:  # a chunk at a time, so memory stays flat however large the mailbox
+        pending = list(store.uninferred(MAIL, version, limit=5000))
+        if not pending:
+            return count
+        with store.transaction():  # each record put here leaves the uninferred set
+            for source, record in pending:
                 inferred = infer_mail(record, me, source)
                 sender = inferred.senders[0][0] if inferred.senders else ""
                 dropped = (sender, inferred.dropped) if inferred.dropped else None
                 store.put_inferred(source, record.ident, version, inferred.interactions, dropped)
                 count += 1
-    return count
 
 
 def interactions(config: Config, store: Store, now: datetime) -> list[Interaction]:

@@ -162,10 +162,12 @@ class Store:
                 yield source, RawRecord(ident, etag, k, json.loads(data), scope)
 
     # -- derived interactions ---------------------------------------------------------------------
-    def uninferred(self, kind: str, version: str) -> Iterator[tuple[str, RawRecord]]:
+    def uninferred(self, kind: str, version: str, limit: int = -1) -> Iterator[tuple[str, RawRecord]]:
+        """Records not yet inferred by this inference ``version`` (at most ``limit``; -1: all)."""
         rows = self.db.execute(
-            "SELECT source, ident, etag, scope, kind, data FROM records WHERE kind = ? AND (inferred IS NULL OR inferred != ?)",
-            (kind, version),
+            "SELECT source, ident, etag, scope, kind, data FROM records WHERE kind = ? AND (inferred IS NULL OR inferred != ?)"
+            " LIMIT ?",
+            (kind, version, limit),
         ).fetchall()
         for source, ident, etag, scope, k, data in rows:
             yield source, RawRecord(ident, etag, k, json.loads(data), scope)

@@ -64,7 +64,7 @@ class MaildirConnector(Connector):
     def __init__(self, name: str, root: Path) -> None:
         super().__init__(name)
         self.root = Path(root)
-        self._paths: dict[str, Path] = {}
+        self._paths: dict[str, str] = {}  # plain strings: a Path per message doubled a 100k listing
 
     # -- discovery ----------------------------------------------------------------------------
     def folders(self) -> dict[str, Path]:
@@ -130,7 +130,7 @@ class MaildirConnector(Connector):
                         continue  # moved between listing and stat: the next sync sees it
                     ident = f"{folder}/{_key(entry.name)}"
                     items[ident] = Item(ident, _etag(st), folder)
-                    self._paths[ident] = Path(entry.path)
+                    self._paths[ident] = entry.path
         return Listing(items, frozenset(unreadable))
 
     def get_multi(self, idents: Sequence[str]) -> Iterator[RawRecord]:
@@ -142,7 +142,7 @@ class MaildirConnector(Connector):
                 continue
             folder = ident.rsplit("/", 1)[0]
             try:
-                st = path.stat()
+                st = os.stat(path)
                 with open(path, "rb") as fh:
                     block = read_header_block(fh)
             except FileNotFoundError:

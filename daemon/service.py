@@ -166,6 +166,10 @@ class Service:
         self.report, _ = pipeline.analyse_and_publish(self.config, self.store, pipeline.clock(self.config, self.as_of))
         return None
 
+    def _push(self) -> str | None:
+        pipeline.push_followups(self.config, self.store)
+        return None
+
     def _digest(self, period: datetime) -> None:
         def action() -> str | None:
             # the analysis of this tick, if it ran; a fresh one otherwise
@@ -197,10 +201,13 @@ class Service:
         analysed = False
         if force or synced or jobs.is_due(self.store.job_state("analyse"), now):
             analysed = self._run_job("analyse", self._analyse)
-        # Pushing to a remote calendar is a job of its own: a server that is down backs off alone.
-        if pipeline.publishes_remotely(self.config) and not self.stopping and (
-                force or analysed or jobs.is_due(self.store.job_state("push"), now)):
-            self._run_job("push", lambda: pipeline.push_followups(self.config, self.store) and None)
+        # Pushing to a remote calendar is a job of its own: a server that is down backs off alone,
+        # and a fresh analysis does not cut its backoff short.
+        if pipeline.publishes_remotely(self.config) and not self.stopping:
+            push = self.store.job_state("push")
+            failing = push is not None and push.failures > 0
+            if force or (analysed and not failing) or jobs.is_due(push, now):
+                self._run_job("push", self._push)
         if (self.config.digest.path is not None or self.config.digest.smtp_host) and not self.stopping:
             s = self.config.schedule
             state = self.store.job_state("digest")

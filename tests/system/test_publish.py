@@ -177,7 +177,12 @@ def test_in_the_service_a_refused_push_backs_off_alone_and_succeeds_once_authori
     jobs = {j.name: j for j in service.store.job_states()}
     assert jobs["push"].failures == 1 and "tiekeeper auth google calendar" in jobs["push"].last_error
     assert all(jobs[n].failures == 0 for n in ("sync:home_mail", "sync:calendar", "analyse", "digest"))
-    assert jobs["push"].next_due > jobs["push"].last_attempt  # it waits for its backoff
+    assert jobs["push"].next_due > jobs["push"].last_attempt  # it waits for its backoff ...
+    with service.store.transaction():
+        service.store.db.execute("UPDATE jobs SET next_due = 0 WHERE name = 'analyse'")
+    service.tick()  # ... even when a new analysis runs meanwhile
+    assert service.store.job_state("analyse").last_attempt > jobs["analyse"].last_attempt
+    assert service.store.job_state("push").last_attempt == jobs["push"].last_attempt
 
     # The user authorizes again (now with calendar.app.created); the push runs when it is next due.
     token_file(google.token_path, google, refresh_token="refresh-granted",

@@ -2,7 +2,8 @@
 follow-ups: new and changed events written, cancelled and dropped ones deleted. Pure.
 
 ``published`` is what the store says that calendar accepted: uid -> (SEQUENCE, remote id). An event
-is written again only when its SEQUENCE moved, so an unchanged plan costs no request at all.
+is written again only when its SEQUENCE moved, so an unchanged plan writes nothing. The store keys
+it by the calendar's id on the server, so a calendar deleted by hand and made anew is refilled.
 """
 
 from __future__ import annotations

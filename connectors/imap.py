@@ -77,7 +77,7 @@ class ImapConnector(Connector):
             c.login(self.username, self._password)
             # QRESYNC (RFC 7162) must be enabled before any SELECT; it lets the fast path learn
             # which messages were expunged without listing every UID.
-            self._qresync = c.has_capability("QRESYNC") and b"QRESYNC" in (c.enable("QRESYNC") or [])
+            self._qresync = c.has_capability("QRESYNC") and _enabled(c, "QRESYNC")
         except LoginError:
             raise AuthError(self.name, f"{where} refused the username or password",
                             f"store the right one with `tiekeeper auth password {self.name}` or fix password_command") from None
@@ -259,6 +259,15 @@ class ImapConnector(Connector):
         if rest:
             for uid, item in self._call(f"FETCH {folder}", c.fetch, rest, [FETCH]).items():
                 yield uid, item.get(FETCHED) or item.get(FETCH) or b""
+
+
+def _enabled(c: imapclient.IMAPClient, capability: str) -> bool:
+    """ENABLE an extension (RFC 5161); a server that refuses it just goes without."""
+    try:
+        return capability.encode() in (c.enable(capability) or [])
+    except IMAPClientError:
+        log.debug("the server refused ENABLE %s", capability)
+        return False
 
 
 def parse_header_fetch(data: list, wanted: set[int]) -> dict[int, bytes]:

@@ -209,7 +209,9 @@ class GoogleCalendarConnector(Connector):
         for calendar in self.calendar_ids():
             got = self._read(calendar, tokens[calendar])
             if got is None:
-                log.info("source %s: the sync token of calendar %s expired; reading that calendar again", self.name, calendar)
+                # a calendar id is often someone's address: it goes to DEBUG only
+                log.info("source %s: a calendar's sync token expired; reading that calendar again", self.name)
+                log.debug("source %s: the expired sync token was calendar %s's", self.name, calendar)
                 resynced.add(calendar)
                 got = self._read(calendar, None)
                 if got is None:

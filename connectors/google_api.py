@@ -150,18 +150,11 @@ def load_authorized_user(source: str, account: str, token_file: Path | None) -> 
         except (OSError, ValueError) as e:
             raise AuthError(source, f"token_file {token_file} is not readable JSON ({type(e).__name__})", remedy) from None
     else:
-        from daemon.secrets import keyring_backend
+        from daemon.secrets import keyring_secret
 
-        kr, why = keyring_backend()
-        if kr is None:
-            raise AuthError(source, f"no token_file and {why}",
-                            f"{remedy} --token-file PATH and set sources.{source}.token_file")
-        try:
-            raw = kr.get_password(KEYRING_SERVICE, _keyring_key(source, account))
-        except Exception as e:  # noqa: BLE001 - keyring backends raise their own types
-            raise AuthError(source, f"the keyring refused ({type(e).__name__})", "unlock your keyring") from None
-        if not raw:
-            raise AuthError(source, "not authorized yet", remedy)
+        raw = keyring_secret(source, KEYRING_SERVICE, _keyring_key(source, account),
+                             ("no token_file", f"{remedy} --token-file PATH and set sources.{source}.token_file"),
+                             ("not authorized yet", remedy))
         try:
             info = json.loads(raw)
         except ValueError:

@@ -76,17 +76,25 @@ def get_password(source: str, username: str, command: tuple[str, ...] | None) ->
             raise AuthError(source, f"password_command exited {out.returncode} without a password",
                             f"run it by hand to see why: {' '.join(command)}")
         return out.stdout.rstrip("\n").splitlines()[0]
+    return keyring_secret(source, SERVICE, keyring_key(source, username),
+                          ("no password_command", f"set sources.{source}.password_command, or run a Secret Service "
+                                                  f"and `tiekeeper auth password {source}`"),
+                          ("no password stored", f"run `tiekeeper auth password {source}`"))
+
+
+def keyring_secret(source: str, service: str, key: str, no_backend: tuple[str, str], missing: tuple[str, str]) -> str:
+    """A secret from the system keyring, or an AuthError saying what to do: ``no_backend`` and
+    ``missing`` are (what is lacking, remedy) for when no keyring answers or it holds nothing."""
     kr, why = keyring_backend()
     if kr is None:
-        raise AuthError(source, f"no password_command and {why}",
-                        f"set sources.{source}.password_command, or run a Secret Service and `tiekeeper auth password {source}`")
+        raise AuthError(source, f"{no_backend[0]} and {why}", no_backend[1])
     try:
-        password = kr.get_password(SERVICE, keyring_key(source, username))
+        secret = kr.get_password(service, key)
     except Exception as e:  # noqa: BLE001 - keyring backends raise their own types
         raise AuthError(source, f"the keyring refused ({type(e).__name__})", "unlock your keyring") from None
-    if not password:
-        raise AuthError(source, "no password stored", f"run `tiekeeper auth password {source}`")
-    return password
+    if not secret:
+        raise AuthError(source, missing[0], missing[1])
+    return secret
 
 
 def set_password(source: str, username: str, password: str) -> None:

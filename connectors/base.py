@@ -76,6 +76,10 @@ class FollowupCalendar(ABC):
         """Names this calendar in the store (server and calendar), so a moved target starts afresh."""
 
     @abstractmethod
+    def find(self) -> object | None:
+        """The calendar if it exists already, else None; never makes it (``doctor`` asks this)."""
+
+    @abstractmethod
     def put(self, followup, alarm_minutes: int | None, remote_id: str) -> str:
         """Create or replace one follow-up (a daemon.outputs.followups.FollowUp); returns its remote id."""
 

@@ -25,18 +25,23 @@ class CalDavFollowups(FollowupCalendar):
         self.name = calendar
         self._cal: caldav.Calendar | None = None
 
-    @property
-    def calendar(self) -> caldav.Calendar:
+    def find(self) -> caldav.Calendar | None:
+        """The follow-ups calendar on the server, or None (read-only: nothing is made)."""
         if self._cal is None:
             principal = self.conn._call("finding your calendars", self.conn.client.principal)
             for cal in self.conn._call("listing calendars", principal.calendars):
                 if self.conn._call("reading a calendar name", cal.get_display_name) == self.name:
                     self._cal = cal
                     break
-            else:
-                log.info("outputs: making the calendar %r on the server of source %s", self.name, self.conn.name)
-                self._cal = self.conn._call(f"making the calendar {self.name}", principal.make_calendar,
-                                            name=self.name, supported_calendar_component_set=["VEVENT"])
+        return self._cal
+
+    @property
+    def calendar(self) -> caldav.Calendar:
+        if self.find() is None:
+            log.info("outputs: making the calendar %r on the server of source %s", self.name, self.conn.name)
+            principal = self.conn._call("finding your calendars", self.conn.client.principal)
+            self._cal = self.conn._call(f"making the calendar {self.name}", principal.make_calendar,
+                                        name=self.name, supported_calendar_component_set=["VEVENT"])
         return self._cal
 
     @property

@@ -43,8 +43,8 @@ class GoogleFollowups(FollowupCalendar):
         self.name = calendar
         self._id: str | None = None
 
-    @property
-    def calendar_id(self) -> str:
+    def find(self) -> str | None:
+        """The id of the follow-ups calendar in the account, or None (read-only: nothing is made)."""
         if self._id is None:
             service, call = self.conn.service, self.conn.caller.call
             page = None
@@ -58,12 +58,16 @@ class GoogleFollowups(FollowupCalendar):
                 page = resp.get("nextPageToken")
                 if not page:
                     break
-            if self._id is None:
-                log.info("outputs: making the calendar %r in the Google account of source %s", self.name, self.conn.name)
-                made = call(service.calendars().insert(body={"summary": self.name,
-                                                             "description": "Follow-ups from tiekeeper"}),
-                            "calendars.insert", f"making the calendar {self.name}")
-                self._id = str(made["id"])
+        return self._id
+
+    @property
+    def calendar_id(self) -> str:
+        if self.find() is None:
+            log.info("outputs: making the calendar %r in the Google account of source %s", self.name, self.conn.name)
+            made = self.conn.caller.call(
+                self.conn.service.calendars().insert(body={"summary": self.name, "description": "Follow-ups from tiekeeper"}),
+                "calendars.insert", f"making the calendar {self.name}")
+            self._id = str(made["id"])
         return self._id
 
     @property

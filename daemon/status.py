@@ -159,7 +159,24 @@ def doctor(config: Config) -> list[Check]:
     for name, path in (("follow-ups file", config.followups.path), ("digest file", config.digest.path)):
         if path:
             checks.append(Check(name, _writable_dir(path.parent), f"{path}", f"make {path.parent} writable"))
+    if config.followups.caldav or config.followups.google:
+        checks.append(_followups_calendar_check(config))
     return checks
+
+
+def _followups_calendar_check(config: Config) -> Check:
+    """Can the follow-ups calendar be reached (and is it there yet)? Read-only: nothing is made."""
+    import connectors
+    from daemon.errors import TiekeeperError
+
+    f = config.followups
+    where = f"{f.calendar!r} via source {f.caldav or f.google}"
+    try:
+        with connectors.followup_target(config) as target:
+            found = target.find() is not None
+    except TiekeeperError as e:
+        return Check("follow-ups calendar", False, f"{where}: {e.message}", e.remedy)
+    return Check("follow-ups calendar", True, f"{where}: " + ("found" if found else "will be made on the first push"))
 
 
 def _server_check(src, what: str) -> Check:

@@ -75,6 +75,10 @@ def test_followups_land_in_a_caldav_calendar_of_their_own_and_follow_the_feed(ra
     source = (f'type = "caldav"\nurl = "{radicale.url}"\nusername = "alice"\n'
               'password_command = ["echo", "secret"]\n')
     cfg = _home(tmp_path, source, 'caldav = "calendar"\ncalendar = "Follow-ups"\nalarm_minutes = 10\n')
+    before = tiekeeper(cfg, "doctor").stdout
+    assert "'Follow-ups' via source calendar: will be made on the first push" in before, before
+    assert not _caldav_followups(radicale) and "Follow-ups" not in [c.get_display_name() for c in
+                                                                  client(radicale).principal().calendars()]
     first = tiekeeper(cfg, "run", "--once")
     assert first.returncode == 0, first.stderr
     confirmed = _confirmed(cfg)
@@ -87,6 +91,7 @@ def test_followups_land_in_a_caldav_calendar_of_their_own_and_follow_the_feed(ra
         assert "ATTENDEE" not in ev and "ORGANIZER" not in ev and "METHOD" not in cal  # RFC 4791 4.1
         assert len(ev.walk("VALARM")) == 1
 
+    assert "'Follow-ups' via source calendar: found" in tiekeeper(cfg, "doctor").stdout
     again = tiekeeper(cfg, "run", "--once")
     assert again.returncode == 0, again.stderr
     assert _pushed(again) == 0 and _confirmed(cfg) == confirmed  # nothing moved, nothing rewritten

@@ -7,6 +7,7 @@ a meeting between people (all-day events with many attendees and huge invitation
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from collections.abc import Iterable, Iterator
@@ -96,9 +97,69 @@ def _density(cal: Calendar) -> float:
 
 
 def occurrences(record: RawRecord, zone: tzinfo, start: datetime, end: datetime) -> tuple[list[Occurrence], str | None]:
-    """The occurrences of a calendar object inside [start, end), or the rule that refused it."""
+    """The occurrences of a calendar object inside [start, end), or the rule that refused it.
+
+    Memoised: parsing and expanding a calendar costs about a millisecond an object, and the service
+    analyses every few minutes while calendars rarely change. An object is expanded over a span
+    reaching ``AHEAD`` past the window asked for, keyed by its full text (a Google series merged in
+    ``whole_series`` keeps its master's etag when an instance changes), and later windows inside
+    that span are cut from it. The result is the same as expanding afresh."""
     if is_followup_uid(str(record.data.get("uid", ""))):
         return [], "tiekeeper's own follow-up event"
+    text = record.data.get("ics", "")
+    hit = _EXPANDED.get(text, zone, start, end)
+    if hit is None:
+        span_end = max(end, start) + AHEAD
+        occs, refused = _expand(record, zone, start, span_end)
+        hit = _EXPANDED.put(text, zone, start, span_end, occs, refused)
+    occs, refused = hit
+    s_ts, e_ts = start.timestamp(), end.timestamp()
+    # what between(start, end) keeps: instances that overlap the window (or start at its start)
+    return [o for o in occs if o.start < e_ts and (o.end > s_ts or o.start >= s_ts)], refused
+
+
+AHEAD = timedelta(days=120)  # later analyses (and the follow-ups' busy window) fall inside the span
+
+
+class _ExpansionCache:
+    """Expanded calendar objects, least recently used evicted first, bounded by the instances held."""
+
+    def __init__(self, max_instances: int = 100_000) -> None:  # about 30 MB at most
+        self.max = max_instances
+        self.held = 0
+        self.entries: OrderedDict[tuple[str, str], tuple[datetime, datetime, list[Occurrence], str | None]] = OrderedDict()
+
+    def get(self, text: str, zone: tzinfo, start: datetime, end: datetime) -> tuple[list[Occurrence], str | None] | None:
+        key = (text, str(zone))
+        entry = self.entries.get(key)
+        if entry is None or not (entry[0] <= start and end <= entry[1]):
+            return None
+        self.entries.move_to_end(key)
+        return entry[2], entry[3]
+
+    def put(self, text: str, zone: tzinfo, start: datetime, end: datetime, occs: list[Occurrence],
+            refused: str | None) -> tuple[list[Occurrence], str | None]:
+        key = (text, str(zone))
+        old = self.entries.pop(key, None)
+        if old is not None:
+            self.held -= len(old[2])
+        self.entries[key] = (start, end, occs, refused)
+        self.held += len(occs)
+        while self.held > self.max and len(self.entries) > 1:
+            _, evicted = self.entries.popitem(last=False)
+            self.held -= len(evicted[2])
+        return occs, refused
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.held = 0
+
+
+_EXPANDED = _ExpansionCache()
+
+
+def _expand(record: RawRecord, zone: tzinfo, start: datetime, end: datetime) -> tuple[list[Occurrence], str | None]:
+    """Parse and expand one calendar object over [start, end)."""
     # One calendar object is the boundary of a bad record: whatever icalendar, dateutil or
     # recurring-ical-events raise on hostile input, the object is skipped with its reason.
     try:

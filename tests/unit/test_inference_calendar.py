@@ -93,3 +93,42 @@ def test_our_own_follow_ups_read_back_from_a_calendar_are_neither_meetings_nor_b
         assert busy_intervals(rec, me, BERLIN, START, END) == []
     (other,) = _records(calendar(vevent("tk-standup@google.com", when, attendees=[("jane@x.example", "ACCEPTED")])))
     assert infer_event(other, me, BERLIN, START, END, "cal").interactions  # a look-alike UID is a meeting
+
+
+def test_cached_expansion_gives_what_a_fresh_one_gives_as_the_window_moves():
+    from datetime import timedelta
+
+    from daemon.inference import calendar as cal_mod
+
+    records = []
+    for name in ("event_recurring_with_override.ics", "event_recurring_declined.ics", "event_cancelled.ics",
+                 "event_allday_many_attendees.ics"):
+        records += _records((FIXTURES / name).read_bytes())
+    # a weekly 1:1 from 2024 into 2027, a 3-hour event astride the window's start: the edges matter
+    records += _records(calendar(vevent("weekly@t", datetime(2024, 1, 1, 9, tzinfo=timezone.utc),
+                                        attendees=[("ann@x.example", "ACCEPTED")], extra=["RRULE:FREQ=WEEKLY;COUNT=200"])))
+    records += _records(calendar(vevent("astride@t", START - timedelta(hours=1), minutes=180,
+                                        attendees=[("bo@x.example", "ACCEPTED")])))
+    windows = [(START, END), (END, END + timedelta(days=91)), (START + timedelta(days=3), END + timedelta(days=3)),
+               (START - timedelta(days=400), END)]  # the last one reaches before the cached span
+    cal_mod._EXPANDED.clear()
+    for s, e in windows:
+        for rec in records:
+            cached = cal_mod.occurrences(rec, BERLIN, s, e)
+            fresh = cal_mod._expand(rec, BERLIN, s, e)
+            assert cached == fresh, (rec.ident, s, e)
+    assert cal_mod._EXPANDED.entries  # it did cache
+    # a changed object is a new key: never served from the old text
+    (rec,) = _records(calendar(vevent("moved@t", datetime(2026, 3, 2, 9, tzinfo=timezone.utc))))
+    first = cal_mod.occurrences(rec, BERLIN, START, END)[0]
+    moved = RawRecord(rec.ident, rec.etag, EVENT, {**rec.data, "ics": rec.data["ics"].replace("20260302T09", "20260303T09")})
+    assert cal_mod.occurrences(moved, BERLIN, START, END)[0][0].start == first[0].start + 86400
+
+
+def test_the_expansion_cache_is_bounded_by_the_instances_it_holds():
+    from daemon.inference.calendar import _ExpansionCache
+
+    cache = _ExpansionCache(max_instances=3)
+    for n in range(5):
+        cache.put(f"text{n}", BERLIN, START, END, [object()] * 2, None)  # type: ignore[list-item]
+    assert cache.held <= 3 and list(cache.entries)[-1] == ("text4", "Europe/Berlin")

@@ -99,7 +99,7 @@ def interactions(config: Config, store: Store, now: datetime) -> list[Interactio
     me = Me(config.identity.addresses)
     derive(store, me)
     names = {s.name for s in config.sources}
-    items = store.interactions(names)
+    items = store.interactions(names, ids=False)
     start, end = window(now, config.analysis.window_days)
     for source, record in whole_series(store.records(EVENT, names)):
         items.extend(infer_event(record, me, config.identity.zone, start, end, source).interactions)

@@ -186,8 +186,12 @@ class Store:
                             (source, ident, dropped[0], dropped[1]))
         self.db.execute("UPDATE records SET inferred = ? WHERE source = ? AND ident = ?", (version, source, ident))
 
-    def interactions(self, sources: Iterable[str] | None = None) -> list[Interaction]:
-        rows = self.db.execute(f"SELECT {_INTERACTION_COLUMNS} FROM interactions")
+    def interactions(self, sources: Iterable[str] | None = None, ids: bool = True) -> list[Interaction]:
+        """Every stored interaction (of ``sources``). ``ids=False`` leaves message_id, in_reply_to
+        and ident empty: analysis reads none of them, and they are most of what a row costs."""
+        columns = _INTERACTION_COLUMNS if ids else _INTERACTION_COLUMNS.replace(
+            "ident,", "'',", 1).replace("message_id, in_reply_to,", "'', '',", 1)
+        rows = self.db.execute(f"SELECT {columns} FROM interactions")
         wanted = set(sources) if sources is not None else None
         out = []
         # sqlite3 makes new objects for every field of every row; a person's address, name and

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from connectors import google_api as g
 from connectors.base import FollowupCalendar
 from connectors.google_calendar import GoogleCalendarConnector
 from daemon.outputs.followups import FollowUp

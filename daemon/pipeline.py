@@ -99,8 +99,9 @@ def interactions(config: Config, store: Store, now: datetime) -> list[Interactio
     me = Me(config.identity.addresses)
     derive(store, me)
     names = {s.name for s in config.sources}
-    items = store.interactions(names, ids=False)
     start, end = window(now, config.analysis.window_days)
+    # analyse() keeps only the window: older mail need not even be loaded
+    items = store.interactions(names, ids=False, since=start.timestamp())
     for source, record in whole_series(store.records(EVENT, names)):
         items.extend(infer_event(record, me, config.identity.zone, start, end, source).interactions)
     for address, ts, _note in store.actions("log"):  # an offline contact the user logged: it counts both ways

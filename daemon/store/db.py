@@ -186,12 +186,15 @@ class Store:
                             (source, ident, dropped[0], dropped[1]))
         self.db.execute("UPDATE records SET inferred = ? WHERE source = ? AND ident = ?", (version, source, ident))
 
-    def interactions(self, sources: Iterable[str] | None = None, ids: bool = True) -> list[Interaction]:
-        """Every stored interaction (of ``sources``). ``ids=False`` leaves message_id, in_reply_to
-        and ident empty: analysis reads none of them, and they are most of what a row costs."""
+    def interactions(self, sources: Iterable[str] | None = None, ids: bool = True,
+                     since: float | None = None) -> list[Interaction]:
+        """Every stored interaction (of ``sources``, from ``since`` on). ``ids=False`` leaves
+        message_id, in_reply_to and ident empty: analysis reads none of them, and they are most of
+        what a row costs."""
         columns = _INTERACTION_COLUMNS if ids else _INTERACTION_COLUMNS.replace(
             "ident,", "'',", 1).replace("message_id, in_reply_to,", "'', '',", 1)
-        rows = self.db.execute(f"SELECT {columns} FROM interactions")
+        where, args = ("WHERE ts >= ?", (since,)) if since is not None else ("", ())
+        rows = self.db.execute(f"SELECT {columns} FROM interactions {where}", args)
         wanted = set(sources) if sources is not None else None
         out = []
         # sqlite3 makes new objects for every field of every row; a person's address, name and

@@ -141,3 +141,18 @@ def test_a_message_rewritten_in_place_with_the_same_size_within_a_second_is_seen
     after = MaildirConnector("m", root).list().items
     assert before.keys() == after.keys()
     assert [i.etag for i in before.values()] != [i.etag for i in after.values()]
+
+
+def test_interactions_can_be_loaded_from_a_moment_on_and_without_the_ids_analysis_never_reads(tmp_path):
+    from daemon.models import Interaction
+
+    store = Store(tmp_path / "s.db")
+    old, new = (Interaction(ts, "email", "a@x.example", "A", "in", 1.0, "them", thread="<t@x>", message_id=f"<{ts}@x>",
+                            source="m", ident=f"r{ts}") for ts in (1000.0, 2000.0))
+    with store.transaction():
+        store.put_inferred("m", "r1000.0", "v", [old], None)
+        store.put_inferred("m", "r2000.0", "v", [new], None)
+    assert store.interactions() == [old, new]
+    (only,) = store.interactions(since=1500.0, ids=False)
+    assert only.ts == 2000.0 and (only.message_id, only.in_reply_to, only.ident) == ("", "", "")
+    assert only.address == new.address and only.thread == new.thread and only.source == "m"

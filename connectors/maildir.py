@@ -60,11 +60,26 @@ def _key(filename: str) -> str:
     return filename
 
 
+def _still_folders(old: str, new: str) -> frozenset[str]:
+    """Folders whose cur/ and new/ mtimes are the same in two cursors (see cursor_now)."""
+    try:
+        before, now = json.loads(old), json.loads(new)
+    except ValueError:
+        return frozenset()
+    if not isinstance(before, dict):
+        return frozenset()
+    folders = {key.rsplit("/", 1)[0] for key in now}
+    return frozenset(f for f in folders
+                     if all(before.get(f"{f}/{sub}") == now.get(f"{f}/{sub}") for sub in ("cur", "new"))
+                     and any(f"{f}/{sub}" in before for sub in ("cur", "new")))
+
+
 class MaildirConnector(Connector):
     def __init__(self, name: str, root: Path) -> None:
         super().__init__(name)
         self.root = Path(root)
         self._paths: dict[str, str] = {}  # plain strings: a Path per message doubled a 100k listing
+        self._unchanged: frozenset[str] = frozenset()  # folders changes_since found standing still
 
     # -- discovery ----------------------------------------------------------------------------
     def folders(self) -> dict[str, Path]:
@@ -102,16 +117,24 @@ class MaildirConnector(Connector):
         return json.dumps(state, sort_keys=True)
 
     def changes_since(self, cursor: str) -> Delta | None:
+        """Nothing to do when no folder's cur/ or new/ moved. Otherwise None, and the listing that
+        follows reads only the folders that moved: a folder whose mtimes stand has had no message
+        added, removed or renamed, so its stored records stand too."""
         current = self.cursor_now()
         if current is not None and current == cursor:
             return Delta([], [], cursor)
+        self._unchanged = _still_folders(cursor, current) if current is not None else frozenset()
         return None
 
     def list(self) -> Listing:
         items: dict[str, Item] = {}
         self._paths = {}
         unreadable = set()
-        for folder, path in self.folders().items():
+        skipped, self._unchanged = self._unchanged, frozenset()  # good for the listing right after
+        folders = self.folders()
+        for folder, path in folders.items():
+            if folder in skipped:
+                continue
             for sub in ("new", "cur"):
                 try:
                     entries = list(os.scandir(path / sub))
@@ -131,7 +154,7 @@ class MaildirConnector(Connector):
                     ident = f"{folder}/{_key(entry.name)}"
                     items[ident] = Item(ident, _etag(st), folder)
                     self._paths[ident] = entry.path
-        return Listing(items, frozenset(unreadable))
+        return Listing(items, frozenset(unreadable), unchanged=skipped & set(folders))
 
     def get_multi(self, idents: Sequence[str]) -> Iterator[RawRecord]:
         if not self._paths:

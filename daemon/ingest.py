@@ -73,7 +73,7 @@ def sync_source(store: Store, connector: Connector, source_type: str, force: boo
     listing = connector.list()
     if listing.cursor is not None:
         cursor = listing.cursor
-    stored = store.stored_items(name)
+    stored = store.stored_items(name, listing.unchanged)  # compare only what was listed
     wanted = [i for i, item in listing.items.items() if stored.get(i, ("",))[0] != item.etag]
     gone = [i for i, (_, scope) in stored.items() if i not in listing.items and scope not in listing.unreadable]
     _guard(name, len(stored), len(gone), len(listing.items), force)

@@ -29,6 +29,9 @@ class Listing:
     items: dict[str, Item]
     unreadable: frozenset[str] = frozenset()
     cursor: str | None = None  # when the listing itself yields the cursor (a Calendar syncToken)
+    # scopes left out of this listing because the connector knows they did not change since the
+    # stored cursor (a Maildir folder whose mtimes stand): their stored records stand as they are
+    unchanged: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

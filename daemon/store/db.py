@@ -109,10 +109,11 @@ class Store:
     def ensure_source(self, name: str, type_: str) -> None:
         self.db.execute("INSERT OR IGNORE INTO sources(name, type) VALUES (?, ?)", (name, type_))
 
-    def stored_items(self, source: str) -> dict[str, tuple[str, str]]:
-        """ident -> (etag, scope) for every stored record of a source."""
+    def stored_items(self, source: str, except_scopes: Iterable[str] = ()) -> dict[str, tuple[str, str]]:
+        """ident -> (etag, scope) for every stored record of a source (but those in ``except_scopes``)."""
         rows = self.db.execute("SELECT ident, etag, scope FROM records WHERE source = ?", (source,))
-        return {ident: (etag, scope) for ident, etag, scope in rows}
+        skip = set(except_scopes)
+        return {ident: (etag, scope) for ident, etag, scope in rows if scope not in skip}
 
     def put_records(self, source: str, records: Iterable[RawRecord]) -> int:
         """Insert or replace records; their derived interactions are dropped to be made again."""

@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 import sqlite3
 
 import pytest
@@ -156,3 +157,44 @@ def test_interactions_can_be_loaded_from_a_moment_on_and_without_the_ids_analysi
     (only,) = store.interactions(since=1500.0, ids=False)
     assert only.ts == 2000.0 and (only.message_id, only.in_reply_to, only.ident) == ("", "", "")
     assert only.address == new.address and only.thread == new.thread and only.source == "m"
+
+
+def test_a_maildir_sync_lists_only_the_folders_that_moved_and_ends_as_a_full_one(tmp_path, monkeypatch):
+    import connectors.maildir as maildir_mod
+
+    root = make_maildir(tmp_path / "mail", {
+        "INBOX": [message(f"in{i}@x.example", ME, NOW, msgid=f"<in{i}@t>") for i in range(3)],
+        "Archive": [message(f"ar{i}@x.example", ME, NOW, msgid=f"<ar{i}@t>") for i in range(3)],
+        "Sent": [message(ME, f"se{i}@x.example", NOW, msgid=f"<se{i}@t>") for i in range(2)]})
+
+    def settle(folder: Path, when: int) -> None:  # as if the change happened a while ago
+        for sub in ("cur", "new"):
+            os.utime(folder / sub, (when, when))
+
+    for folder in (root, root / ".Archive", root / ".Sent"):
+        settle(folder, 1_600_000_000)
+    store = Store(tmp_path / "s.db")
+    assert sync_source(store, MaildirConnector("m", root), "maildir").fetched == 8
+    listed: list = []
+    original = maildir_mod.MaildirConnector.list
+    monkeypatch.setattr(maildir_mod.MaildirConnector, "list", lambda self: listed.append(original(self)) or listed[-1])
+
+    (root / "cur" / "1800000000.M9P1.test:2,S").write_bytes(message("new@x.example", ME, NOW, msgid="<new@t>"))
+    settle(root, 1_600_000_100)  # only INBOX moved
+    result = sync_source(store, MaildirConnector("m", root), "maildir")
+    assert (result.fetched, result.deleted) == (1, 0)
+    assert listed[-1].unchanged == {"Archive", "Sent"} and {i.scope for i in listed[-1].items.values()} == {"INBOX"}
+
+    next((root / ".Archive" / "cur").iterdir()).unlink()  # a message gone from Archive ...
+    settle(root / ".Archive", 1_600_000_200)
+    for sub in ("cur", "new", "tmp"):  # ... and the Sent folder removed whole
+        for f in (root / ".Sent" / sub).iterdir():
+            f.unlink()
+        (root / ".Sent" / sub).rmdir()
+    (root / ".Sent").rmdir()
+    result = sync_source(store, MaildirConnector("m", root), "maildir")
+    assert (result.fetched, result.deleted) == (0, 3) and listed[-1].unchanged == {"INBOX"}
+    monkeypatch.undo()
+    fresh = Store(tmp_path / "fresh.db")
+    sync_source(fresh, MaildirConnector("m", root), "maildir")
+    assert store.stored_items("m") == fresh.stored_items("m")

@@ -206,7 +206,7 @@ class Store:
                 in_reply_to, account, fanout, hint, recurring in rows:
             if wanted is not None and source not in wanted:
                 continue
-            out.append(Interaction(  # positional, in the dataclass's field order: faster than keywords
+            out.append(Interaction(  # positional, in the dataclass's field order
                 ts, share(channel, channel), share(address, address), share(name, name), share(direction, direction),
                 share(weight, weight), share(initiator, initiator), share(thread, thread), message_id, in_reply_to,
                 share(account, account), fanout, share(hint, hint), bool(recurring), share(source, source), ident))

@@ -24,12 +24,17 @@ class CalDavFollowups(FollowupCalendar):
         self.conn = connector
         self.name = calendar
         self._cal: caldav.Calendar | None = None
+        self._principal: caldav.Principal | None = None
+
+    def _owner(self) -> caldav.Principal:
+        if self._principal is None:
+            self._principal = self.conn._call("finding your calendars", self.conn.client.principal)
+        return self._principal
 
     def find(self) -> caldav.Calendar | None:
         """The follow-ups calendar on the server, or None (read-only: nothing is made)."""
         if self._cal is None:
-            principal = self.conn._call("finding your calendars", self.conn.client.principal)
-            for cal in self.conn._call("listing calendars", principal.calendars):
+            for cal in self.conn._call("listing calendars", self._owner().calendars):
                 if self.conn._call("reading a calendar name", cal.get_display_name) == self.name:
                     self._cal = cal
                     break
@@ -39,8 +44,7 @@ class CalDavFollowups(FollowupCalendar):
     def calendar(self) -> caldav.Calendar:
         if self.find() is None:
             log.info("outputs: making the calendar %r on the server of source %s", self.name, self.conn.name)
-            principal = self.conn._call("finding your calendars", self.conn.client.principal)
-            self._cal = self.conn._call(f"making the calendar {self.name}", principal.make_calendar,
+            self._cal = self.conn._call(f"making the calendar {self.name}", self._owner().make_calendar,
                                         name=self.name, supported_calendar_component_set=["VEVENT"])
         return self._cal
 

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from connectors.base import FollowupCalendar
 from connectors.google_calendar import GoogleCalendarConnector
 from daemon.outputs.followups import FollowUp
-from daemon.identity import clean_text
+from daemon.identity import clean_lines, clean_text
 from daemon.models import google_event_id
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def event_body(uid: str, start: float, end: float, summary: str, description: st
 
     return {
         "summary": clean_text(summary),
-        "description": "\n".join(clean_text(line) for line in description.split("\n")),
+        "description": clean_lines(description),
         "start": when(start), "end": when(end),
         "status": "confirmed", "transparency": "opaque", "visibility": "private",
         "reminders": {"useDefault": False,

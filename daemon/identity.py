@@ -32,6 +32,11 @@ def clean_text(text: str) -> str:
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
+def clean_lines(text: str) -> str:
+    """``clean_text`` line by line, keeping the line breaks (an event's description)."""
+    return "\n".join(clean_text(line) for line in text.split("\n"))
+
+
 def decode_words(value: str) -> str:
     """Decode RFC 2047 encoded-words ("=?utf-8?q?J=C3=BCrgen?="); leave anything broken as it is."""
     if "=?" not in value:

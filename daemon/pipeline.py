@@ -139,7 +139,7 @@ def write_followups(config: Config, store: Store, rep: Report) -> Path | None:
     path = config.followups.path
     if path is None and not publishes_remotely(config):
         return None
-    previous = [followups_mod.FollowUp(*row) for row in store.followups()]
+    previous = _stored_followups(store)
     planned = followups_mod.plan(rep, previous, busy(config, store, rep.as_of), config.followups, config.identity.zone)
     if path is not None:
         data = followups_mod.to_ics(planned, config.followups.alarm_minutes)
@@ -152,6 +152,10 @@ def write_followups(config: Config, store: Store, rep: Report) -> Path | None:
     return path
 
 
+def _stored_followups(store: Store) -> list[followups_mod.FollowUp]:
+    return [followups_mod.FollowUp(*row) for row in store.followups()]
+
+
 def push_followups(config: Config, store: Store) -> int | None:
     """Make the follow-ups calendar on CalDAV or Google hold exactly the confirmed follow-ups the
     store planned: new and changed ones written, cancelled ones deleted. Each write is recorded as
@@ -159,7 +163,7 @@ def push_followups(config: Config, store: Store) -> int | None:
     number of writes (None: no remote calendar configured)."""
     if not publishes_remotely(config):
         return None
-    planned = [followups_mod.FollowUp(*row) for row in store.followups()]
+    planned = _stored_followups(store)
     alarm = config.followups.alarm_minutes
     where = f"source {config.followups.caldav or config.followups.google}, calendar {config.followups.calendar!r}"
     try:

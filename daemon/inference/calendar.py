@@ -114,8 +114,12 @@ def occurrences(record: RawRecord, zone: tzinfo, start: datetime, end: datetime)
         hit = _EXPANDED.put(text, zone, start, span_end, occs, refused)
     occs, refused = hit
     s_ts, e_ts = start.timestamp(), end.timestamp()
-    # what between(start, end) keeps: instances that overlap the window (or start at its start)
-    return [o for o in occs if o.start < e_ts and (o.end > s_ts or o.start >= s_ts)], refused
+    return [o for o in occs if _in_window(o, s_ts, e_ts)], refused
+
+
+def _in_window(occ: Occurrence, start: float, end: float) -> bool:
+    """What between(start, end) keeps: an instance that overlaps the window, or starts at its start."""
+    return occ.start < end and (occ.end > start or occ.start >= start)
 
 
 AHEAD = timedelta(days=120)  # later analyses (and the follow-ups' busy window) fall inside the span
@@ -172,9 +176,7 @@ def _expand(record: RawRecord, zone: tzinfo, start: datetime, end: datetime) -> 
             # One plain event, the usual case: no need for the recurrence machinery (which costs
             # about as much again as parsing). Kept when it overlaps [start, end), as between() does.
             occ = _occurrence(events[0], zone, False)
-            s_ts, e_ts = start.timestamp(), end.timestamp()
-            inside = occ.start < e_ts and (occ.end > s_ts or occ.start >= s_ts)
-            return ([occ] if inside else []), None
+            return ([occ] if _in_window(occ, start.timestamp(), end.timestamp()) else []), None
     except Exception as e:  # noqa: BLE001
         return [], f"unreadable event ({type(e).__name__})"
     out: list[Occurrence] = []

@@ -18,7 +18,7 @@ from icalendar import Alarm, Calendar, Event
 from daemon.analysis.report import Contact, Report
 from daemon.analysis.rhythm import human_days
 from daemon.config import FollowupsConfig
-from daemon.identity import clean_text
+from daemon.identity import clean_lines, clean_text
 from daemon.models import followup_uid
 
 HORIZON_DAYS = 84  # plan at most 12 weeks ahead; what does not fit waits for a later run
@@ -197,7 +197,7 @@ def to_ics(followups: list[FollowUp], alarm_minutes: int | None = None, feed: bo
         ev.add("DTSTART", datetime.fromtimestamp(f.start, timezone.utc))
         ev.add("DTEND", datetime.fromtimestamp(f.end, timezone.utc))
         ev.add("SUMMARY", clean_text(f.summary))
-        ev.add("DESCRIPTION", "\n".join(clean_text(line) for line in f.description.split("\n")))
+        ev.add("DESCRIPTION", clean_lines(f.description))
         ev.add("SEQUENCE", f.sequence)
         ev.add("STATUS", f.status)
         ev.add("TRANSP", "OPAQUE" if f.status == "CONFIRMED" else "TRANSPARENT")

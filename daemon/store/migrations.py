@@ -106,7 +106,7 @@ MIGRATIONS: list[str] = [
     # 5: follow-up events as each remote calendar (CalDAV, Google) last accepted them
     """
     CREATE TABLE published (
-        target TEXT NOT NULL,       -- "caldav:SOURCE/CALENDAR" or "google:SOURCE/CALENDAR"
+        target TEXT NOT NULL,       -- "caldav:SOURCE:CALENDAR-URL" or "google:SOURCE:CALENDAR-ID"
         uid TEXT NOT NULL,
         sequence INTEGER NOT NULL,
         remote_id TEXT NOT NULL,    -- the resource href (CalDAV) or event id (Google)

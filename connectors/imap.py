@@ -155,7 +155,7 @@ class ImapConnector(Connector):
             return None
         if not isinstance(old, dict) or not isinstance(now, dict) or set(old) != set(now):
             return None
-        added: list[str] = []
+        upserts: list[RawRecord] = []
         vanished: list[str] = []
         for folder, st in now.items():
             was = old[folder]
@@ -165,10 +165,10 @@ class ImapConnector(Connector):
             if change is None:
                 return None
             new_uids, gone_uids = change
-            prefix = f"{folder}/{st['UIDVALIDITY']}/"
-            added += [prefix + str(u) for u in new_uids]
-            vanished += [prefix + str(u) for u in gone_uids]
-        return Delta(list(self.get_multi(added)), vanished, now_text)
+            # _folder_change left the folder selected: fetch the new mail now, not after another EXAMINE
+            upserts += self._records(self.client(), folder, st["UIDVALIDITY"], new_uids) if new_uids else []
+            vanished += [f"{folder}/{st['UIDVALIDITY']}/{u}" for u in gone_uids]
+        return Delta(upserts, vanished, now_text)
 
     def _folder_change(self, folder: str, was: dict, st: dict) -> tuple[list[int], list[int]] | None:
         """(UIDs added, UIDs expunged) of one folder between two STATUS answers, or None."""
@@ -229,15 +229,18 @@ class ImapConnector(Connector):
         for ident in idents:
             folder, validity, uid = ident.rsplit("/", 2)
             by_folder.setdefault((folder, int(validity)), []).append(int(uid))
-        sent = self.folders()
         for (folder, validity), uids in by_folder.items():
             info = self._call(f"EXAMINE {folder}", c.select_folder, folder, readonly=True)
             if info[b"UIDVALIDITY"] != validity:
                 continue  # renumbered since listing: the next sync lists it afresh
-            for start in range(0, len(uids), BATCH):
-                chunk = uids[start:start + BATCH]
-                for uid, block in self._header_blocks(c, folder, chunk):
-                    yield mail_record(f"{folder}/{validity}/{uid}", "1", folder, block, sent=sent.get(folder, False))
+            yield from self._records(c, folder, validity, uids)
+
+    def _records(self, c: imapclient.IMAPClient, folder: str, validity: int, uids: list[int]) -> Iterator[RawRecord]:
+        """The messages ``uids`` of ``folder``, which must be the selected folder, in batches."""
+        sent = self.folders().get(folder, False)
+        for start in range(0, len(uids), BATCH):
+            for uid, block in self._header_blocks(c, folder, uids[start:start + BATCH]):
+                yield mail_record(f"{folder}/{validity}/{uid}", "1", folder, block, sent=sent)
 
     def _header_blocks(self, c: imapclient.IMAPClient, folder: str, uids: list[int]) -> Iterator[tuple[int, bytes]]:
         """(UID, header block) for each message of the selected folder.

@@ -123,6 +123,17 @@ def test_digest_eml_is_multipart_with_sections(sample, ran):
     assert "<h2" in msg.get_body(("html",)).get_content()
 
 
+def test_digest_preview_writes_the_html_privately_beside_the_eml(sample, ran):
+    out = tk(sample / "config.toml", "digest", "--output", str(sample / "out" / "d.eml"),
+                    "--preview", str(sample / "out" / "preview.html"))
+    assert out.returncode == 0, out.stderr
+    assert "HTML preview written to" in out.stdout
+    preview = sample / "out" / "preview.html"
+    html = preview.read_text()
+    assert html.startswith("<!doctype html>") and "Reconnect with friends" in html and "Jane Doe" in html
+    assert preview.stat().st_mode & 0o777 == 0o600
+
+
 def test_a_second_sync_of_unchanged_sources_rewrites_no_record(sample, ran, monkeypatch, capsys):
     import sqlite3
 

@@ -177,3 +177,20 @@ def test_the_digest_day_and_time_come_from_outputs_digest_every(tmp_path):
     assert both == ["schedule.digest: the digest's day and time are set twice; keep outputs.digest.every"]
     bad = _problems({**base, "outputs": {"digest": {"every": "someday 25:00"}}}, tmp_path)
     assert bad == ['outputs.digest.every: expected a weekday and a time like "monday 08:00", got "someday 25:00"']
+
+
+def test_plain_text_imap_and_smtp_are_refused_except_on_loopback(tmp_path):
+    base = {"identity": {"addresses": ["me@example.org"]}}
+    imap = {"type": "imap", "port": 143, "tls": "none", "username": "me", "password_command": ["echo", "x"]}
+    remote = _problems({**base, "sources": {"w": {**imap, "host": "imap.example.org"}},
+                        "outputs": {"digest": {"smtp_host": "smtp.example.org", "smtp_tls": "none", "to": "me@example.org"}}},
+                       tmp_path)
+    assert remote == ['sources.w.tls: "none" sends your password in clear text: only allowed for a loopback host, '
+                      'not "imap.example.org"',
+                      'outputs.digest.smtp_tls: "none" sends mail and passwords in clear text: only allowed for a '
+                      'loopback host, not "smtp.example.org"']
+    for host in ("127.0.0.1", "localhost"):
+        cfg = parse({**base, "sources": {"w": {**imap, "host": host}},
+                     "outputs": {"digest": {"smtp_host": host, "smtp_tls": "none", "to": "me@example.org"}}},
+                    tmp_path / "c.toml")
+        assert cfg.source("w").tls == "none" and cfg.digest.smtp_tls == "none"

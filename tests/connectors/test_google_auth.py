@@ -60,11 +60,15 @@ def test_auth_google_runs_the_consent_flow_and_keeps_the_token_in_a_0600_file(go
     assert info["token_uri"] == google.url + "token"
     assert info["refresh_token"] not in auth.stdout + auth.stderr  # never printed
     assert "source gmail: authorized" in auth.stdout and "source gcal: authorized" in auth.stdout
-    sync = tiekeeper(cfg, "sync")
+    sync = tiekeeper(cfg, "--verbose", "sync")
     assert sync.returncode == 0, sync.stderr
     store = Store(tmp_path / "s.db")
     assert len(store.stored_items("gmail")) == 1 and len(store.stored_items("gcal")) == 1
     store.close()
+    # not even debug output carries a token: neither the refresh token nor an access token it earned
+    logged = sync.stdout + sync.stderr
+    assert "DEBUG" in logged and google.state.access_tokens
+    assert all(t not in logged for t in [info["refresh_token"], *google.state.access_tokens])
 
 
 def test_only_pushing_follow_ups_to_google_asks_to_write_the_calendar(google, tmp_path):

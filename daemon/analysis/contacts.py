@@ -7,13 +7,14 @@ Addresses meet when they share a merge key (case, plus-tags, Gmail dots), a full
 from __future__ import annotations
 
 import hashlib
-from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
 
 from daemon.config import Person as PersonOverride
 from daemon.identity import merge_key, nice_name, normalize_name
-from daemon.models import Interaction
+from daemon.analysis.table import DIRECTIONS, Table, distinct, distinct_counts, narrow
 
 _GENERIC_NAMES = frozenset({"", "me", "team", "support", "info", "admin", "office", "unknown"})
 
@@ -39,14 +40,21 @@ class _UnionFind:
 
 @dataclass
 class PersonGroup:
-    """The interactions of one person, under all their addresses."""
+    """One person, under all their addresses."""
 
     id: str
     name: str
-    addresses: list[str]
-    interactions: list[Interaction]
+    addresses: list[str]  # the most recently used first
     override: PersonOverride | None = None
-    names: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class People:
+    """Who is who in a table of interactions."""
+
+    groups: list[PersonGroup]  # sorted by id
+    order: np.ndarray  # the rows of the table by person, then time (ts, address, direction); ignored people left out
+    group: np.ndarray  # the person (index into ``groups``) of each row, in that order
 
 
 def _mergeable_name(name: str) -> str:
@@ -54,24 +62,23 @@ def _mergeable_name(name: str) -> str:
     return n if len(n.split()) >= 2 and len(n) >= 5 and n not in _GENERIC_NAMES else ""
 
 
-def group_people(interactions: Iterable[Interaction], overrides: tuple[PersonOverride, ...] = ()) -> list[PersonGroup]:
+def group_people(table: Table, overrides: tuple[PersonOverride, ...] = ()) -> People:
     """Group interactions by person. Ignored people (``ignore = true``) are left out."""
+    present = np.flatnonzero(np.bincount(table.address, minlength=len(table.addresses)))
     uf = _UnionFind()
-    by_key: dict[str, list[Interaction]] = defaultdict(list)
+    key_of = {a: merge_key(table.addresses[a]) for a in present.tolist()}
+    for key in key_of.values():
+        uf.find(key)
     name_owner: dict[str, str] = {}
-    key_of: dict[str, str] = {}  # address -> merge key, worked out once per address
-    seen: set[tuple[str, str]] = set()  # (merge key, name) pairs already joined
-    for i in interactions:
-        key = key_of.get(i.address)
-        if key is None:
-            key = key_of[i.address] = merge_key(i.address)
-            uf.find(key)
-        by_key[key].append(i)
-        if (key, i.name) in seen:
-            continue
-        seen.add((key, i.name))
-        n = _mergeable_name(i.name)
+    mergeable: dict[int, str] = {}
+    width = max(len(table.names), 1)
+    for pair in distinct(table.address.astype(np.int64) * width + table.name).tolist():
+        address, name = divmod(pair, width)
+        n = mergeable.get(name)
+        if n is None:
+            n = mergeable[name] = _mergeable_name(table.names[name])
         if n:
+            key = key_of[address]
             if n in name_owner:
                 uf.union(key, name_owner[n])
             else:
@@ -83,26 +90,69 @@ def group_people(interactions: Iterable[Interaction], overrides: tuple[PersonOve
             uf.union(keys[0], k)
         for k in keys:
             override_of[k] = person
-    groups: dict[str, list[str]] = defaultdict(list)
-    for key in by_key:
-        groups[uf.find(key)].append(key)
-    out = []
-    for keys in groups.values():
-        override = next((override_of[k] for k in keys if k in override_of), None)
+    members: dict[str, list[int]] = defaultdict(list)  # root -> address codes
+    for address, key in key_of.items():
+        members[uf.find(key)].append(address)
+    last_used = np.full(len(table.addresses), -np.inf)
+    np.maximum.at(last_used, table.address, table.ts)
+    last = last_used.tolist()
+    found = []
+    for codes in members.values():
+        keys = {key_of[a] for a in codes}
+        override = next((override_of[k] for k in sorted(keys) if k in override_of), None)
         if override and override.ignore:
             continue
-        items = sorted((i for k in keys for i in by_key[k]), key=lambda i: (i.ts, i.address, i.direction))
-        out.append(_make_group(keys, items, override))
-    return sorted(out, key=lambda g: g.id)
+        codes.sort(key=lambda a: (-last[a], table.addresses[a]))  # the most recently used first
+        # The id follows the smallest merge key, so it stays put when a new address joins.
+        ident = hashlib.sha1(min(keys).encode()).hexdigest()[:12]
+        found.append((ident, codes, override))
+    found.sort(key=lambda f: f[0])
+    person_of = np.full(len(table.addresses), -1, dtype=np.int64)
+    for index, (_, codes, _) in enumerate(found):
+        person_of[codes] = index
+    row_person = person_of[table.address]
+    rows = np.flatnonzero(row_person >= 0)
+    rank = np.empty(len(table.addresses), dtype=np.int64)
+    rank[sorted(range(len(table.addresses)), key=table.addresses.__getitem__)] = np.arange(len(table.addresses))
+    tiebreak = rank[table.address[rows]] * 4 + _DIRECTION_RANK[table.direction[rows]]
+    order = rows[by_person_then_time(row_person[rows], table.ts[rows], tiebreak)]
+    group = row_person[order]
+    best = _best_names(table, order, group, len(found))
+    groups = []
+    for index, (ident, codes, override) in enumerate(found):
+        addresses = [table.addresses[a] for a in codes]
+        name = override.name if override and override.name else best.get(index, "")
+        groups.append(PersonGroup(ident, nice_name(name, addresses[0]), addresses, override))
+    return People(groups, order, group)
 
 
-def _make_group(keys: list[str], items: list[Interaction], override: PersonOverride | None) -> PersonGroup:
-    last_used: dict[str, float] = {}
-    for i in items:
-        last_used[i.address] = max(last_used.get(i.address, 0.0), i.ts)
-    addresses = sorted(last_used, key=lambda a: (-last_used[a], a))  # the most recently used first
-    names: Counter = Counter(i.name for i in items if i.name and "@" not in i.name)
-    best = override.name if override and override.name else (names.most_common(1)[0][0] if names else "")
-    # The id follows the smallest merge key, so it stays put when a new address joins.
-    ident = hashlib.sha1(min(keys).encode()).hexdigest()[:12]
-    return PersonGroup(ident, nice_name(best, addresses[0]), addresses, items, override, names)
+# "" < "both" < "in" < "out", as the direction strings sort
+_DIRECTION_RANK = np.array([sorted(DIRECTIONS).index(d) for d in DIRECTIONS], dtype=np.int64)
+
+
+def by_person_then_time(person: np.ndarray, ts: np.ndarray, tiebreak: np.ndarray) -> np.ndarray:
+    """The order of rows by person, then time, then ``tiebreak``, then position: what a stable
+    sort by (person, ts, tiebreak) gives, in a fraction of ``np.lexsort``'s time."""
+    order = np.argsort(ts)
+    s = ts[order]
+    tied = np.flatnonzero(s[1:] == s[:-1])
+    if len(tied):  # equal times are rare: put just those rows in order
+        at = distinct(np.r_[tied, tied + 1])
+        rows = order[at]
+        order[at] = rows[np.lexsort((rows, tiebreak[rows], ts[rows]))]
+    return order[np.argsort(narrow(person)[order], kind="stable")]
+
+
+def _best_names(table: Table, order: np.ndarray, group: np.ndarray, count: int) -> dict[int, str]:
+    """Each person's most used display name (an address is no name); on a tie, the one seen first."""
+    usable = np.array([bool(n) and "@" not in n for n in table.names], dtype=bool)
+    names = table.name[order]
+    rows = np.flatnonzero(usable[names]) if len(table.names) else np.zeros(0, dtype=np.int64)
+    if not len(rows):
+        return {}
+    width = len(table.names)
+    pairs, first, uses = distinct_counts(group[rows] * width + names[rows])
+    person, name = np.divmod(pairs, width)
+    pick = np.lexsort((first, -uses, person))
+    chosen = pick[np.r_[True, person[pick][1:] != person[pick][:-1]]]
+    return {p: table.names[n] for p, n in zip(person[chosen].tolist(), name[chosen].tolist())}

@@ -1,15 +1,21 @@
-"""Interactions with one person -> conversations.
+"""Interactions with each person -> conversations.
 
 A conversation is a run of contact with no more than 72 hours of quiet inside it; a reply in the
 same thread joins its conversation even later, up to the reply window. The initiator is whoever
 wrote first, or the meeting's organizer. A conversation is two-way when both sides wrote, or when
 we met.
+
+The work is done on columns for every person at once (``split``); ``conversations`` is the same for
+one person's list of interactions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from daemon.analysis.table import BOTH, IN, INITIATORS, ME, OTHER, OUT, THEM, Table, narrow
 from daemon.models import Interaction
 
 QUIET = 72 * 3600.0
@@ -33,52 +39,115 @@ class Conversation:
         return self.met or (self.outbound > 0 and self.inbound > 0)
 
 
+@dataclass
+class Conversations:
+    """Every person's conversations as columns, sorted by person, then time."""
+
+    group: np.ndarray  # int: whose
+    start: np.ndarray
+    end: np.ndarray
+    initiator: np.ndarray  # ME, THEM, OTHER
+    outbound: np.ndarray
+    inbound: np.ndarray
+    met: np.ndarray
+    weight: np.ndarray
+    answered: np.ndarray
+    direct: np.ndarray
+
+    @property
+    def two_way(self) -> np.ndarray:
+        return self.met | ((self.outbound > 0) & (self.inbound > 0))
+
+    def take(self, index: np.ndarray) -> Conversations:
+        return Conversations(*(getattr(self, f)[index] for f in _FIELDS))
+
+    @staticmethod
+    def concat(parts: list[Conversations]) -> Conversations:
+        """Parts of different people, merged back into person-then-time order."""
+        merged = Conversations(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))
+        return merged.take(np.lexsort((merged.start, merged.group)))
+
+    def objects(self) -> list[Conversation]:
+        return [Conversation(s, e, INITIATORS[i], o, n, m, w, a, d) for s, e, i, o, n, m, w, a, d in zip(
+            self.start.tolist(), self.end.tolist(), self.initiator.tolist(), self.outbound.tolist(),
+            self.inbound.tolist(), self.met.tolist(), self.weight.tolist(), self.answered.tolist(),
+            self.direct.tolist())]
+
+
+_DTYPES = (np.int64, np.float64, np.float64, np.int8, np.int64, np.int64, bool, np.float64, bool, bool)
+_FIELDS = ("group", "start", "end", "initiator", "outbound", "inbound", "met", "weight", "answered", "direct")
+
+
+def split(table: Table, group: np.ndarray, reply_windows_days: tuple[float, ...]) -> list[Conversations]:
+    """The conversations of every person, for each reply window. ``table`` is sorted by person,
+    then time; ``group`` says whose each row is. Rows of no weight take no part."""
+    keep = table.weight > 0
+    t = table.take(keep)
+    group = group[keep]
+    n = len(t)
+    if n == 0:
+        return [Conversations(*(np.zeros(0, dtype=dtype) for dtype in _DTYPES)) for _ in reply_windows_days]
+    ts = t.ts
+    new_person = np.ones(n, dtype=bool)
+    new_person[1:] = group[1:] != group[:-1]
+    quiet = np.ones(n, dtype=bool)
+    quiet[1:] = (ts[1:] - ts[:-1]) > QUIET
+    candidates = np.flatnonzero(new_person | quiet)
+    # The earlier row of the same person and thread, if any: a reply to it may join its conversation.
+    by_thread = np.argsort(t.thread, kind="stable")  # then by person, keeping thread and time order
+    by_thread = by_thread[np.argsort(narrow(group)[by_thread], kind="stable")]
+    same = (group[by_thread][1:] == group[by_thread][:-1]) & (t.thread[by_thread][1:] == t.thread[by_thread][:-1])
+    earlier = np.full(n, -1, dtype=np.int64)
+    earlier[by_thread[1:][same]] = by_thread[:-1][same]
+    earlier[t.thread == 0] = -1
+    return [_summarise(t, group, _starts(candidates, new_person, earlier, ts, days * 86400.0))
+            for days in reply_windows_days]
+
+
+def _starts(candidates: np.ndarray, new_person: np.ndarray, earlier: np.ndarray, ts: np.ndarray,
+            reply_window: float) -> np.ndarray:
+    """Which candidate rows begin a conversation. Sequential by nature (whether a reply joins
+    depends on where its conversation began), so one pass over the candidates only."""
+    joinable = earlier[candidates] >= 0
+    if not joinable.any():
+        return candidates
+    out = []
+    first, first_ts = -1, 0.0
+    for c, c_ts, person, prior, can_join in zip(candidates.tolist(), ts[candidates].tolist(),
+                                                new_person[candidates].tolist(), earlier[candidates].tolist(),
+                                                joinable.tolist()):
+        if not person and can_join and prior >= first and c_ts - first_ts <= reply_window:
+            continue  # a late reply in a thread of this conversation
+        first, first_ts = c, c_ts
+        out.append(c)
+    return np.array(out, dtype=np.int64)
+
+
+def _summarise(t: Table, group: np.ndarray, starts: np.ndarray) -> Conversations:
+    d, w = t.direction, t.weight
+    out, inn, both = d == OUT, d == IN, d == BOTH
+    outbound = np.add.reduceat(out.astype(np.int64), starts)
+    inbound = np.add.reduceat(inn.astype(np.int64), starts)
+    met = np.logical_or.reduceat(both, starts)
+    weight = np.maximum.reduceat(w, starts)
+    direct_out = np.logical_or.reduceat(out & (w >= DIRECT), starts)
+    direct_in = np.logical_or.reduceat(inn & (w >= DIRECT), starts)
+    small_meeting = np.logical_or.reduceat(both & (t.fanout <= 5), starts)
+    first_direction = d[starts]
+    initiator = np.where(first_direction == OUT, ME, np.where(first_direction == IN, THEM, t.initiator[starts]))
+    initiator = initiator.astype(np.int8)
+    answered = met | np.where(initiator == ME, inbound > 0, np.where(initiator == THEM, outbound > 0, True))
+    direct = small_meeting | (direct_out & direct_in)
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:] - 1
+    ends[-1] = len(t) - 1
+    return Conversations(group[starts], t.ts[starts], t.ts[ends], initiator, outbound, inbound, met, weight,
+                         answered, direct)
+
+
 def conversations(items: list[Interaction], reply_window_days: float = 7.0) -> list[Conversation]:
-    """Group one person's interactions (sorted by time) into conversations."""
-    out: list[Conversation] = []
-    current: list[Interaction] = []
-    threads: set[str] = set()
-    reply_window = reply_window_days * 86400.0
-    for i in items:
-        if i.weight <= 0:
-            continue
-        if current:
-            gap = i.ts - current[-1].ts
-            same_thread = bool(i.thread) and i.thread in threads
-            if gap > QUIET and not (same_thread and i.ts - current[0].ts <= reply_window):
-                out.append(_close(current))
-                current, threads = [], set()
-        current.append(i)
-        if i.thread:
-            threads.add(i.thread)
-    if current:
-        out.append(_close(current))
-    return out
+    """One person's interactions (sorted by time) -> their conversations."""
+    return split(Table.of(items), np.zeros(len(items), dtype=np.int64), (reply_window_days,))[0].objects()
 
 
-def _close(items: list[Interaction]) -> Conversation:
-    first = items[0]
-    if first.direction == "out":
-        initiator = "me"
-    elif first.direction == "in":
-        initiator = "them"
-    else:
-        initiator = first.initiator
-    outbound = inbound = 0
-    met = direct_out = direct_in = small_meeting = False
-    weight = 0.0
-    for i in items:  # one pass: this runs for every conversation of every contact
-        if i.weight > weight:
-            weight = i.weight
-        if i.direction == "out":
-            outbound += 1
-            direct_out = direct_out or i.weight >= DIRECT
-        elif i.direction == "in":
-            inbound += 1
-            direct_in = direct_in or i.weight >= DIRECT
-        elif i.direction == "both":
-            met = True
-            small_meeting = small_meeting or i.fanout <= 5
-    answered = met or (inbound > 0 if initiator == "me" else outbound > 0 if initiator == "them" else True)
-    direct = small_meeting or (direct_out and direct_in)
-    return Conversation(first.ts, items[-1].ts, initiator, outbound, inbound, met, weight, answered, direct)
+assert INITIATORS[ME] == "me" and INITIATORS[THEM] == "them" and INITIATORS[OTHER] == "other"

@@ -12,9 +12,11 @@ import math
 from dataclasses import dataclass
 from datetime import tzinfo
 
+import numpy as np
+
 from daemon.analysis import localtime
+from daemon.analysis.table import SOCIAL, WORK, Table
 from daemon.identity import FREEMAIL, Me, domain_of
-from daemon.models import Interaction
 
 UNKNOWN_BELOW = 0.8  # |score| under this: "unknown"
 
@@ -72,29 +74,52 @@ class HoursModel:
         return max(-1.5, min(1.5, (self.midpoint - share) / self.half_spread))
 
 
-def off_hours_share(items: list[Interaction], zone: tzinfo) -> float:
-    """The share of contact in evenings (19-7 h) and at weekends, local time."""
-    if not items:
-        return 0.0
-    local = localtime.clock(zone).local
-    off = 0
-    for i in items:
-        t = local(i.ts)
-        hour = t % 86400 // 3600
-        off += hour >= 19 or hour < 7 or (int(t // 86400) + 3) % 7 >= 5  # Saturday, Sunday
-    return off / len(items)
+@dataclass(frozen=True)
+class Evidence:
+    """What is counted of one person's interactions to tell the kind of tie."""
+
+    interactions: int
+    professional_context: int  # how many went through a source marked professional
+    personal_context: int  # ... through one marked personal
+    accounts: int  # how many went through one of my addresses or calendars, known by name
+    work_accounts: int  # ... through one at a workplace
+    social_meetings: int
+    work_meetings: int
+    recurring_meetings: bool  # a recurring meeting that is not a social one
+    off_hours: float  # the share in evenings (19-7 h) and at weekends, local time
 
 
-def classify(items: list[Interaction], addresses: list[str], me: Me, zone: tzinfo,
-             source_context: dict[str, str | None], override: str | None = None,
+def evidence(table: Table, group: np.ndarray, count: int, zone: tzinfo, source_context: dict[str, str | None],
+             workplaces: frozenset[str]) -> list[Evidence]:
+    """The evidence of every person at once (``group``: whose each row of ``table`` is)."""
+    def per_person(mask: np.ndarray) -> list[int]:
+        return np.bincount(group, weights=mask, minlength=count).astype(np.int64).tolist()
+
+    contexts = [source_context.get(s) for s in table.sources]
+    professional = np.array([c == "professional" for c in contexts], dtype=bool)
+    personal = np.array([c == "personal" for c in contexts], dtype=bool)
+    known = np.array([bool(a) for a in table.accounts], dtype=bool)
+    at_work = np.array([bool(a) and domain_of(a) in workplaces for a in table.accounts], dtype=bool)
+    n = np.bincount(group, minlength=count)
+    local = localtime.clock(zone).locals(table.ts)
+    hour = local % 86400 // 3600
+    off = (hour >= 19) | (hour < 7) | ((np.floor_divide(local, 86400).astype(np.int64) + 3) % 7 >= 5)  # Sat, Sun
+    off_share = (np.bincount(group, weights=off, minlength=count) / np.maximum(n, 1)).tolist()
+    recurring = per_person(table.recurring & table.meeting & (table.hint != SOCIAL))
+    columns = zip(n.tolist(), per_person(professional[table.source]), per_person(personal[table.source]),
+                  per_person(known[table.account]), per_person(at_work[table.account]),
+                  per_person(table.hint == SOCIAL), per_person(table.hint == WORK), recurring, off_share)
+    return [Evidence(*c[:7], c[7] > 0, c[8]) for c in columns]
+
+
+def classify(evidence: Evidence, addresses: list[str], me: Me, override: str | None = None,
              workplaces: frozenset[str] = frozenset(), hours: HoursModel = HoursModel(),
-             company_clusters: frozenset[str] = frozenset(), off_hours: float | None = None) -> Kind:
+             company_clusters: frozenset[str] = frozenset()) -> Kind:
     """``hours``: how the user's contacts split into evening and daytime ones; a tie is judged
-    against the user's own habits, not a fixed clock. ``off_hours``: this tie's off-hours share,
-    when the caller has it already."""
+    against the user's own habits, not a fixed clock."""
     if override:
         return Kind(override, 1.0, ("set in the config",))
-    if not items:
+    if not evidence.interactions:
         return Kind("unknown", 0.0, ())
     score, signals = 0.0, []
 
@@ -104,15 +129,12 @@ def classify(items: list[Interaction], addresses: list[str], me: Me, zone: tzinf
             score += value
             signals.append(f"{why} (toward {'professional' if value > 0 else 'personal'}, {abs(value):.1f})")
 
-    n = len(items)
-    ctx = [source_context.get(i.source) for i in items]
-    pro_ctx, per_ctx = ctx.count("professional") / n, ctx.count("personal") / n
-    add(2.5 * (pro_ctx - per_ctx), "account kind of the sources it went through")
-    accounts = [i.account for i in items if i.account]
+    e = evidence
+    n = e.interactions
+    add(2.5 * (e.professional_context / n - e.personal_context / n), "account kind of the sources it went through")
     has_both = bool(workplaces) and any(domain_of(a) not in workplaces for a in me.addresses)
-    if accounts and has_both:  # with only one kind of account, the account says nothing
-        work = sum(1 for a in accounts if domain_of(a) in workplaces) / len(accounts)
-        add(2.0 * (2 * work - 1), "which of my addresses it went through")
+    if e.accounts and has_both:  # with only one kind of account, the account says nothing
+        add(2.0 * (2 * e.work_accounts / e.accounts - 1), "which of my addresses it went through")
     domains = {domain_of(a) for a in addresses}
     if domains & workplaces:
         add(2.0, "same company domain as mine")
@@ -122,13 +144,11 @@ def classify(items: list[Interaction], addresses: list[str], me: Me, zone: tzinf
         add(-0.4, "free-mail address")
     else:
         add(0.4, "company address")
-    off = off_hours_share(items, zone) if off_hours is None else off_hours
+    off = e.off_hours
     add(1.5 * hours.cue(off), f"{off:.0%} in evenings and weekends (your split: {hours.midpoint:.0%})")
-    social = sum(1 for i in items if i.hint == "social")
-    work_meetings = sum(1 for i in items if i.hint == "work")
-    if social or work_meetings:
-        add(min(work_meetings, 4) * 0.5 - min(social, 4) * 0.6, "what our meetings were called")
-    if any(i.recurring and i.channel == "meeting" and i.hint != "social" for i in items):
+    if e.social_meetings or e.work_meetings:
+        add(min(e.work_meetings, 4) * 0.5 - min(e.social_meetings, 4) * 0.6, "what our meetings were called")
+    if e.recurring_meetings:
         add(0.8, "recurring meetings")
     confidence = 1 / (1 + math.exp(-abs(score)))
     relationship = "unknown" if abs(score) < UNKNOWN_BELOW else "professional" if score > 0 else "personal"

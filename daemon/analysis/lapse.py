@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from daemon.analysis.conversations import Conversation
+from daemon.analysis.history import History
 from daemon.analysis.rhythm import DAY, TIERS, Rhythm, human_days
 
 MIN_CONVERSATIONS = 3
@@ -33,42 +33,37 @@ def threshold_days(rhythm: Rhythm, tier: str) -> float:
     return max(ideal, 2 * rhythm.mean_days, min(rhythm.quantile(1 - TAIL), 3 * rhythm.median_days))
 
 
-def judge(convs: list[Conversation], rhythm: Rhythm, tier: str, now: float, zone: tzinfo) -> Judgement:
-    two_way = [c for c in convs if c.two_way]
-    if len(two_way) < MIN_CONVERSATIONS:
-        return Judgement(False, f"thin history: {len(two_way)} two-way conversation(s), at least {MIN_CONVERSATIONS} needed")
-    age = (now - two_way[0].start) / DAY
+def judge(history: History, rhythm: Rhythm, tier: str, now: float, zone: tzinfo) -> Judgement:
+    h = history
+    if h.two_way < MIN_CONVERSATIONS:
+        return Judgement(False, f"thin history: {h.two_way} two-way conversation(s), at least {MIN_CONVERSATIONS} needed")
+    age = (now - h.first_two_way) / DAY
     if age < MIN_AGE_DAYS:
         return Judgement(False, f"young tie: first two-way contact {human_days(age)} ago, at least {MIN_AGE_DAYS} days needed")
-    last = two_way[-1]
-    silence = (now - last.end) / DAY
+    silence = (now - h.last_two_way) / DAY
     limit = threshold_days(rhythm, tier)
     if silence <= limit:
         return Judgement(False, f"last two-way contact {human_days(silence)} ago, within this tie's limit of {human_days(limit)}",
                          silence, limit, silence / limit)
-    when = datetime.fromtimestamp(last.end, zone).strftime("%-d %b %Y")
+    when = datetime.fromtimestamp(h.last_two_way, zone).strftime("%-d %b %Y")
     parts = [f"Last two-way contact {human_days(silence)} ago ({when}); you usually talk every {human_days(rhythm.median_days)}."]
-    parts.append(initiation_summary(two_way))
-    attempts = [c for c in convs if c.start > last.end and not c.two_way]
-    mine = sum(1 for c in attempts if c.initiator == "me")
-    theirs = sum(1 for c in attempts if c.initiator == "them")
-    if mine:
-        parts.append(f"Since then you wrote {_times(mine)} without an answer.")
-    if theirs:
-        parts.append(f"Since then they wrote {_times(theirs)} and you did not answer.")
+    parts.append(initiation_summary(h.lately_mine, h.lately))
+    if h.since_mine:
+        parts.append(f"Since then you wrote {_times(h.since_mine)} without an answer.")
+    if h.since_theirs:
+        parts.append(f"Since then they wrote {_times(h.since_theirs)} and you did not answer.")
     return Judgement(True, " ".join(p for p in parts if p), silence, limit, silence / limit)
 
 
-def initiation_summary(convs: list[Conversation], n: int = 5) -> str:
-    recent = [c for c in convs if c.initiator in ("me", "them")][-n:]
-    if not recent:
+def initiation_summary(mine: int, total: int) -> str:
+    """Who started the last few two-way conversations: ``mine`` of the last ``total``."""
+    if not total:
         return ""
-    mine = sum(1 for c in recent if c.initiator == "me")
-    if mine == len(recent):
-        return f"You started the last {len(recent)}." if len(recent) > 1 else "You started the last one."
+    if mine == total:
+        return f"You started the last {total}." if total > 1 else "You started the last one."
     if mine == 0:
-        return f"They started the last {len(recent)}." if len(recent) > 1 else "They started the last one."
-    return f"You started {mine} of the last {len(recent)}."
+        return f"They started the last {total}." if total > 1 else "They started the last one."
+    return f"You started {mine} of the last {total}."
 
 
 def _times(n: int) -> str:

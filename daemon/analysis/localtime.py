@@ -10,8 +10,9 @@ rest is arithmetic. Like ``datetime``, it is exact for timestamps with microseco
 from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
-from collections.abc import Iterable
 from functools import lru_cache
+
+import numpy as np
 
 _QUARTER = 900
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -22,6 +23,7 @@ class LocalClock:
         self.zone = zone
         self._offsets: dict[int, int] = {}
         self._months: dict[int, str] = {}
+        self._table: tuple[int, np.ndarray] = (0, np.zeros(0))  # offsets of a span of quarters, from the first
 
     def _offset(self, bucket: int) -> int:
         delta = datetime.fromtimestamp(bucket * _QUARTER, self.zone).utcoffset()
@@ -34,14 +36,28 @@ class LocalClock:
         off = self._offsets.get(bucket)
         return ts + (self._offset(bucket) if off is None else off)
 
-    def days(self, stamps: Iterable[float]) -> list[int]:
-        """``day`` of many stamps at once (the hot loop of analysis)."""
-        offsets, out = self._offsets, []
-        for ts in stamps:
-            bucket = int(ts // _QUARTER)
-            off = offsets.get(bucket)
-            out.append(int((ts + (self._offset(bucket) if off is None else off)) // 86400))
-        return out
+    def locals(self, stamps: np.ndarray) -> np.ndarray:
+        """``local`` of a whole array of stamps."""
+        if not len(stamps):
+            return stamps.astype(np.float64)
+        buckets = np.floor_divide(stamps, _QUARTER).astype(np.int64)
+        lo, hi = int(buckets.min()), int(buckets.max())
+        if hi - lo > 4 * len(stamps) + 100_000:  # sparse over a long span: look up only the quarters in use
+            used = np.sort(buckets)
+            used = used[np.r_[True, used[1:] != used[:-1]]]
+            offsets = np.array([self._offset_of(b) for b in used.tolist()], dtype=np.float64)
+            return stamps + offsets[np.searchsorted(used, buckets)]
+        first, table = self._table
+        if lo < first or hi >= first + len(table):  # not cached yet: cache this span, joined to the last if near
+            if len(table) and max(hi, first + len(table)) - min(lo, first) <= hi - lo + len(table) + 100_000:
+                lo, hi = min(lo, first), max(hi, first + len(table) - 1)
+            table = np.array([self._offset_of(b) for b in range(lo, hi + 1)], dtype=np.float64)
+            self._table = first, table = lo, table
+        return stamps + table[buckets - first]
+
+    def _offset_of(self, bucket: int) -> int:
+        off = self._offsets.get(bucket)
+        return self._offset(bucket) if off is None else off
 
     def day(self, ts: float) -> int:
         """The local date as days since 1970-01-01."""

@@ -13,10 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from daemon.analysis.conversations import Conversation
-from daemon.analysis.rhythm import DAY
+from daemon.analysis.history import History
 
-WINDOW_DAYS = 365
 MIN_CONVERSATIONS = 6
 SHARE = 0.8
 CONFIDENT_ABOVE = 0.6
@@ -37,20 +35,12 @@ def beta_tail(a: int, b: int, x: float) -> float:
     return sum(math.comb(n, k) * x**k * (1 - x) ** (n - k) for k in range(a))
 
 
-def initiation_share(convs: list[Conversation]) -> tuple[int, int]:
-    """Who started the conversations that took place (two-way ones). Messages nobody answered are
-    not counted here: the unanswered patterns speak of them."""
-    mine = sum(1 for c in convs if c.initiator == "me" and c.two_way)
-    theirs = sum(1 for c in convs if c.initiator == "them" and c.two_way)
-    return mine, theirs
-
-
-def patterns(convs: list[Conversation], now: float, baseline_share: float, real_contact: bool) -> list[Pattern]:
-    """The one-sided patterns in one person's conversations; ``baseline_share`` is the share of
-    conversations the user starts across all contacts."""
-    recent = [c for c in convs if now - c.start <= WINDOW_DAYS * DAY]
+def patterns(history: History, baseline_share: float, real_contact: bool) -> list[Pattern]:
+    """The one-sided patterns of one person; ``baseline_share`` is the share of conversations the
+    user starts with everyone else."""
+    h = history
     found = []
-    mine, theirs = initiation_share(recent)
+    mine, theirs = h.recent_mine, h.recent_theirs
     total = mine + theirs
     if total >= MIN_CONVERSATIONS:
         for side, k, base in (("you_initiate", mine, baseline_share), ("they_initiate", theirs, 1 - baseline_share)):
@@ -59,38 +49,25 @@ def patterns(convs: list[Conversation], now: float, baseline_share: float, real_
             if k / total >= max(SHARE, base + 0.15) and beta_tail(a, b, CONFIDENT_ABOVE) >= CONFIDENCE:
                 who = "You" if side == "you_initiate" else "They"
                 found.append(Pattern(side, f"{who} started {k} of your {total} conversations in the last 12 months.", mean))
-    run_them = _unanswered_run(recent, "me")
-    if run_them >= RUN:
+    if h.unanswered_mine >= RUN:
         found.append(Pattern("unanswered_by_them",
-                             f"Your last {run_them} messages or invitations to them got no answer.", float(run_them)))
-    run_you = _unanswered_run(recent, "them")
-    if real_contact and run_you >= RUN:
+                             f"Your last {h.unanswered_mine} messages or invitations to them got no answer.",
+                             float(h.unanswered_mine)))
+    if real_contact and h.unanswered_theirs >= RUN:
         found.append(Pattern("unanswered_by_you",
-                             f"They wrote to you {run_you} times in a row and you have not answered.", float(run_you)))
+                             f"They wrote to you {h.unanswered_theirs} times in a row and you have not answered.",
+                             float(h.unanswered_theirs)))
     return found
 
 
-def _unanswered_run(convs: list[Conversation], starter: str) -> int:
-    """How many of the latest conversations started by ``starter`` in a row went unanswered,
-    counting back from the most recent (a two-way conversation ends the run)."""
-    run = 0
-    for c in reversed(convs):
-        if c.two_way:
-            break
-        if c.initiator == starter and not c.answered:
-            run += 1
-    return run
-
-
-def describe(convs: list[Conversation], now: float, baseline_share: float) -> str:
+def describe(history: History, baseline_share: float) -> str:
     """How the one-sided checks came out, in words, flagged or not (for `tiekeeper explain`)."""
-    recent = [c for c in convs if now - c.start <= WINDOW_DAYS * DAY]
-    mine, theirs = initiation_share(recent)
+    mine, theirs = history.recent_mine, history.recent_theirs
     total = mine + theirs
     if total < MIN_CONVERSATIONS:
         start = f"{total} two-way conversation(s) in the last 12 months, fewer than the {MIN_CONVERSATIONS} needed to judge who starts them"
     else:
         start = (f"you started {mine} of {total} two-way conversations in the last 12 months ({mine / total:.0%}; "
                  f"with everyone else you start {baseline_share:.0%})")
-    return (f"{start}; unanswered in a row: {_unanswered_run(recent, 'me')} of yours, "
-            f"{_unanswered_run(recent, 'them')} of theirs (3 make a pattern)")
+    return (f"{start}; unanswered in a row: {history.unanswered_mine} of yours, "
+            f"{history.unanswered_theirs} of theirs (3 make a pattern)")

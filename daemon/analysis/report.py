@@ -8,10 +8,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
+import numpy as np
+
 from daemon.analysis import conversations as conv_mod
 from daemon.analysis import kind as kind_mod
 from daemon.analysis import lapse, localtime, reciprocity, rhythm
 from daemon.analysis.contacts import PersonGroup, group_people
+from daemon.analysis.history import History, histories
+from daemon.analysis.table import ME, THEM, Table, distinct
 from daemon.config import Person as PersonOverride
 from daemon.identity import Me, merge_key
 from daemon.models import Interaction
@@ -71,94 +75,131 @@ class Report:
         return [c for c in self.contacts if c.flags]
 
 
-def _not_a_contact_reason(convs: list[conv_mod.Conversation]) -> str:
-    if not convs:
-        return "only crowd contact (large meetings or threads)"
-    if all(c.initiator == "them" and not c.two_way for c in convs):
-        return "they wrote, you never answered (a cold or one-way sender)"
-    if all(c.initiator == "me" and not c.two_way for c in convs):
-        return "you wrote, they never answered"
-    return "no direct two-way exchange or small meeting (only Cc or large threads)"
-
-
-def analyse(interactions: Iterable[Interaction], me: Me, zone: tzinfo, now: datetime,
+def analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, now: datetime,
             people: tuple[PersonOverride, ...] = (), source_context: dict[str, str | None] | None = None,
             window_days: int = 730, snoozed: dict[str, float] | None = None) -> Report:
     """The whole judgement. Pure: the same interactions and ``now`` give the same report.
 
     ``snoozed``: merge key of an address -> until when its person's flags are held back."""
+    table = interactions if isinstance(interactions, Table) else Table.of(interactions)
     now_ts = now.timestamp()
     start = now_ts - window_days * rhythm.DAY
-    items = [i for i in interactions if start <= i.ts <= now_ts and i.address not in me]
+    mine = np.array([a in me for a in table.addresses], dtype=bool)
+    table = table.take((table.ts >= start) & (table.ts <= now_ts) & ~mine[table.address] if len(mine)
+                       else np.zeros(len(table), dtype=bool))
     contexts = source_context or {}
-    groups = group_people(items, people)
-    workplaces = kind_mod.work_domains(me, {i.address for i in items})
+    who = group_people(table, people)
+    groups, count = who.groups, len(who.groups)
+    rows, group = table.take(who.order), who.group
+    workplaces = kind_mod.work_domains(me, {table.addresses[a] for a in np.flatnonzero(np.bincount(table.address)).tolist()})
     # First pass: who is a real contact. Realness does not depend on the relationship (which only
     # sets how late a reply may join its conversation), so the wider reply window is used here.
-    wide = {g.id: conv_mod.conversations(g.interactions, 14.0) for g in groups}
-    real_groups, not_contacts = [], []
-    for g in groups:
-        if any(c.direct and c.two_way for c in wide[g.id]) or (g.override is not None and bool(wide[g.id])):
-            real_groups.append(g)
-        else:
-            not_contacts.append(NotContact(g.id, g.name, tuple(g.addresses), _not_a_contact_reason(wide[g.id])))
+    wide, narrow = conv_mod.split(rows, group, (14.0, 7.0))
+    wide_history = histories(wide, count, now_ts)
+    real = [h.direct_two_way or (g.override is not None and h.conversations > 0) for g, h in zip(groups, wide_history)]
+    crowd = _one_way_counts(wide, count)
+    not_contacts = tuple(NotContact(g.id, g.name, tuple(g.addresses), _not_a_contact_reason(h.conversations, *crowd[k]))
+                         for k, (g, h) in enumerate(zip(groups, wide_history)) if not real[k])
     # The user's own habits, from real contacts only (cold pitches and crowds would skew them).
-    off_hours = {g.id: kind_mod.off_hours_share(g.interactions, zone) for g in real_groups}
-    hours = kind_mod.HoursModel.fit(list(off_hours.values()))
-    clusters = kind_mod.shared_company_domains([g.addresses for g in real_groups])
-    staged = []
-    for g in real_groups:
-        override = g.override.relationship if g.override else None
-        k = kind_mod.classify(g.interactions, g.addresses, me, zone, contexts, override, workplaces, hours, clusters,
-                              off_hours[g.id])
-        convs = wide[g.id] if k.relationship == "professional" else conv_mod.conversations(g.interactions, 7.0)
-        staged.append((g, k, convs))
-    shares = {}
-    for g, _, convs in staged:
-        shares[g.id] = reciprocity.initiation_share(
-            [c for c in convs if now_ts - c.start <= reciprocity.WINDOW_DAYS * rhythm.DAY])
-    mine, theirs = sum(m for m, _ in shares.values()), sum(t for _, t in shares.values())
-    baseline = (mine + 2) / (mine + theirs + 4)
+    evidence = kind_mod.evidence(rows, group, count, zone, contexts, workplaces)
+    real_ones = [k for k in range(count) if real[k]]
+    hours = kind_mod.HoursModel.fit([evidence[k].off_hours for k in real_ones])
+    clusters = kind_mod.shared_company_domains([groups[k].addresses for k in real_ones])
+    kinds = {}
+    for k in real_ones:
+        g = groups[k]
+        kinds[k] = kind_mod.classify(evidence[k], g.addresses, me, g.override.relationship if g.override else None,
+                                     workplaces, hours, clusters)
+    professional = np.zeros(count, dtype=bool)
+    professional[[k for k in real_ones if kinds[k].relationship == "professional"]] = True
+    personal = np.zeros(count, dtype=bool)
+    personal[[k for k in real_ones if kinds[k].relationship != "professional"]] = True
+    chosen = conv_mod.Conversations.concat([wide.take(professional[wide.group]), narrow.take(personal[narrow.group])])
+    history = histories(chosen, count, now_ts)
+    mine_total = sum(history[k].recent_mine for k in real_ones)
+    theirs_total = sum(history[k].recent_theirs for k in real_ones)
+    baseline = (mine_total + 2) / (mine_total + theirs_total + 4)
 
-    def others_baseline(gid: str) -> float:
+    def others_baseline(k: int) -> float:
         """The user's habit with everyone else (leave-one-out), so one tie is not judged by itself."""
-        m, t = shares[gid]
-        return (mine - m + 2) / (mine - m + theirs - t + 4)
+        m, t = history[k].recent_mine, history[k].recent_theirs
+        return (mine_total - m + 2) / (mine_total - m + theirs_total - t + 4)
 
-    contacts = tuple(_snooze(_contact(g, k, convs, now_ts, zone, others_baseline(g.id)), snoozed or {}, now_ts, zone)
-                     for g, k, convs in staged)
+    spans = _spans(rows, group, count, zone)
+    contacts = tuple(_snooze(_contact(groups[k], kinds[k], history[k], spans[k], now_ts, zone, others_baseline(k)),
+                             snoozed or {}, now_ts, zone) for k in real_ones)
     flags = Counter(f.pattern or f.kind for c in contacts for f in c.flags)
-    return Report(now, contacts, tuple(not_contacts), _monthly(items, now, zone), round(baseline, 3), len(items), flags)
+    return Report(now, contacts, not_contacts, _monthly(table.ts, now, zone), round(baseline, 3), len(table), flags)
 
 
-def _contact(g: PersonGroup, k: kind_mod.Kind, convs: list[conv_mod.Conversation], now_ts: float, zone: tzinfo,
+def _not_a_contact_reason(conversations: int, unanswered_theirs: int, unanswered_mine: int) -> str:
+    if not conversations:
+        return "only crowd contact (large meetings or threads)"
+    if unanswered_theirs == conversations:
+        return "they wrote, you never answered (a cold or one-way sender)"
+    if unanswered_mine == conversations:
+        return "you wrote, they never answered"
+    return "no direct two-way exchange or small meeting (only Cc or large threads)"
+
+
+def _one_way_counts(convs: conv_mod.Conversations, count: int) -> list[tuple[int, int]]:
+    """Per person: how many one-way conversations they started, and how many I started."""
+    one_way = ~convs.two_way
+    theirs = np.bincount(convs.group, weights=one_way & (convs.initiator == THEM), minlength=count)
+    mine = np.bincount(convs.group, weights=one_way & (convs.initiator == ME), minlength=count)
+    return list(zip(theirs.astype(np.int64).tolist(), mine.astype(np.int64).tolist()))
+
+
+@dataclass(frozen=True)
+class _Span:
+    interactions: int
+    first: float | None
+    last: float | None
+    days: int  # local dates with contact
+
+
+def _spans(rows: Table, group: np.ndarray, count: int, zone: tzinfo) -> list[_Span]:
+    """How much and when: each person's interactions, first and last, and days with contact.
+    ``rows`` are sorted by person, then time."""
+    n = np.bincount(group, minlength=count)
+    first, last = np.full(count, np.nan), np.full(count, np.nan)
+    if len(group):
+        change = np.flatnonzero(group[1:] != group[:-1])
+        heads, tails = np.r_[0, change + 1], np.r_[change, len(group) - 1]
+        first[group[heads]], last[group[tails]] = rows.ts[heads], rows.ts[tails]
+    day = np.floor_divide(localtime.clock(zone).locals(rows.ts), 86400).astype(np.int64)
+    days = np.bincount(distinct(group.astype(np.int64) << 32 | (day - day.min(initial=0))) >> 32, minlength=count)
+    return [_Span(k, None if f != f else f, None if t != t else t, d)
+            for k, f, t, d in zip(n.tolist(), first.tolist(), last.tolist(), days.tolist())]
+
+
+def _contact(g: PersonGroup, k: kind_mod.Kind, h: History, span: _Span, now_ts: float, zone: tzinfo,
              baseline: float) -> Contact:
-    two_way = [c for c in convs if c.two_way]
     relationship = k.relationship
-    cadence = g.override.cadence_days if g.override else None
-    r = rhythm.fit([c.start for c in two_way], relationship, cadence)
+    if g.override and g.override.cadence_days:
+        r = rhythm.fit([], relationship, g.override.cadence_days)
+    else:
+        r = rhythm.from_gaps(h.gaps, h.gap_mean, h.gap_var, relationship)
     tier = rhythm.tier_for(relationship, r.median_days)
-    judgement = lapse.judge(convs, r, tier, now_ts, zone)
+    judgement = lapse.judge(h, r, tier, now_ts, zone)
     flags = []
     if judgement.flagged:
         flags.append(Flag("lapsed", judgement.reason, None, round(judgement.severity, 2)))
-    for p in reciprocity.patterns(convs, now_ts, baseline, real_contact=True):
+    for p in reciprocity.patterns(h, baseline, real_contact=True):
         why = p.why
-        if two_way:
-            last = datetime.fromtimestamp(two_way[-1].end, zone).strftime("%-d %b %Y")
+        if h.two_way:
+            last = datetime.fromtimestamp(h.last_two_way, zone).strftime("%-d %b %Y")
             why += f" Last two-way contact: {last}."
         flags.append(Flag("one_sided", why, p.pattern, round(p.severity, 2)))
-    days = set(localtime.clock(zone).days(i.ts for i in g.interactions))
     return Contact(
         id=g.id, name=g.name, emails=tuple(g.addresses), relationship=relationship, confidence=k.confidence,
-        tier=tier, interactions=len(g.interactions), conversations=len(convs), two_way_conversations=len(two_way),
-        days_with_contact=len(days), first_interaction=g.interactions[0].ts if g.interactions else None,
-        last_interaction=g.interactions[-1].ts if g.interactions else None,
-        last_two_way=two_way[-1].end if two_way else None, expected_gap_days=round(r.median_days, 1),
+        tier=tier, interactions=span.interactions, conversations=h.conversations, two_way_conversations=h.two_way,
+        days_with_contact=span.days, first_interaction=span.first, last_interaction=span.last,
+        last_two_way=h.last_two_way, expected_gap_days=round(r.median_days, 1),
         flags=tuple(flags), signals=k.signals, lapse_reason=judgement.reason,
-        reciprocity_reason=reciprocity.describe(convs, now_ts, baseline),
-        recent_initiation=lapse.initiation_summary(two_way),
-        why_contact="set in the config" if g.override and not any(c.direct and c.two_way for c in convs)
+        reciprocity_reason=reciprocity.describe(h, baseline),
+        recent_initiation=lapse.initiation_summary(h.lately_mine, h.lately),
+        why_contact="set in the config" if g.override and not h.direct_two_way
         else "a direct two-way exchange or a small meeting",
     )
 
@@ -171,11 +212,13 @@ def _snooze(c: Contact, snoozed: dict[str, float], now_ts: float, zone: tzinfo) 
     return replace(c, flags=(), lapse_reason=f"snoozed until {when}; {c.lapse_reason}")
 
 
-def _monthly(items: list[Interaction], now: datetime, zone: tzinfo) -> tuple[tuple[str, int], ...]:
+def _monthly(stamps: np.ndarray, now: datetime, zone: tzinfo) -> tuple[tuple[str, int], ...]:
     local = localtime.clock(zone)
     counts: Counter = Counter()
-    for day, n in Counter(local.days(i.ts for i in items)).items():
-        counts[local.month_of_day(day)] += n
+    days = np.floor_divide(local.locals(stamps), 86400).astype(np.int64)
+    first = int(days.min(initial=0))
+    for day in np.flatnonzero(per_day := np.bincount(days - first)).tolist():
+        counts[local.month_of_day(first + day)] += int(per_day[day])
     months = []
     cursor = now.astimezone(zone).replace(day=15)
     for _ in range(12):

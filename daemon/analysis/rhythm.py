@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 DAY = 86400.0
 
@@ -43,6 +44,7 @@ class Rhythm:
         return self.median_days * math.exp(self.sigma * _probit(p))
 
 
+@lru_cache(maxsize=64)
 def _probit(p: float) -> float:
     # Acklam's rational approximation is overkill here: bisection on erfc is exact enough and short.
     lo, hi = -10.0, 10.0
@@ -59,14 +61,17 @@ def fit(starts: list[float], relationship: str, cadence_days: float | None = Non
     """The rhythm from two-way conversation start times (epoch seconds, sorted)."""
     if cadence_days:
         return Rhythm(cadence_days, PRIOR_SIGMA / 2, 0)
-    gaps = [max((b - a) / DAY, 1.0) for a, b in zip(starts, starts[1:])]
+    logs = [math.log(max((b - a) / DAY, 1.0)) for a, b in zip(starts, starts[1:])]
+    n = len(logs)
+    mean = sum(logs) / n if n else 0.0
+    return from_gaps(n, mean, sum((x - mean) ** 2 for x in logs) / n if n else 0.0, relationship)
+
+
+def from_gaps(n: int, mean: float, var: float, relationship: str) -> Rhythm:
+    """The rhythm from the ``n`` gaps' log-days: their mean and (population) variance."""
     prior_mu = math.log(PRIOR_DAYS.get(relationship, 60.0))
-    n = len(gaps)
     if n == 0:
         return Rhythm(math.exp(prior_mu), PRIOR_SIGMA, 0)
-    logs = [math.log(g) for g in gaps]
-    mean = sum(logs) / n
-    var = sum((x - mean) ** 2 for x in logs) / n
     mu = (PRIOR_STRENGTH * prior_mu + n * mean) / (PRIOR_STRENGTH + n)
     sigma2 = (PRIOR_STRENGTH * PRIOR_SIGMA**2 + n * var) / (PRIOR_STRENGTH + n)
     return Rhythm(math.exp(mu), max(math.sqrt(sigma2), 0.25), n)

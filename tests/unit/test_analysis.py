@@ -239,4 +239,3 @@ def test_the_fast_local_clock_agrees_with_datetime_across_dst_and_odd_offsets(ts
     day = c.day(ts)
     assert (day, c.hour(ts), LocalClock.weekday(day), c.month(ts)) == (
         t.date().toordinal() - 719163, t.hour, t.weekday(), t.strftime("%Y-%m"))
-    assert c.days([ts]) == [day]

@@ -1,0 +1,84 @@
+"""What the judgements read of each person's conversations, counted for everyone at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from daemon.analysis.conversations import Conversations
+from daemon.analysis.rhythm import DAY
+from daemon.analysis.table import ME, OTHER, THEM
+
+RECENT_DAYS = 365  # "the last 12 months" of the one-sided checks
+LATELY = 5  # "you started the last 5"
+
+
+@dataclass(frozen=True)
+class History:
+    conversations: int
+    two_way: int
+    first_two_way: float | None  # when the first two-way conversation began
+    last_two_way: float | None  # when the last one ended
+    since_mine: int  # after the last two-way conversation: the ones I started, all one-way
+    since_theirs: int  # ... the ones they started
+    recent_mine: int  # two-way conversations of the last 12 months that I started
+    recent_theirs: int  # ... that they started
+    unanswered_mine: int  # of the last 12 months, after the last two-way one: mine that got no answer
+    unanswered_theirs: int  # ... theirs that I did not answer
+    lately_mine: int  # of the last (up to) 5 two-way conversations with a known starter, the ones I started
+    lately: int
+    gaps: int  # gaps between the starts of two-way conversations
+    gap_mean: float  # their log-days: mean and (population) variance
+    gap_var: float
+    direct_two_way: bool  # at least one two-way conversation was direct
+
+
+def histories(convs: Conversations, people: int, now: float) -> list[History]:
+    """The History of each of ``people`` persons (index = person) from their conversations,
+    which are sorted by person, then time."""
+    g, start, init = convs.group, convs.start, convs.initiator
+    n = len(g)
+    two_way = convs.two_way
+
+    def count(mask: np.ndarray | None = None, of: np.ndarray = g) -> np.ndarray:
+        return np.bincount(of, weights=mask, minlength=people).astype(np.int64)
+
+    rows = np.flatnonzero(two_way)
+    tg = g[rows]
+    change = tg[1:] != tg[:-1]
+    first_two_way = np.full(people, np.nan)
+    last_two_way = np.full(people, np.nan)
+    last_index = np.full(people, -1, dtype=np.int64)
+    if len(rows):
+        firsts, lasts = rows[np.r_[True, change]], rows[np.r_[change, True]]
+        first_two_way[g[firsts]] = start[firsts]
+        last_two_way[g[lasts]] = convs.end[lasts]
+        last_index[g[lasts]] = lasts
+    after = np.arange(n) > last_index[g]
+    recent = now - start <= RECENT_DAYS * DAY
+    mine, theirs = init == ME, init == THEM
+    # the last LATELY two-way conversations of each person whose starter is known
+    known = np.flatnonzero(two_way & (init != OTHER))
+    kg = g[known]
+    per_person = count(of=kg)
+    position = np.arange(len(known)) - np.searchsorted(kg, kg, side="left")
+    lately = known[per_person[kg] - 1 - position < LATELY]
+    # log-days between the starts of consecutive two-way conversations of one person
+    same = ~change
+    logs = np.log(np.maximum((start[rows][1:] - start[rows][:-1]) / DAY, 1.0))[same]
+    log_person = tg[1:][same]
+    gaps = count(of=log_person)
+    mean = np.bincount(log_person, weights=logs, minlength=people) / np.maximum(gaps, 1)
+    var = np.bincount(log_person, weights=(logs - mean[log_person]) ** 2, minlength=people) / np.maximum(gaps, 1)
+    columns = (
+        count(), count(two_way), _optional(first_two_way), _optional(last_two_way),
+        count(after & mine), count(after & theirs), count(recent & two_way & mine), count(recent & two_way & theirs),
+        count(recent & after & mine & ~convs.answered), count(recent & after & theirs & ~convs.answered),
+        count(mine[lately], g[lately]), count(of=g[lately]), gaps, mean, var, count(two_way & convs.direct) > 0,
+    )
+    return [History(*row) for row in zip(*(c if isinstance(c, list) else c.tolist() for c in columns))]
+
+
+def _optional(values: np.ndarray) -> list[float | None]:
+    return [None if v != v else v for v in values.tolist()]  # NaN: none

@@ -1,0 +1,185 @@
+"""The analysis on columns agrees with plain per-person loops, written here as the oracle.
+
+The columnar code does for everyone at once what was once a Python loop per person. These
+properties hold it to the loop's answers on random people with ties, threads, weak Cc, meetings and
+quiet gaps right around the 72 hours that split a conversation."""
+
+import math
+import random
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from daemon.analysis.contacts import by_person_then_time, group_people
+from daemon.analysis.conversations import DIRECT, QUIET, Conversation, split
+from daemon.analysis.history import histories
+from daemon.analysis.localtime import clock
+from daemon.analysis.table import Table
+from daemon.models import Interaction
+
+DAY = 86400.0
+NOW = 1_800_000_000.0
+
+
+def oracle_conversations(items: list[Interaction], reply_window_days: float) -> list[Conversation]:
+    """The conversation rule, one interaction at a time."""
+    out, current, threads = [], [], set()
+    for i in items:
+        if i.weight <= 0:
+            continue
+        if current and i.ts - current[-1].ts > QUIET and not (
+                i.thread and i.thread in threads and i.ts - current[0].ts <= reply_window_days * DAY):
+            out.append(_close(current))
+            current, threads = [], set()
+        current.append(i)
+        if i.thread:
+            threads.add(i.thread)
+    if current:
+        out.append(_close(current))
+    return out
+
+
+def _close(items: list[Interaction]) -> Conversation:
+    first = items[0]
+    initiator = {"out": "me", "in": "them"}.get(first.direction, first.initiator)
+    outbound = sum(i.direction == "out" for i in items)
+    inbound = sum(i.direction == "in" for i in items)
+    met = any(i.direction == "both" for i in items)
+    direct_out = any(i.direction == "out" and i.weight >= DIRECT for i in items)
+    direct_in = any(i.direction == "in" and i.weight >= DIRECT for i in items)
+    small_meeting = any(i.direction == "both" and i.fanout <= 5 for i in items)
+    answered = met or (inbound > 0 if initiator == "me" else outbound > 0 if initiator == "them" else True)
+    return Conversation(first.ts, items[-1].ts, initiator, outbound, inbound, met, max(i.weight for i in items),
+                        answered, small_meeting or (direct_out and direct_in))
+
+
+def oracle_history(convs: list[Conversation], now: float) -> dict:
+    two_way = [c for c in convs if c.two_way]
+    last = two_way[-1] if two_way else None
+    since = [c for c in convs if last is None or c.start > last.end]
+    recent = [c for c in convs if now - c.start <= 365 * DAY]
+
+    def run(starter: str) -> int:
+        n = 0
+        for c in reversed(recent):
+            if c.two_way:
+                break
+            n += c.initiator == starter and not c.answered
+        return n
+
+    lately = [c for c in two_way if c.initiator in ("me", "them")][-5:]
+    logs = [math.log(max((b.start - a.start) / DAY, 1.0)) for a, b in zip(two_way, two_way[1:])]
+    mean = sum(logs) / len(logs) if logs else 0.0
+    return {
+        "conversations": len(convs), "two_way": len(two_way),
+        "first_two_way": two_way[0].start if two_way else None, "last_two_way": last.end if last else None,
+        "since_mine": sum(c.initiator == "me" for c in since), "since_theirs": sum(c.initiator == "them" for c in since),
+        "recent_mine": sum(c.initiator == "me" and c.two_way for c in recent),
+        "recent_theirs": sum(c.initiator == "them" and c.two_way for c in recent),
+        "unanswered_mine": run("me"), "unanswered_theirs": run("them"),
+        "lately_mine": sum(c.initiator == "me" for c in lately), "lately": len(lately), "gaps": len(logs),
+        "gap_mean": mean, "gap_var": sum((x - mean) ** 2 for x in logs) / len(logs) if logs else 0.0,
+        "direct_two_way": any(c.direct and c.two_way for c in convs),
+    }
+
+
+# Times on a coarse grid, so equal times (ties) and gaps of exactly 72 hours both happen.
+moments = st.integers(0, 200).map(lambda k: NOW - 500 * DAY + k * 18 * 3600.0)
+interaction = st.builds(
+    lambda ts, who, direction, weight, initiator, thread, fanout: Interaction(
+        ts=ts, channel="meeting" if direction == "both" else "email", address=f"{who}@example.org", name="",
+        direction=direction, weight=weight, initiator=initiator, thread=thread, fanout=fanout),
+    moments, st.sampled_from("abc"), st.sampled_from(["out", "in", "both"]), st.sampled_from([0.0, 0.1, 0.25, 1.0]),
+    st.sampled_from(["me", "them", "other"]), st.sampled_from(["", "t1", "t2", "t3"]), st.integers(1, 8))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(interaction, max_size=100), st.sampled_from([7.0, 14.0]))
+def test_conversations_and_histories_on_columns_agree_with_the_per_person_loop(items, window):
+    _agree_with_the_loop(items, window)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_long_histories_on_columns_agree_with_the_per_person_loop(seed):
+    """Hypothesis keeps its lists short; these have dozens of conversations per person."""
+    rng = random.Random(seed)
+    items = [Interaction(ts=NOW - 500 * DAY + rng.randrange(300) * 18 * 3600.0, channel="email",
+                         address=f"{rng.choice('ab')}@example.org", name="", direction=rng.choice(["out", "in", "both"]),
+                         weight=rng.choice([0.0, 0.1, 0.25, 1.0]), initiator=rng.choice(["me", "them", "other"]),
+                         thread=rng.choice(["", "t1", "t2", "t3"]), fanout=rng.randint(1, 8)) for _ in range(300)]
+    _agree_with_the_loop(items, rng.choice([7.0, 14.0]))
+
+
+def _agree_with_the_loop(items: list[Interaction], window: float) -> None:
+    table = Table.of(items)
+    people = group_people(table)
+    rows = table.take(people.order)
+    (convs,) = split(rows, people.group, (window,))
+    found = histories(convs, len(people.groups), NOW)
+    for k, person in enumerate(people.groups):
+        mine = sorted((i for i in items if i.address in person.addresses), key=lambda i: (i.ts, i.address, i.direction))
+        expected = oracle_conversations(mine, window)
+        assert convs.take(convs.group == k).objects() == expected
+        history = found[k]
+        for field, value in oracle_history(expected, NOW).items():
+            got = getattr(history, field)
+            assert (got == value) if not isinstance(value, float) else math.isclose(got, value, abs_tol=1e-9), field
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 5).map(float), st.integers(0, 3)), max_size=80))
+def test_rows_sort_by_person_then_time_then_tiebreak_then_position(rows):
+    person = np.array([r[0] for r in rows], dtype=np.int64)
+    ts = np.array([r[1] for r in rows], dtype=np.float64)
+    tiebreak = np.array([r[2] for r in rows], dtype=np.int64)
+    expected = sorted(range(len(rows)), key=lambda k: (rows[k][0], rows[k][1], rows[k][2], k))
+    assert by_person_then_time(person, ts, tiebreak).tolist() == expected
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(["", "t1", "t2"]), st.sampled_from(["x@a", "y@b"])),
+                min_size=1, max_size=20), st.integers(1, 4))
+def test_tables_taken_apart_and_joined_keep_every_value(spec, parts):
+    items = [Interaction(ts=float(ts), channel="email", address=who, name=who.upper(), direction="out", weight=1.0,
+                         initiator="me", thread=thread, account=f"acct{ts % 2}", source=f"s{ts % 3}")
+             for ts, thread, who in spec]
+    table = Table.of(items)
+    pieces = [table.take(np.arange(len(items)) % parts == p) for p in range(parts)]
+    pieces = [Table.of(items[p::parts]) for p in range(parts)] if parts > 2 else pieces
+    joined = Table.concat(pieces)
+    order = [k for p in range(parts) for k in range(len(items)) if k % parts == p]
+    for row, k in enumerate(order):
+        i = items[k]
+        assert (joined.ts[row], joined.addresses[joined.address[row]], joined.names[joined.name[row]],
+                joined.accounts[joined.account[row]], joined.sources[joined.source[row]]) == (
+            i.ts, i.address, i.name, i.account, i.source)
+    # equal threads have equal codes, different threads different ones, and no thread is 0
+    for a in range(len(order)):
+        for b in range(len(order)):
+            ta, tb = items[order[a]].thread, items[order[b]].thread
+            assert (joined.thread[a] == joined.thread[b]) == (ta == tb)
+            assert (joined.thread[a] == 0) == (ta == "")
+
+
+@settings(deadline=None)
+@given(st.lists(st.integers(-2 * 10**15, 4 * 10**15).map(lambda us: us / 1e6), min_size=1, max_size=30),
+       st.sampled_from(["Europe/Berlin", "America/St_Johns", "Australia/Lord_Howe", "UTC", "Pacific/Chatham"]))
+def test_local_clock_on_arrays_agrees_with_datetime(stamps, name):
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(name)
+    local = clock(zone).locals(np.array(stamps))
+    for ts, value in zip(stamps, local.tolist()):
+        offset = datetime.fromtimestamp(ts, zone).utcoffset().total_seconds()
+        assert value == ts + offset
+
+
+def test_local_clock_on_arrays_over_a_dense_span_agrees_with_datetime():
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("Europe/Berlin")
+    stamps = np.arange(datetime(2026, 3, 28, tzinfo=timezone.utc).timestamp(),
+                       datetime(2026, 3, 30, tzinfo=timezone.utc).timestamp(), 337.0)  # across the DST change
+    local = clock(zone).locals(stamps)
+    assert [datetime.fromtimestamp(t, zone).utcoffset().total_seconds() for t in stamps.tolist()] == (local - stamps).tolist()

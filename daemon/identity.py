@@ -151,6 +151,7 @@ def normalize_name(name: str) -> str:
     return " ".join(sorted(words))
 
 
+@lru_cache(maxsize=65536)
 def nice_name(name: str, address: str) -> str:
     """A display name for people: the best name seen, else the address's local part."""
     n = clean_text(decode_words(name)).strip("\"' ")

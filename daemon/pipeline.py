@@ -15,6 +15,7 @@ from pathlib import Path
 
 import connectors
 from daemon.analysis.report import Report, analyse
+from daemon.analysis.table import Table
 from daemon.config import Config, Person
 from daemon.errors import OutputError, SourceError
 from daemon.fsutil import write_private
@@ -94,20 +95,21 @@ def derive(store: Store, me: Me) -> int:
                 count += 1
 
 
-def interactions(config: Config, store: Store, now: datetime) -> list[Interaction]:
+def interactions(config: Config, store: Store, now: datetime) -> Table:
     """Every interaction in the analysis window: mail (stored) and meetings (expanded now)."""
     me = Me(config.identity.addresses)
     derive(store, me)
     names = {s.name for s in config.sources}
     start, end = window(now, config.analysis.window_days)
     # analyse() keeps only the window: older mail need not even be loaded
-    items = store.interactions(names, ids=False, since=start.timestamp())
+    mail = store.interaction_table(names, since=start.timestamp())
+    items = []
     for source, record in whole_series(store.records(EVENT, names)):
         items.extend(infer_event(record, me, config.identity.zone, start, end, source).interactions)
     for address, ts, _note in store.actions("log"):  # an offline contact the user logged: it counts both ways
         items.append(Interaction(ts=ts, channel="logged", address=address, name="", direction="both", weight=1.0,
                                  initiator="other", thread=f"logged:{ts}", source="logged", ident=f"{address}@{ts}"))
-    return items
+    return Table.concat([mail, Table.of(items)])
 
 
 def report(config: Config, store: Store, now: datetime) -> Report:

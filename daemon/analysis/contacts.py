@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from daemon.analysis.table import DIRECTIONS, Table, distinct, distinct_counts, narrow
 from daemon.config import Person as PersonOverride
 from daemon.identity import merge_key, nice_name, normalize_name
-from daemon.analysis.table import DIRECTIONS, Table, distinct, distinct_counts, narrow
 
 _GENERIC_NAMES = frozenset({"", "me", "team", "support", "info", "admin", "office", "unknown"})
 
@@ -55,6 +55,7 @@ class People:
     groups: list[PersonGroup]  # sorted by id
     order: np.ndarray  # the rows of the table by person, then time (ts, address, direction); ignored people left out
     group: np.ndarray  # the person (index into ``groups``) of each row, in that order
+    person: np.ndarray  # the person of each row of the table, in the table's order (-1: ignored)
 
 
 def _mergeable_name(name: str) -> str:
@@ -123,7 +124,7 @@ def group_people(table: Table, overrides: tuple[PersonOverride, ...] = ()) -> Pe
         addresses = [table.addresses[a] for a in codes]
         name = override.name if override and override.name else best.get(index, "")
         groups.append(PersonGroup(ident, nice_name(name, addresses[0]), addresses, override))
-    return People(groups, order, group)
+    return People(groups, order, group, row_person)
 
 
 # "" < "both" < "in" < "out", as the direction strings sort

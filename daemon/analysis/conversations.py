@@ -15,7 +15,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from daemon.analysis.table import BOTH, IN, INITIATORS, ME, OTHER, OUT, THEM, Table, narrow
+from daemon.analysis.table import (
+    BOTH,
+    IN,
+    INITIATORS,
+    ME,
+    OTHER,
+    OUT,
+    THEM,
+    Table,
+    narrow,
+)
 from daemon.models import Interaction
 
 QUIET = 72 * 3600.0
@@ -78,30 +88,43 @@ _DTYPES = (np.int64, np.float64, np.float64, np.int8, np.int64, np.int64, bool, 
 _FIELDS = ("group", "start", "end", "initiator", "outbound", "inbound", "met", "weight", "answered", "direct")
 
 
-def split(table: Table, group: np.ndarray, reply_windows_days: tuple[float, ...]) -> list[Conversations]:
-    """The conversations of every person, for each reply window. ``table`` is sorted by person,
-    then time; ``group`` says whose each row is. Rows of no weight take no part."""
-    keep = table.weight > 0
-    t = table.take(keep)
-    group = group[keep]
-    n = len(t)
+def split(table: Table, order: np.ndarray, group: np.ndarray, reply_windows_days: tuple[float, ...]) -> list[Conversations]:
+    """The conversations of every person, for each reply window. ``order``: the rows of ``table``
+    by person, then time; ``group``: whose each of them is. Rows of no weight take no part."""
+    weighty = table.weight[order] > 0
+    rows, group = order[weighty], group[weighty]
+    n = len(rows)
     if n == 0:
         return [Conversations(*(np.zeros(0, dtype=dtype) for dtype in _DTYPES)) for _ in reply_windows_days]
-    ts = t.ts
+    ts, thread = table.ts[rows], table.thread[rows]
     new_person = np.ones(n, dtype=bool)
     new_person[1:] = group[1:] != group[:-1]
     quiet = np.ones(n, dtype=bool)
     quiet[1:] = (ts[1:] - ts[:-1]) > QUIET
     candidates = np.flatnonzero(new_person | quiet)
     # The earlier row of the same person and thread, if any: a reply to it may join its conversation.
-    by_thread = np.argsort(t.thread, kind="stable")  # then by person, keeping thread and time order
+    by_thread = np.argsort(thread, kind="stable")  # then by person, keeping thread and time order
     by_thread = by_thread[np.argsort(narrow(group)[by_thread], kind="stable")]
-    same = (group[by_thread][1:] == group[by_thread][:-1]) & (t.thread[by_thread][1:] == t.thread[by_thread][:-1])
+    same = (group[by_thread][1:] == group[by_thread][:-1]) & (thread[by_thread][1:] == thread[by_thread][:-1])
     earlier = np.full(n, -1, dtype=np.int64)
     earlier[by_thread[1:][same]] = by_thread[:-1][same]
-    earlier[t.thread == 0] = -1
-    return [_summarise(t, group, _starts(candidates, new_person, earlier, ts, days * 86400.0))
+    earlier[thread == 0] = -1
+    del by_thread, same, quiet
+    columns = _Rows(ts, group, table.direction[rows], table.weight[rows], table.fanout[rows], table.initiator[rows])
+    return [_summarise(columns, _starts(candidates, new_person, earlier, ts, days * 86400.0))
             for days in reply_windows_days]
+
+
+@dataclass
+class _Rows:
+    """The columns the conversations are made of, for the rows that take part, in person-time order."""
+
+    ts: np.ndarray
+    group: np.ndarray
+    direction: np.ndarray
+    weight: np.ndarray
+    fanout: np.ndarray
+    initiator: np.ndarray
 
 
 def _starts(candidates: np.ndarray, new_person: np.ndarray, earlier: np.ndarray, ts: np.ndarray,
@@ -123,8 +146,8 @@ def _starts(candidates: np.ndarray, new_person: np.ndarray, earlier: np.ndarray,
     return np.array(out, dtype=np.int64)
 
 
-def _summarise(t: Table, group: np.ndarray, starts: np.ndarray) -> Conversations:
-    d, w = t.direction, t.weight
+def _summarise(rows: _Rows, starts: np.ndarray) -> Conversations:
+    d, w, ts = rows.direction, rows.weight, rows.ts
     out, inn, both = d == OUT, d == IN, d == BOTH
     outbound = np.add.reduceat(out.astype(np.int64), starts)
     inbound = np.add.reduceat(inn.astype(np.int64), starts)
@@ -132,22 +155,23 @@ def _summarise(t: Table, group: np.ndarray, starts: np.ndarray) -> Conversations
     weight = np.maximum.reduceat(w, starts)
     direct_out = np.logical_or.reduceat(out & (w >= DIRECT), starts)
     direct_in = np.logical_or.reduceat(inn & (w >= DIRECT), starts)
-    small_meeting = np.logical_or.reduceat(both & (t.fanout <= 5), starts)
+    small_meeting = np.logical_or.reduceat(both & (rows.fanout <= 5), starts)
     first_direction = d[starts]
-    initiator = np.where(first_direction == OUT, ME, np.where(first_direction == IN, THEM, t.initiator[starts]))
+    initiator = np.where(first_direction == OUT, ME, np.where(first_direction == IN, THEM, rows.initiator[starts]))
     initiator = initiator.astype(np.int8)
     answered = met | np.where(initiator == ME, inbound > 0, np.where(initiator == THEM, outbound > 0, True))
     direct = small_meeting | (direct_out & direct_in)
     ends = np.empty_like(starts)
     ends[:-1] = starts[1:] - 1
-    ends[-1] = len(t) - 1
-    return Conversations(group[starts], t.ts[starts], t.ts[ends], initiator, outbound, inbound, met, weight,
+    ends[-1] = len(ts) - 1
+    return Conversations(rows.group[starts], ts[starts], ts[ends], initiator, outbound, inbound, met, weight,
                          answered, direct)
 
 
 def conversations(items: list[Interaction], reply_window_days: float = 7.0) -> list[Conversation]:
     """One person's interactions (sorted by time) -> their conversations."""
-    return split(Table.of(items), np.zeros(len(items), dtype=np.int64), (reply_window_days,))[0].objects()
+    n = len(items)
+    return split(Table.of(items), np.arange(n), np.zeros(n, dtype=np.int64), (reply_window_days,))[0].objects()
 
 
 assert INITIATORS[ME] == "me" and INITIATORS[THEM] == "them" and INITIATORS[OTHER] == "other"

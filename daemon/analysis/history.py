@@ -14,7 +14,7 @@ RECENT_DAYS = 365  # "the last 12 months" of the one-sided checks
 LATELY = 5  # "you started the last 5"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class History:
     conversations: int
     two_way: int

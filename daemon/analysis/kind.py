@@ -74,7 +74,7 @@ class HoursModel:
         return max(-1.5, min(1.5, (self.midpoint - share) / self.half_spread))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Evidence:
     """What is counted of one person's interactions to tell the kind of tie."""
 
@@ -89,22 +89,24 @@ class Evidence:
     off_hours: float  # the share in evenings (19-7 h) and at weekends, local time
 
 
-def evidence(table: Table, group: np.ndarray, count: int, zone: tzinfo, source_context: dict[str, str | None],
+def evidence(table: Table, person: np.ndarray, count: int, zone: tzinfo, source_context: dict[str, str | None],
              workplaces: frozenset[str]) -> list[Evidence]:
-    """The evidence of every person at once (``group``: whose each row of ``table`` is)."""
-    def per_person(mask: np.ndarray) -> list[int]:
-        return np.bincount(group, weights=mask, minlength=count).astype(np.int64).tolist()
+    """The evidence of every person at once (``person``: whose each row of ``table`` is; -1: no one's)."""
+    slot = np.where(person >= 0, person, count)  # rows of no one count in a last slot, left out
+
+    def per_person(mask: np.ndarray | None = None) -> list[int]:
+        return np.bincount(slot, weights=mask, minlength=count + 1)[:count].astype(np.int64).tolist()
 
     contexts = [source_context.get(s) for s in table.sources]
     professional = np.array([c == "professional" for c in contexts], dtype=bool)
     personal = np.array([c == "personal" for c in contexts], dtype=bool)
     known = np.array([bool(a) for a in table.accounts], dtype=bool)
     at_work = np.array([bool(a) and domain_of(a) in workplaces for a in table.accounts], dtype=bool)
-    n = np.bincount(group, minlength=count)
+    n = np.bincount(slot, minlength=count + 1)[:count]
     local = localtime.clock(zone).locals(table.ts)
     hour = local % 86400 // 3600
     off = (hour >= 19) | (hour < 7) | ((np.floor_divide(local, 86400).astype(np.int64) + 3) % 7 >= 5)  # Sat, Sun
-    off_share = (np.bincount(group, weights=off, minlength=count) / np.maximum(n, 1)).tolist()
+    off_share = (np.bincount(slot, weights=off, minlength=count + 1)[:count] / np.maximum(n, 1)).tolist()
     recurring = per_person(table.recurring & table.meeting & (table.hint != SOCIAL))
     columns = zip(n.tolist(), per_person(professional[table.source]), per_person(personal[table.source]),
                   per_person(known[table.account]), per_person(at_work[table.account]),

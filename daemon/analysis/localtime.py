@@ -3,8 +3,9 @@
 ``datetime.fromtimestamp(ts, zone)`` costs about a microsecond and analysis needs it several times
 per interaction. A zone's UTC offset only changes at its transitions, and every transition in the
 IANA database falls on a quarter hour of UTC (offsets are whole quarter hours, and clocks change on
-the local hour or half hour), so the offset is looked up once per quarter hour of time and the
-rest is arithmetic. Like ``datetime``, it is exact for timestamps with microsecond precision.
+the local hour or half hour), so the offset is looked up once per quarter hour of time (for whole
+arrays of stamps, once per hour, and per quarter only in an hour with a transition) and the rest
+is arithmetic. Like ``datetime``, it is exact for timestamps with microsecond precision.
 """
 
 from __future__ import annotations
@@ -51,9 +52,19 @@ class LocalClock:
         if lo < first or hi >= first + len(table):  # not cached yet: cache this span, joined to the last if near
             if len(table) and max(hi, first + len(table)) - min(lo, first) <= hi - lo + len(table) + 100_000:
                 lo, hi = min(lo, first), max(hi, first + len(table) - 1)
-            table = np.array([self._offset_of(b) for b in range(lo, hi + 1)], dtype=np.float64)
-            self._table = first, table = lo, table
+            self._table = first, table = lo, self._span(lo, hi)
         return stamps + table[buckets - first]
+
+    def _span(self, lo: int, hi: int) -> np.ndarray:
+        """The offsets of quarters ``lo`` to ``hi``. They are looked up at each hour's start, and
+        quarter by quarter only in an hour that ends on another offset than it began (no zone
+        changes its offset twice within an hour)."""
+        start = lo - lo % 4
+        hours = np.array([self._offset_of(q) for q in range(start, hi + 5, 4)], dtype=np.float64)
+        table = np.repeat(hours[:-1], 4)
+        for h in np.flatnonzero(hours[1:] != hours[:-1]).tolist():
+            table[4 * h:4 * h + 4] = [self._offset_of(start + 4 * h + k) for k in range(4)]
+        return table[lo - start:hi - start + 1]
 
     def _offset_of(self, bucket: int) -> int:
         off = self._offsets.get(bucket)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
@@ -81,27 +83,47 @@ def analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, n
     """The whole judgement. Pure: the same interactions and ``now`` give the same report.
 
     ``snoozed``: merge key of an address -> until when its person's flags are held back."""
+    with _no_cycle_collection():
+        return _analyse(interactions, me, zone, now, people, source_context or {}, window_days, snoozed or {})
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The analysis makes hundreds of thousands of short-lived objects and no reference cycles;
+    the cycle collector would only walk them again and again (a tenth of the analysis's time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, now: datetime,
+             people: tuple[PersonOverride, ...], contexts: dict[str, str | None], window_days: int,
+             snoozed: dict[str, float]) -> Report:
     table = interactions if isinstance(interactions, Table) else Table.of(interactions)
     now_ts = now.timestamp()
     start = now_ts - window_days * rhythm.DAY
     mine = np.array([a in me for a in table.addresses], dtype=bool)
-    table = table.take((table.ts >= start) & (table.ts <= now_ts) & ~mine[table.address] if len(mine)
-                       else np.zeros(len(table), dtype=bool))
-    contexts = source_context or {}
+    inside = (table.ts >= start) & (table.ts <= now_ts)
+    if len(mine):
+        inside &= ~mine[table.address]
+    if not inside.all():
+        table = table.take(inside)
     who = group_people(table, people)
     groups, count = who.groups, len(who.groups)
-    rows, group = table.take(who.order), who.group
     workplaces = kind_mod.work_domains(me, {table.addresses[a] for a in np.flatnonzero(np.bincount(table.address)).tolist()})
     # First pass: who is a real contact. Realness does not depend on the relationship (which only
     # sets how late a reply may join its conversation), so the wider reply window is used here.
-    wide, narrow = conv_mod.split(rows, group, (14.0, 7.0))
-    wide_history = histories(wide, count, now_ts)
-    real = [h.direct_two_way or (g.override is not None and h.conversations > 0) for g, h in zip(groups, wide_history)]
-    crowd = _one_way_counts(wide, count)
-    not_contacts = tuple(NotContact(g.id, g.name, tuple(g.addresses), _not_a_contact_reason(h.conversations, *crowd[k]))
-                         for k, (g, h) in enumerate(zip(groups, wide_history)) if not real[k])
+    wide, narrow = conv_mod.split(table, who.order, who.group, (14.0, 7.0))
+    wide_counts = _first_pass(wide, count)
+    real = [direct or (g.override is not None and n > 0) for g, (n, direct, _, _) in zip(groups, wide_counts)]
+    not_contacts = tuple(NotContact(g.id, g.name, tuple(g.addresses), _not_a_contact_reason(*wide_counts[k]))
+                         for k, g in enumerate(groups) if not real[k])
     # The user's own habits, from real contacts only (cold pitches and crowds would skew them).
-    evidence = kind_mod.evidence(rows, group, count, zone, contexts, workplaces)
+    evidence = kind_mod.evidence(table, who.person, count, zone, contexts, workplaces)
     real_ones = [k for k in range(count) if real[k]]
     hours = kind_mod.HoursModel.fit([evidence[k].off_hours for k in real_ones])
     clusters = kind_mod.shared_company_domains([groups[k].addresses for k in real_ones])
@@ -125,14 +147,14 @@ def analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, n
         m, t = history[k].recent_mine, history[k].recent_theirs
         return (mine_total - m + 2) / (mine_total - m + theirs_total - t + 4)
 
-    spans = _spans(rows, group, count, zone)
+    spans = _spans(table, who.person, count, zone)
     contacts = tuple(_snooze(_contact(groups[k], kinds[k], history[k], spans[k], now_ts, zone, others_baseline(k)),
-                             snoozed or {}, now_ts, zone) for k in real_ones)
+                             snoozed, now_ts, zone) for k in real_ones)
     flags = Counter(f.pattern or f.kind for c in contacts for f in c.flags)
     return Report(now, contacts, not_contacts, _monthly(table.ts, now, zone), round(baseline, 3), len(table), flags)
 
 
-def _not_a_contact_reason(conversations: int, unanswered_theirs: int, unanswered_mine: int) -> str:
+def _not_a_contact_reason(conversations: int, _direct: bool, unanswered_theirs: int, unanswered_mine: int) -> str:
     if not conversations:
         return "only crowd contact (large meetings or threads)"
     if unanswered_theirs == conversations:
@@ -142,12 +164,16 @@ def _not_a_contact_reason(conversations: int, unanswered_theirs: int, unanswered
     return "no direct two-way exchange or small meeting (only Cc or large threads)"
 
 
-def _one_way_counts(convs: conv_mod.Conversations, count: int) -> list[tuple[int, int]]:
-    """Per person: how many one-way conversations they started, and how many I started."""
-    one_way = ~convs.two_way
-    theirs = np.bincount(convs.group, weights=one_way & (convs.initiator == THEM), minlength=count)
-    mine = np.bincount(convs.group, weights=one_way & (convs.initiator == ME), minlength=count)
-    return list(zip(theirs.astype(np.int64).tolist(), mine.astype(np.int64).tolist()))
+def _first_pass(convs: conv_mod.Conversations, count: int) -> list[tuple[int, bool, int, int]]:
+    """Per person: (conversations, whether one was direct and two-way, one-way ones they started,
+    one-way ones I started)."""
+    def per_person(mask: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(convs.group, weights=mask, minlength=count).astype(np.int64)
+
+    two_way, one_way = convs.two_way, ~convs.two_way
+    return list(zip(per_person().tolist(), (per_person(two_way & convs.direct) > 0).tolist(),
+                    per_person(one_way & (convs.initiator == THEM)).tolist(),
+                    per_person(one_way & (convs.initiator == ME)).tolist()))
 
 
 @dataclass(frozen=True)
@@ -158,19 +184,18 @@ class _Span:
     days: int  # local dates with contact
 
 
-def _spans(rows: Table, group: np.ndarray, count: int, zone: tzinfo) -> list[_Span]:
-    """How much and when: each person's interactions, first and last, and days with contact.
-    ``rows`` are sorted by person, then time."""
-    n = np.bincount(group, minlength=count)
-    first, last = np.full(count, np.nan), np.full(count, np.nan)
-    if len(group):
-        change = np.flatnonzero(group[1:] != group[:-1])
-        heads, tails = np.r_[0, change + 1], np.r_[change, len(group) - 1]
-        first[group[heads]], last[group[tails]] = rows.ts[heads], rows.ts[tails]
-    day = np.floor_divide(localtime.clock(zone).locals(rows.ts), 86400).astype(np.int64)
-    days = np.bincount(distinct(group.astype(np.int64) << 32 | (day - day.min(initial=0))) >> 32, minlength=count)
-    return [_Span(k, None if f != f else f, None if t != t else t, d)
-            for k, f, t, d in zip(n.tolist(), first.tolist(), last.tolist(), days.tolist())]
+def _spans(table: Table, person: np.ndarray, count: int, zone: tzinfo) -> list[_Span]:
+    """How much and when: each person's interactions, first and last, and days with contact
+    (``person``: whose each row is; -1: no one's)."""
+    slot = np.where(person >= 0, person, count)  # rows of no one count in a last slot, left out
+    n = np.bincount(slot, minlength=count + 1)[:count]
+    first, last = np.full(count + 1, np.inf), np.full(count + 1, -np.inf)
+    np.minimum.at(first, slot, table.ts)
+    np.maximum.at(last, slot, table.ts)
+    day = np.floor_divide(localtime.clock(zone).locals(table.ts), 86400).astype(np.int64)
+    days = np.bincount(distinct(slot.astype(np.int64) << 32 | (day - day.min(initial=0))) >> 32, minlength=count + 1)
+    return [_Span(k, f if k else None, t if k else None, d)
+            for k, f, t, d in zip(n.tolist(), first.tolist(), last.tolist(), days[:count].tolist())]
 
 
 def _contact(g: PersonGroup, k: kind_mod.Kind, h: History, span: _Span, now_ts: float, zone: tzinfo,

@@ -69,25 +69,20 @@ class Table:
 
     @staticmethod
     def concat(tables: Sequence[Table]) -> Table:
-        """One table of all rows, the string lists merged."""
+        """One table of all rows, the string lists merged. It goes column by column, so tables
+        that make their columns when asked (segments on disk) hold only one column at a time."""
         tables = [t for t in tables if len(t)] or list(tables[:1]) or [Builder().build()]
-        if len(tables) == 1:
+        if len(tables) == 1 and isinstance(tables[0], Table):
             return tables[0]
-        columns: dict[str, list[np.ndarray]] = {f: [] for f in _COLUMNS}
-        lists: dict[str, list[str]] = {f: [] for f in _LISTS}
-        for t in tables:
-            for f in _COLUMNS:
-                columns[f].append(getattr(t, f))
-        out = {f: np.concatenate(c) for f, c in columns.items()}
+        out, lists = {}, {}
         for f, column in _LISTS.items():
             index: dict[str, int] = {}
-            parts = []
-            for t in tables:
-                values = getattr(t, f)
-                remap = np.array([index.setdefault(v, len(index)) for v in values], dtype=np.int32)
-                parts.append(remap[getattr(t, column)] if len(values) else getattr(t, column))
-            out[column] = np.concatenate(parts)
+            remaps = [np.array([index.setdefault(v, len(index)) for v in getattr(t, f)], dtype=np.int32) for t in tables]
+            out[column] = np.concatenate([remap[getattr(t, column)] for remap, t in zip(remaps, tables)])
             lists[f] = list(index)
+        for f in _COLUMNS:
+            if f not in out:
+                out[f] = np.concatenate([getattr(t, f) for t in tables])
         return Table(**out, **lists)
 
 

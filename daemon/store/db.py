@@ -15,10 +15,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from daemon.analysis.table import Table
 from daemon.errors import StoreError
 from daemon.fsutil import ensure_private_dir
 from daemon.jobs import JobState
 from daemon.models import Interaction, RawRecord
+from daemon.store import columns
 from daemon.store.migrations import MIGRATIONS
 
 _INTERACTION_COLUMNS = (
@@ -41,6 +43,7 @@ class SourceState:
 class Store:
     def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = Path(path)
+        self.readonly = readonly
         try:
             if readonly:
                 if not self.path.exists():
@@ -212,6 +215,10 @@ class Store:
                 share(account, account), fanout, share(hint, hint), bool(recurring), share(source, source), ident))
         return out
 
+    def interaction_table(self, sources: Iterable[str] | None = None, since: float | None = None) -> Table:
+        """The stored interactions (of ``sources``, from ``since`` on) as columns, for the analysis."""
+        return columns.load(self.db, sources, since, writable=not self.readonly)
+
     def drops_for(self, address: str) -> list[tuple[str, str]]:
         """(rule, count) of the mail from one address that inference dropped."""
         rows = self.db.execute(
@@ -296,7 +303,9 @@ class Store:
         self.db.execute("DELETE FROM kv WHERE key = ?", (key,))
 
 
-def _statements(script: str) -> list[str]:
+def _statements(script: str | tuple[str, ...]) -> list[str]:
     """Split a migration into statements (none of ours contains a semicolon inside a literal)."""
+    if isinstance(script, tuple):
+        return list(script)
     lines = [line.split("--", 1)[0] for line in script.splitlines()]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

@@ -1,6 +1,9 @@
-"""Schema migrations, applied in order; ``PRAGMA user_version`` holds how many have run."""
+"""Schema migrations, applied in order; ``PRAGMA user_version`` holds how many have run.
 
-MIGRATIONS: list[str] = [
+A migration is a script of statements split at semicolons, or a tuple of statements (for
+triggers, whose bodies hold semicolons)."""
+
+MIGRATIONS: list[str | tuple[str, ...]] = [
     # 1: the first schema
     """
     CREATE TABLE sources (
@@ -113,4 +116,43 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (target, uid)
     ) WITHOUT ROWID;
     """,
+    # 6: interactions as columns for the analysis (daemon/store/columns.py). Row ids become an
+    # INTEGER PRIMARY KEY AUTOINCREMENT: VACUUM keeps them, and a new row never takes the id of an
+    # old one, so a segment's range only loses rows, and the triggers drop it when it does.
+    (
+        """CREATE TABLE interactions_v6 (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            source TEXT NOT NULL, ident TEXT NOT NULL, ts REAL NOT NULL, channel TEXT NOT NULL,
+            address TEXT NOT NULL, name TEXT NOT NULL, direction TEXT NOT NULL, weight REAL NOT NULL,
+            initiator TEXT NOT NULL, thread TEXT NOT NULL, message_id TEXT NOT NULL, in_reply_to TEXT NOT NULL,
+            account TEXT NOT NULL, fanout INTEGER NOT NULL, hint TEXT NOT NULL, recurring INTEGER NOT NULL)""",
+        """INSERT INTO interactions_v6(source, ident, ts, channel, address, name, direction, weight, initiator,
+            thread, message_id, in_reply_to, account, fanout, hint, recurring)
+            SELECT source, ident, ts, channel, address, name, direction, weight, initiator, thread, message_id,
+            in_reply_to, account, fanout, hint, recurring FROM interactions ORDER BY rowid""",
+        "DROP TABLE interactions",
+        "ALTER TABLE interactions_v6 RENAME TO interactions",
+        "CREATE INDEX interactions_record ON interactions(source, ident)",
+        """CREATE TABLE interaction_segments (
+            first INTEGER PRIMARY KEY,  -- the rows with ids first..last, as columns
+            last INTEGER NOT NULL,
+            rows INTEGER NOT NULL,
+            max_ts REAL NOT NULL,
+            data BLOB NOT NULL)""",
+        """CREATE TRIGGER interaction_segments_delete AFTER DELETE ON interactions BEGIN
+            DELETE FROM interaction_segments WHERE last >= old.id
+                AND first = (SELECT max(first) FROM interaction_segments WHERE first <= old.id);
+        END""",
+        """CREATE TRIGGER interaction_segments_update AFTER UPDATE ON interactions BEGIN
+            DELETE FROM interaction_segments WHERE last >= old.id
+                AND first = (SELECT max(first) FROM interaction_segments WHERE first <= old.id);
+            DELETE FROM interaction_segments WHERE last >= new.id
+                AND first = (SELECT max(first) FROM interaction_segments WHERE first <= new.id);
+        END""",
+        """CREATE TRIGGER interaction_segments_insert AFTER INSERT ON interactions
+            WHEN new.id <= (SELECT last FROM interaction_segments ORDER BY first DESC LIMIT 1) BEGIN
+            DELETE FROM interaction_segments WHERE last >= new.id
+                AND first = (SELECT max(first) FROM interaction_segments WHERE first <= new.id);
+        END""",
+    ),
 ]

@@ -116,8 +116,7 @@ def test_long_histories_on_columns_agree_with_the_per_person_loop(seed):
 def _agree_with_the_loop(items: list[Interaction], window: float) -> None:
     table = Table.of(items)
     people = group_people(table)
-    rows = table.take(people.order)
-    (convs,) = split(rows, people.group, (window,))
+    (convs,) = split(table, people.order, people.group, (window,))
     found = histories(convs, len(people.groups), NOW)
     for k, person in enumerate(people.groups):
         mine = sorted((i for i in items if i.address in person.addresses), key=lambda i: (i.ts, i.address, i.direction))
@@ -175,11 +174,16 @@ def test_local_clock_on_arrays_agrees_with_datetime(stamps, name):
         assert value == ts + offset
 
 
-def test_local_clock_on_arrays_over_a_dense_span_agrees_with_datetime():
+@pytest.mark.parametrize("name, day", [("Europe/Berlin", datetime(2026, 3, 28, tzinfo=timezone.utc)),
+                                       ("Australia/Lord_Howe", datetime(2026, 4, 4, tzinfo=timezone.utc)),
+                                       ("Australia/Lord_Howe", datetime(2026, 10, 3, tzinfo=timezone.utc))])
+def test_local_clock_on_arrays_over_a_dense_span_agrees_with_datetime(name, day):
+    """Across a DST change; Lord Howe's moves by half an hour, at half past the UTC hour."""
     from zoneinfo import ZoneInfo
 
-    zone = ZoneInfo("Europe/Berlin")
-    stamps = np.arange(datetime(2026, 3, 28, tzinfo=timezone.utc).timestamp(),
-                       datetime(2026, 3, 30, tzinfo=timezone.utc).timestamp(), 337.0)  # across the DST change
-    local = clock(zone).locals(stamps)
+    from daemon.analysis.localtime import LocalClock
+
+    zone = ZoneInfo(name)
+    stamps = np.arange(day.timestamp(), day.timestamp() + 2 * DAY, 337.0)
+    local = LocalClock(zone).locals(stamps)
     assert [datetime.fromtimestamp(t, zone).utcoffset().total_seconds() for t in stamps.tolist()] == (local - stamps).tolist()

@@ -1,0 +1,183 @@
+"""The interactions as columns on disk (daemon/store/columns.py) always say what the rows say.
+
+Each test compares the loaded table with the rows of the ``interactions`` table itself, read the
+plain way, after the change a user's mailbox could bring: new mail, changed or deleted messages, a
+forgotten source, a VACUUM, a writer coming in between."""
+
+import random
+import sqlite3
+
+import numpy as np
+import pytest
+
+from daemon.models import Interaction
+from daemon.store import Store, columns
+from daemon.store.db import _statements
+from daemon.store.migrations import MIGRATIONS
+
+NOW = 1_800_000_000.0
+
+
+def interaction(rng: random.Random, k: int) -> Interaction:
+    who = rng.randrange(40)
+    return Interaction(
+        ts=NOW - rng.randrange(10**8) / 3, channel=rng.choice(["email", "meeting"]), address=f"p{who}@x.example",
+        name=rng.choice([f"Person {who}", "", "Zoë 😀 d'Arc, \"Q\""]), direction=rng.choice(["out", "in", "both"]),
+        weight=rng.choice([0.0, 0.1, 1.0]), initiator=rng.choice(["me", "them", "other"]),
+        thread=rng.choice(["", f"<t{k % 7}@x>"]), account=rng.choice(["", "me@x.example"]),
+        fanout=rng.randint(1, 9), hint=rng.choice(["", "social", "work"]), recurring=rng.random() < 0.2)
+
+
+def fill(store: Store, rng: random.Random, records: int, source: str = "m", start: int = 0) -> None:
+    with store.transaction():
+        for r in range(start, start + records):
+            store.put_inferred(source, f"r{r}", "v", [interaction(rng, r) for _ in range(rng.randint(0, 3))], None)
+
+
+def rows_of(table) -> list[tuple]:
+    """Every row of a table as plain values, sorted: a table's order is not part of its meaning."""
+    out = []
+    for k in range(len(table)):
+        out.append((float(table.ts[k]), table.addresses[table.address[k]], table.names[table.name[k]],
+                    int(table.direction[k]), float(table.weight[k]), int(table.initiator[k]), int(table.thread[k]),
+                    table.accounts[table.account[k]], table.sources[table.source[k]], bool(table.meeting[k]),
+                    int(table.fanout[k]), int(table.hint[k]), bool(table.recurring[k])))
+    return sorted(out)
+
+
+def truth(store: Store, sources=None, since=None) -> list[tuple]:
+    from daemon.analysis.table import Table
+
+    return rows_of(Table.of(store.interactions(sources, since=since)))
+
+
+def segments(store: Store) -> list[tuple]:
+    return store.db.execute("SELECT first, last, rows FROM interaction_segments ORDER BY first").fetchall()
+
+
+@pytest.fixture
+def small_segments(monkeypatch):
+    monkeypatch.setattr(columns, "SEGMENT_ROWS", 50)
+
+
+def test_a_second_load_reads_the_segments_not_the_rows_and_gives_the_same_table(tmp_path, small_segments, monkeypatch):
+    store = Store(tmp_path / "s.db")
+    fill(store, random.Random(1), 200)
+    first = store.interaction_table()
+    assert rows_of(first) == truth(store) and len(first) > 150
+    assert len(segments(store)) >= 3
+    monkeypatch.setattr(columns, "_table", lambda rows: pytest.fail("read rows that a segment holds"))
+    assert rows_of(store.interaction_table()) == truth(store)
+
+
+def test_segments_follow_every_change_of_the_rows(tmp_path, small_segments):
+    rng = random.Random(2)
+    store = Store(tmp_path / "s.db")
+    fill(store, rng, 300)
+    fill(store, rng, 100, source="other")
+    store.interaction_table()
+    for step in range(12):
+        action = step % 4
+        with store.transaction():
+            if action == 0:  # messages changed: their interactions are made again
+                for r in rng.sample(range(300), 20):
+                    store.put_inferred("m", f"r{r}", "v", [interaction(rng, r)], None)
+            elif action == 1:  # messages deleted
+                store.delete_records("m", [f"r{r}" for r in rng.sample(range(300), 15)])
+            elif action == 2:  # new mail
+                fill_rows = [(f"n{step}-{k}", [interaction(rng, k)]) for k in range(30)]
+                for ident, items in fill_rows:
+                    store.put_inferred("m", ident, "v", items, None)
+        if action == 3:
+            store.forget_source("other") if step == 3 else None
+        assert rows_of(store.interaction_table()) == truth(store), step
+        assert rows_of(store.interaction_table()) == truth(store), step  # and once more, from the segments
+    ranges = segments(store)
+    assert all(a[1] < b[0] for a, b in zip(ranges, ranges[1:]))  # segments never overlap
+    assert sum(n for _, _, n in ranges) == store.db.execute("SELECT count(*) FROM interactions").fetchone()[0]
+
+
+def test_new_mail_in_small_amounts_does_not_pile_up_small_segments(tmp_path, small_segments):
+    rng = random.Random(3)
+    store = Store(tmp_path / "s.db")
+    for step in range(40):  # forty syncs, a few new messages each
+        fill(store, rng, 3, start=3 * step)
+        store.interaction_table()
+    rows = store.db.execute("SELECT count(*) FROM interactions").fetchone()[0]
+    assert len(segments(store)) <= rows // columns.SEGMENT_ROWS + 1
+    assert rows_of(store.interaction_table()) == truth(store)
+
+
+def test_sources_and_since_choose_rows_as_the_plain_query_does(tmp_path, small_segments):
+    rng = random.Random(4)
+    store = Store(tmp_path / "s.db")
+    fill(store, rng, 150)
+    fill(store, rng, 150, source="work")
+    store.interaction_table()
+    since = NOW - 10**7
+    assert rows_of(store.interaction_table(["work"], since)) == truth(store, ["work"], since)
+    assert rows_of(store.interaction_table(["nothing"])) == []
+    assert rows_of(store.interaction_table(since=NOW + 1)) == []
+
+
+def test_a_read_only_store_loads_without_writing(tmp_path, small_segments):
+    rng = random.Random(5)
+    store = Store(tmp_path / "s.db")
+    fill(store, rng, 100)
+    store.interaction_table()
+    fill(store, rng, 100, start=100)  # rows no segment covers yet
+    store.close()
+    readonly = Store(tmp_path / "s.db", readonly=True)
+    before = segments(readonly)
+    assert rows_of(readonly.interaction_table()) == truth(readonly)
+    assert segments(readonly) == before
+
+
+def test_vacuum_keeps_ids_and_so_the_segments_true(tmp_path, small_segments):
+    rng = random.Random(6)
+    store = Store(tmp_path / "s.db")
+    fill(store, rng, 200)
+    with store.transaction():
+        store.delete_records("m", [f"r{r}" for r in range(0, 200, 3)])
+    store.interaction_table()
+    store.db.execute("VACUUM")
+    fill(store, rng, 20, start=500)
+    assert rows_of(store.interaction_table()) == truth(store)
+
+
+def test_a_writer_between_reading_and_saving_keeps_its_rows_out_of_the_cache(tmp_path, small_segments, monkeypatch):
+    """The load reads one snapshot; if another connection deletes rows meanwhile, the segments
+    made from the old snapshot must not be kept."""
+    rng = random.Random(7)
+    store = Store(tmp_path / "s.db")
+    fill(store, rng, 120)
+    other = Store(tmp_path / "s.db")
+    read = columns._read
+
+    def read_then_someone_writes(db, since, writable):
+        result = read(db, since, writable)
+        with other.transaction():
+            other.delete_records("m", [f"r{r}" for r in range(0, 120, 2)])
+        return result
+
+    monkeypatch.setattr(columns, "_read", read_then_someone_writes)
+    store.interaction_table()
+    monkeypatch.setattr(columns, "_read", read)
+    assert rows_of(store.interaction_table()) == truth(store)
+
+
+def test_a_store_of_schema_5_migrates_its_interactions_in_order(tmp_path):
+    db = sqlite3.connect(tmp_path / "old.db")
+    for migration in MIGRATIONS[:5]:
+        for statement in _statements(migration):
+            db.execute(statement)
+    rows = [("m", f"r{k}", NOW + k, "email", f"p{k}@x", "", "out", 1.0, "me", "", "", "", "", 1, "", 0) for k in range(5)]
+    db.executemany("INSERT INTO interactions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    db.execute("PRAGMA user_version = 5")
+    db.commit()
+    db.close()
+    store = Store(tmp_path / "old.db")
+    assert store.db.execute("SELECT id, ident FROM interactions ORDER BY id").fetchall() == [
+        (k + 1, f"r{k}") for k in range(5)]
+    table = store.interaction_table()
+    assert np.array_equal(np.sort(table.ts), NOW + np.arange(5))

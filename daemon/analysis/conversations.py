@@ -73,9 +73,10 @@ class Conversations:
 
     @staticmethod
     def concat(parts: list[Conversations]) -> Conversations:
-        """Parts of different people, merged back into person-then-time order."""
+        """Parts of different people, merged back into person-then-time order (a stable sort by
+        person keeps each person's conversations, all from one part, in their order)."""
         merged = Conversations(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))
-        return merged.take(np.lexsort((merged.start, merged.group)))
+        return merged.take(np.argsort(narrow(merged.group), kind="stable"))
 
     def objects(self) -> list[Conversation]:
         return [Conversation(s, e, INITIATORS[i], o, n, m, w, a, d) for s, e, i, o, n, m, w, a, d in zip(
@@ -111,8 +112,8 @@ def split(table: Table, order: np.ndarray, group: np.ndarray, reply_windows_days
     earlier[thread == 0] = -1
     del by_thread, same, quiet
     columns = _Rows(ts, group, table.direction[rows], table.weight[rows], table.fanout[rows], table.initiator[rows])
-    return [_summarise(columns, _starts(candidates, new_person, earlier, ts, days * 86400.0))
-            for days in reply_windows_days]
+    return [_summarise(columns, starts)
+            for starts in _starts(candidates, new_person, earlier, ts, [d * 86400.0 for d in reply_windows_days])]
 
 
 @dataclass
@@ -128,22 +129,32 @@ class _Rows:
 
 
 def _starts(candidates: np.ndarray, new_person: np.ndarray, earlier: np.ndarray, ts: np.ndarray,
-            reply_window: float) -> np.ndarray:
-    """Which candidate rows begin a conversation. Sequential by nature (whether a reply joins
-    depends on where its conversation began), so one pass over the candidates only."""
-    joinable = earlier[candidates] >= 0
-    if not joinable.any():
-        return candidates
+            reply_windows: list[float]) -> list[np.ndarray]:
+    """Which candidate rows begin a conversation, for each reply window. A candidate with no
+    earlier row of its thread (or a new person's first) surely does. Whether a late reply joins
+    depends on where its conversation began, so those are decided in one pass over them alone."""
+    prior = earlier[candidates]
+    sure = new_person[candidates] | (prior < 0)
+    maybe = np.flatnonzero(~sure)
+    if not len(maybe):
+        return [candidates for _ in reply_windows]
+    # the last sure start before each maybe (the first candidate of a person is always sure)
+    last_sure = np.maximum.accumulate(np.where(sure, np.arange(len(candidates)), -1))[maybe]
+    starts_at, stamps = candidates.tolist(), ts[candidates].tolist()
+    pairs = list(zip(maybe.tolist(), last_sure.tolist(), prior[maybe].tolist()))
     out = []
-    first, first_ts = -1, 0.0
-    for c, c_ts, person, prior, can_join in zip(candidates.tolist(), ts[candidates].tolist(),
-                                                new_person[candidates].tolist(), earlier[candidates].tolist(),
-                                                joinable.tolist()):
-        if not person and can_join and prior >= first and c_ts - first_ts <= reply_window:
-            continue  # a late reply in a thread of this conversation
-        first, first_ts = c, c_ts
-        out.append(c)
-    return np.array(out, dtype=np.int64)
+    for window in reply_windows:
+        begins = sure.copy()
+        first = -1  # the candidate that began the current conversation
+        for k, sure_before, row in pairs:
+            if sure_before > first:
+                first = sure_before
+            if row >= starts_at[first] and stamps[k] - stamps[first] <= window:
+                continue  # a late reply in a thread of this conversation
+            first = k
+            begins[k] = True
+        out.append(candidates[begins])
+    return out
 
 
 def _summarise(rows: _Rows, starts: np.ndarray) -> Conversations:

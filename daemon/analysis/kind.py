@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import tzinfo
 
 import numpy as np
 
-from daemon.analysis import localtime
 from daemon.analysis.table import SOCIAL, WORK, Table
 from daemon.identity import FREEMAIL, Me, domain_of
 
@@ -89,9 +87,10 @@ class Evidence:
     off_hours: float  # the share in evenings (19-7 h) and at weekends, local time
 
 
-def evidence(table: Table, person: np.ndarray, count: int, zone: tzinfo, source_context: dict[str, str | None],
+def evidence(table: Table, local: np.ndarray, person: np.ndarray, count: int, source_context: dict[str, str | None],
              workplaces: frozenset[str]) -> list[Evidence]:
-    """The evidence of every person at once (``person``: whose each row of ``table`` is; -1: no one's)."""
+    """The evidence of every person at once. ``local``: each row's time on the local wall clock
+    (LocalClock.locals); ``person``: whose each row is (-1: no one's)."""
     slot = np.where(person >= 0, person, count)  # rows of no one count in a last slot, left out
 
     def per_person(mask: np.ndarray | None = None) -> list[int]:
@@ -103,7 +102,6 @@ def evidence(table: Table, person: np.ndarray, count: int, zone: tzinfo, source_
     known = np.array([bool(a) for a in table.accounts], dtype=bool)
     at_work = np.array([bool(a) and domain_of(a) in workplaces for a in table.accounts], dtype=bool)
     n = np.bincount(slot, minlength=count + 1)[:count]
-    local = localtime.clock(zone).locals(table.ts)
     hour = local % 86400 // 3600
     off = (hour >= 19) | (hour < 7) | ((np.floor_divide(local, 86400).astype(np.int64) + 3) % 7 >= 5)  # Sat, Sun
     off_share = (np.bincount(slot, weights=off, minlength=count + 1)[:count] / np.maximum(n, 1)).tolist()

@@ -123,7 +123,8 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
     not_contacts = tuple(NotContact(g.id, g.name, tuple(g.addresses), _not_a_contact_reason(*wide_counts[k]))
                          for k, g in enumerate(groups) if not real[k])
     # The user's own habits, from real contacts only (cold pitches and crowds would skew them).
-    evidence = kind_mod.evidence(table, who.person, count, zone, contexts, workplaces)
+    local = localtime.clock(zone).locals(table.ts)  # wall-clock seconds of every row
+    evidence = kind_mod.evidence(table, local, who.person, count, contexts, workplaces)
     real_ones = [k for k in range(count) if real[k]]
     hours = kind_mod.HoursModel.fit([evidence[k].off_hours for k in real_ones])
     clusters = kind_mod.shared_company_domains([groups[k].addresses for k in real_ones])
@@ -147,11 +148,12 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
         m, t = history[k].recent_mine, history[k].recent_theirs
         return (mine_total - m + 2) / (mine_total - m + theirs_total - t + 4)
 
-    spans = _spans(table, who.person, count, zone)
+    day = np.floor_divide(local, 86400).astype(np.int64)  # local dates, as days since 1970-01-01
+    spans = _spans(table, day, who.person, count)
     contacts = tuple(_snooze(_contact(groups[k], kinds[k], history[k], spans[k], now_ts, zone, others_baseline(k)),
                              snoozed, now_ts, zone) for k in real_ones)
     flags = Counter(f.pattern or f.kind for c in contacts for f in c.flags)
-    return Report(now, contacts, not_contacts, _monthly(table.ts, now, zone), round(baseline, 3), len(table), flags)
+    return Report(now, contacts, not_contacts, _monthly(day, now, zone), round(baseline, 3), len(table), flags)
 
 
 def _not_a_contact_reason(conversations: int, _direct: bool, unanswered_theirs: int, unanswered_mine: int) -> str:
@@ -184,7 +186,7 @@ class _Span:
     days: int  # local dates with contact
 
 
-def _spans(table: Table, person: np.ndarray, count: int, zone: tzinfo) -> list[_Span]:
+def _spans(table: Table, day: np.ndarray, person: np.ndarray, count: int) -> list[_Span]:
     """How much and when: each person's interactions, first and last, and days with contact
     (``person``: whose each row is; -1: no one's)."""
     slot = np.where(person >= 0, person, count)  # rows of no one count in a last slot, left out
@@ -192,7 +194,6 @@ def _spans(table: Table, person: np.ndarray, count: int, zone: tzinfo) -> list[_
     first, last = np.full(count + 1, np.inf), np.full(count + 1, -np.inf)
     np.minimum.at(first, slot, table.ts)
     np.maximum.at(last, slot, table.ts)
-    day = np.floor_divide(localtime.clock(zone).locals(table.ts), 86400).astype(np.int64)
     days = np.bincount(distinct(slot.astype(np.int64) << 32 | (day - day.min(initial=0))) >> 32, minlength=count + 1)
     return [_Span(k, f if k else None, t if k else None, d)
             for k, f, t, d in zip(n.tolist(), first.tolist(), last.tolist(), days[:count].tolist())]
@@ -230,17 +231,18 @@ def _contact(g: PersonGroup, k: kind_mod.Kind, h: History, span: _Span, now_ts: 
 
 
 def _snooze(c: Contact, snoozed: dict[str, float], now_ts: float, zone: tzinfo) -> Contact:
+    if not c.flags or not snoozed:
+        return c
     until = max((snoozed.get(merge_key(e), 0.0) for e in c.emails), default=0.0)
-    if not c.flags or until <= now_ts:
+    if until <= now_ts:
         return c
     when = datetime.fromtimestamp(until, zone).strftime("%-d %b %Y")
     return replace(c, flags=(), lapse_reason=f"snoozed until {when}; {c.lapse_reason}")
 
 
-def _monthly(stamps: np.ndarray, now: datetime, zone: tzinfo) -> tuple[tuple[str, int], ...]:
+def _monthly(days: np.ndarray, now: datetime, zone: tzinfo) -> tuple[tuple[str, int], ...]:
     local = localtime.clock(zone)
     counts: Counter = Counter()
-    days = np.floor_divide(local.locals(stamps), 86400).astype(np.int64)
     first = int(days.min(initial=0))
     for day in np.flatnonzero(per_day := np.bincount(days - first)).tolist():
         counts[local.month_of_day(first + day)] += int(per_day[day])

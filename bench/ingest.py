@@ -25,7 +25,7 @@ from connectors.maildir import MaildirConnector  # noqa: E402
 from daemon.analysis.report import analyse  # noqa: E402
 from daemon.identity import Me  # noqa: E402
 from daemon.ingest import sync_source  # noqa: E402
-from daemon.pipeline import derive  # noqa: E402
+from daemon.pipeline import derive, mail_deriver  # noqa: E402
 from daemon.store import Store  # noqa: E402
 
 ME = "me@home.example"
@@ -93,7 +93,7 @@ def main() -> None:
         print(f"reference  bare header split: {split / bare:9.0f} msg/s  ({bare:.2f}s)")
         store = Store(Path(tmp) / "bench.db")
         t = time.perf_counter()
-        sync_source(store, MaildirConnector("bench", root), "maildir")
+        sync_source(store, MaildirConnector("bench", root), "maildir", derive=mail_deriver(Me([ME])))
         derive(store, Me([ME]))
         full = time.perf_counter() - t
         print(f"ingest     parse+infer+store: {n / full:9.0f} msg/s  ({full:.2f}s, {(split / bare) and (n / full) / (split / bare):.2f}x the bare split)  peak RSS {rss_mb():.0f} MB")
@@ -109,7 +109,7 @@ def main() -> None:
         assert r.fast_path
         print(f"re-sync    unchanged mailbox:  {(time.perf_counter() - t) * 1000:8.1f} ms (fast path: folder mtimes)")
         t = time.perf_counter()
-        items = store.interactions()
+        items = store.interaction_table()
         load = time.perf_counter() - t
         t = time.perf_counter()
         rep = analyse(items, Me([ME]), timezone.utc, datetime(2026, 11, 1, tzinfo=timezone.utc))

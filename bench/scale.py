@@ -141,14 +141,14 @@ def stage_notmuch(work: Path) -> dict:
 def _ingest(work: Path, connector, kind: str) -> dict:
     from daemon.identity import Me
     from daemon.ingest import sync_source
-    from daemon.pipeline import derive
+    from daemon.pipeline import derive, mail_deriver
     from daemon.store import Store
 
     db = work / f"{kind}.db"
     store = Store(db)
     t = time.perf_counter()
-    result = sync_source(store, connector(), kind)
-    derive(store, Me([ME]))
+    result = sync_source(store, connector(), kind, derive=mail_deriver(Me([ME])))  # as `tiekeeper sync` does
+    assert derive(store, Me([ME])) == 0
     seconds = time.perf_counter() - t
     rss = _rss_mb()
     t = time.perf_counter()

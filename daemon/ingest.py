@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from connectors.base import Connector
 from daemon.errors import EmptySourceGuard
+from daemon.models import Derived, RawRecord
 from daemon.store import Store
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ SHRINK_GUARD_MIN = 50  # deleting more than this many records ...
 SHRINK_GUARD_SHARE = 0.5  # ... and more than this share of the source needs --force
 
 Progress = Callable[[int, int], None]
+Deriver = Callable[[str, RawRecord], Derived | None]  # (source, record) -> what to store of its inference
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,12 @@ class SyncResult:
 
 
 def sync_source(store: Store, connector: Connector, source_type: str, force: bool = False,
-                progress: Progress | None = None, commit_hook: Callable[[str], None] | None = None) -> SyncResult:
-    """Bring the store up to date with one source. Raises SourceError (nothing written) on failure."""
+                progress: Progress | None = None, commit_hook: Callable[[str], None] | None = None,
+                derive: Deriver | None = None) -> SyncResult:
+    """Bring the store up to date with one source. Raises SourceError (nothing written) on failure.
+
+    ``derive``: inference run on each record fetched, stored in the same transaction as the
+    record (else the records wait for ``pipeline.derive``)."""
     t0 = time.monotonic()
     name = connector.name
     with store.transaction():
@@ -63,7 +69,7 @@ def sync_source(store: Store, connector: Connector, source_type: str, force: boo
                 deletions += [i for i, (_, scope) in store.stored_items(name).items()
                               if scope in delta.resynced and i not in kept]
             with store.transaction():
-                store.put_records(name, delta.upserts)
+                store.put_records(name, delta.upserts, _derived(name, delta.upserts, derive))
                 store.delete_records(name, deletions)
                 store.finish_sync(name, delta.cursor)
                 _hook(commit_hook, "delta")
@@ -94,7 +100,7 @@ def sync_source(store: Store, connector: Connector, source_type: str, force: boo
         with store.transaction():
             if n == 0:
                 store.delete_records(name, gone)  # first, so interrupted syncs still make progress
-            store.put_records(name, records)
+            store.put_records(name, records, _derived(name, records, derive))
             if last:
                 store.finish_sync(name, cursor)
             _hook(commit_hook, f"batch {n}")
@@ -109,6 +115,12 @@ def sync_source(store: Store, connector: Connector, source_type: str, force: boo
     if bad:
         log.warning("source %s: %d record(s) could not be parsed and were skipped (run with --verbose to see which)", name, bad)
     return SyncResult(name, len(wanted), len(gone), len(listing.items) - len(wanted), bad, False, time.monotonic() - t0)
+
+
+def _derived(name: str, records: list[RawRecord], derive: Deriver | None) -> dict[str, Derived]:
+    if derive is None:
+        return {}
+    return {r.ident: d for r in records if (d := derive(name, r)) is not None}
 
 
 def _guard(name: str, stored: int, gone: int, listed: int, force: bool) -> None:

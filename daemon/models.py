@@ -90,6 +90,16 @@ class Inferred:
     senders: tuple[tuple[str, str], ...] = field(default=())  # (address, rule) seen, for `explain`
 
 
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """What is stored of one record's inference: the interactions, or the rule that dropped it
+    (with the sender it dropped), made by inference ``version``."""
+
+    version: str
+    interactions: tuple[Interaction, ...] = ()
+    dropped: tuple[str, str] | None = None  # (sender address, rule)
+
+
 # -- Follow-up identity ------------------------------------------------------------------------------
 # tiekeeper's own follow-up events can come back through a synced calendar (a CalDAV source that
 # reads every calendar, an ICS source subscribed to the feed, the Google calendar they are pushed

@@ -24,7 +24,7 @@ from daemon.inference import inference_version
 from daemon.inference.calendar import busy_intervals, infer_event, whole_series, window
 from daemon.inference.email import infer_mail
 from daemon.ingest import Progress, SyncResult, sync_source
-from daemon.models import EVENT, MAIL, Interaction
+from daemon.models import EVENT, MAIL, Derived, Interaction, RawRecord
 from daemon.outputs import digest as digest_mod
 from daemon.outputs import followups as followups_mod
 from daemon.outputs import publish as publish_mod
@@ -56,13 +56,15 @@ def sync_all(config: Config, store: Store, force: bool = False, only: list[str] 
     """Sync each source in isolation. ``quiet_errors``: leave logging failures to the caller (the
     service logs a failure once, not on every retry)."""
     report_error = log.debug if quiet_errors else log.error
+    me = Me(config.identity.addresses)
     done, failed = [], []
     for source in config.sources:
         if only and source.name not in only:
             continue
         try:
             with connectors.build(source) as conn:
-                result = sync_source(store, conn, source.type, force, progress(source.name) if progress else None)
+                result = sync_source(store, conn, source.type, force, progress(source.name) if progress else None,
+                                     derive=mail_deriver(me))
             log.info("%s", result.summary())
             done.append(result)
         except SourceError as e:
@@ -78,9 +80,25 @@ def sync_all(config: Config, store: Store, force: bool = False, only: list[str] 
     return done, failed
 
 
-def derive(store: Store, me: Me) -> int:
-    """Infer interactions for mail records that are new, changed, or made by older inference."""
+def mail_deriver(me: Me) -> Callable[[str, RawRecord], Derived | None]:
+    """What is stored of a mail record's inference (None for any other record)."""
     version = inference_version(me.fingerprint())
+
+    def derived(source: str, record: RawRecord) -> Derived | None:
+        if record.kind != MAIL:
+            return None
+        inferred = infer_mail(record, me, source)
+        sender = inferred.senders[0][0] if inferred.senders else ""
+        return Derived(version, inferred.interactions, (sender, inferred.dropped) if inferred.dropped else None)
+
+    return derived
+
+
+def derive(store: Store, me: Me) -> int:
+    """Infer interactions for mail records that are new, changed, or made by older inference
+    (a sync infers what it fetches; this catches the rest, e.g. after an upgrade)."""
+    version = inference_version(me.fingerprint())
+    derived = mail_deriver(me)
     count = 0
     while True:  # a chunk at a time, so memory stays flat however large the mailbox
         pending = list(store.uninferred(MAIL, version, limit=5000))
@@ -88,10 +106,7 @@ def derive(store: Store, me: Me) -> int:
             return count
         with store.transaction():  # each record put here leaves the uninferred set
             for source, record in pending:
-                inferred = infer_mail(record, me, source)
-                sender = inferred.senders[0][0] if inferred.senders else ""
-                dropped = (sender, inferred.dropped) if inferred.dropped else None
-                store.put_inferred(source, record.ident, version, inferred.interactions, dropped)
+                store.put_inferred(source, record.ident, derived(source, record))
                 count += 1
 
 

@@ -19,7 +19,7 @@ from daemon.analysis.table import Table
 from daemon.errors import StoreError
 from daemon.fsutil import ensure_private_dir
 from daemon.jobs import JobState
-from daemon.models import Interaction, RawRecord
+from daemon.models import Derived, Interaction, RawRecord
 from daemon.store import columns
 from daemon.store.migrations import MIGRATIONS
 
@@ -118,16 +118,25 @@ class Store:
         skip = set(except_scopes)
         return {ident: (etag, scope) for ident, etag, scope in rows if scope not in skip}
 
-    def put_records(self, source: str, records: Iterable[RawRecord]) -> int:
-        """Insert or replace records; their derived interactions are dropped to be made again."""
-        rows = [(source, r.ident, r.etag, r.scope, r.kind, json.dumps(r.data, separators=(",", ":"))) for r in records]
+    def put_records(self, source: str, records: Iterable[RawRecord],
+                    derived: dict[str, Derived] | None = None) -> int:
+        """Insert or replace records; their derived interactions are dropped and made again:
+        from ``derived`` (ident -> what inference made of it) in this same transaction, else later."""
+        derived = derived or {}
+        rows = []
+        for r in records:
+            d = derived.get(r.ident)
+            rows.append((source, r.ident, r.etag, r.scope, r.kind, json.dumps(r.data, separators=(",", ":")),
+                         d.version if d else None))
         idents = [(source, r[1]) for r in rows]
         self.db.executemany("DELETE FROM interactions WHERE source = ? AND ident = ?", idents)
         self.db.executemany("DELETE FROM drops WHERE source = ? AND ident = ?", idents)
         self.db.executemany(
-            "INSERT OR REPLACE INTO records(source, ident, etag, scope, kind, data, inferred) VALUES (?,?,?,?,?,?,NULL)",
+            "INSERT OR REPLACE INTO records(source, ident, etag, scope, kind, data, inferred) VALUES (?,?,?,?,?,?,?)",
             rows,
         )
+        for ident, d in derived.items():
+            self._insert_derived(source, ident, d)
         return len(rows)
 
     def delete_records(self, source: str, idents: Iterable[str]) -> int:
@@ -176,19 +185,22 @@ class Store:
         for source, ident, etag, scope, k, data in rows:
             yield source, RawRecord(ident, etag, k, json.loads(data), scope)
 
-    def put_inferred(self, source: str, ident: str, version: str, interactions: Iterable[Interaction],
-                     dropped: tuple[str, str] | None) -> None:
+    def put_inferred(self, source: str, ident: str, derived: Derived) -> None:
+        """Replace what inference made of a stored record."""
         self.db.execute("DELETE FROM interactions WHERE source = ? AND ident = ?", (source, ident))
         self.db.execute("DELETE FROM drops WHERE source = ? AND ident = ?", (source, ident))
+        self._insert_derived(source, ident, derived)
+        self.db.execute("UPDATE records SET inferred = ? WHERE source = ? AND ident = ?", (derived.version, source, ident))
+
+    def _insert_derived(self, source: str, ident: str, derived: Derived) -> None:
         self.db.executemany(
             f"INSERT INTO interactions({_INTERACTION_COLUMNS}) VALUES ({','.join('?' * 16)})",
             [(source, ident, i.ts, i.channel, i.address, i.name, i.direction, i.weight, i.initiator, i.thread,
-              i.message_id, i.in_reply_to, i.account, i.fanout, i.hint, int(i.recurring)) for i in interactions],
+              i.message_id, i.in_reply_to, i.account, i.fanout, i.hint, int(i.recurring)) for i in derived.interactions],
         )
-        if dropped:
+        if derived.dropped:
             self.db.execute("INSERT INTO drops(source, ident, address, rule) VALUES (?,?,?,?)",
-                            (source, ident, dropped[0], dropped[1]))
-        self.db.execute("UPDATE records SET inferred = ? WHERE source = ? AND ident = ?", (version, source, ident))
+                            (source, ident, derived.dropped[0], derived.dropped[1]))
 
     def interactions(self, sources: Iterable[str] | None = None, ids: bool = True,
                      since: float | None = None) -> list[Interaction]:

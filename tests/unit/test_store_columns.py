@@ -10,7 +10,7 @@ import sqlite3
 import numpy as np
 import pytest
 
-from daemon.models import Interaction
+from daemon.models import Derived, Interaction
 from daemon.store import Store, columns
 from daemon.store.db import _statements
 from daemon.store.migrations import MIGRATIONS
@@ -31,7 +31,7 @@ def interaction(rng: random.Random, k: int) -> Interaction:
 def fill(store: Store, rng: random.Random, records: int, source: str = "m", start: int = 0) -> None:
     with store.transaction():
         for r in range(start, start + records):
-            store.put_inferred(source, f"r{r}", "v", [interaction(rng, r) for _ in range(rng.randint(0, 3))], None)
+            store.put_inferred(source, f"r{r}", Derived("v", tuple(interaction(rng, r) for _ in range(rng.randint(0, 3)))))
 
 
 def rows_of(table) -> list[tuple]:
@@ -81,13 +81,13 @@ def test_segments_follow_every_change_of_the_rows(tmp_path, small_segments):
         with store.transaction():
             if action == 0:  # messages changed: their interactions are made again
                 for r in rng.sample(range(300), 20):
-                    store.put_inferred("m", f"r{r}", "v", [interaction(rng, r)], None)
+                    store.put_inferred("m", f"r{r}", Derived("v", (interaction(rng, r),)))
             elif action == 1:  # messages deleted
                 store.delete_records("m", [f"r{r}" for r in rng.sample(range(300), 15)])
             elif action == 2:  # new mail
                 fill_rows = [(f"n{step}-{k}", [interaction(rng, k)]) for k in range(30)]
                 for ident, items in fill_rows:
-                    store.put_inferred("m", ident, "v", items, None)
+                    store.put_inferred("m", ident, Derived("v", tuple(items)))
         if action == 3:
             store.forget_source("other") if step == 3 else None
         assert rows_of(store.interaction_table()) == truth(store), step

@@ -145,14 +145,14 @@ def test_a_message_rewritten_in_place_with_the_same_size_within_a_second_is_seen
 
 
 def test_interactions_can_be_loaded_from_a_moment_on_and_without_the_ids_analysis_never_reads(tmp_path):
-    from daemon.models import Interaction
+    from daemon.models import Derived, Interaction
 
     store = Store(tmp_path / "s.db")
     old, new = (Interaction(ts, "email", "a@x.example", "A", "in", 1.0, "them", thread="<t@x>", message_id=f"<{ts}@x>",
                             source="m", ident=f"r{ts}") for ts in (1000.0, 2000.0))
     with store.transaction():
-        store.put_inferred("m", "r1000.0", "v", [old], None)
-        store.put_inferred("m", "r2000.0", "v", [new], None)
+        store.put_inferred("m", "r1000.0", Derived("v", (old,)))
+        store.put_inferred("m", "r2000.0", Derived("v", (new,)))
     assert store.interactions() == [old, new]
     (only,) = store.interactions(since=1500.0, ids=False)
     assert only.ts == 2000.0 and (only.message_id, only.in_reply_to, only.ident) == ("", "", "")
@@ -198,3 +198,34 @@ def test_a_maildir_sync_lists_only_the_folders_that_moved_and_ends_as_a_full_one
     fresh = Store(tmp_path / "fresh.db")
     sync_source(fresh, MaildirConnector("m", root), "maildir")
     assert store.stored_items("m") == fresh.stored_items("m")
+
+
+def test_a_sync_stores_each_mail_records_interactions_with_it_as_derive_would(tmp_path):
+    """Inference runs on what a sync fetches, in the record's own transaction: no record waits
+    for `derive`, and what is stored equals what `derive` makes of the stored record."""
+    from daemon.identity import Me
+    from daemon.models import MAIL
+    from daemon.pipeline import derive, mail_deriver
+
+    from datetime import timedelta
+
+    msgs = [message(f"p{i}@x.example", ME, NOW - timedelta(hours=i), subject=f"s{i}") for i in range(6)]
+    msgs += [message(ME, f"q{i}@x.example", NOW - timedelta(hours=2 * i)) for i in range(4)]
+    root = make_maildir(tmp_path / "mail", {"INBOX": msgs})
+    store = Store(tmp_path / "s.db")
+    me = Me([ME])
+    calls = []
+
+    def deriver(source, record):
+        calls.append(store.db.in_transaction)
+        return mail_deriver(me)(source, record)
+
+    sync_source(store, MaildirConnector("m", root), "maildir", derive=deriver)
+    assert len(calls) == 10 and all(calls)  # each inside the transaction that writes its record
+    assert derive(store, me) == 0  # nothing left over
+    rows = "SELECT source, ident, ts, address, direction, weight, thread FROM interactions ORDER BY 1, 2, 3, 4"
+    inline = store.db.execute(rows).fetchall()
+    assert len(inline) >= 10
+    store.db.execute("UPDATE records SET inferred = NULL WHERE kind = ?", (MAIL,))
+    assert derive(store, me) == 10
+    assert store.db.execute(rows).fetchall() == inline

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -78,7 +79,8 @@ class MaildirConnector(Connector):
     def __init__(self, name: str, root: Path) -> None:
         super().__init__(name)
         self.root = Path(root)
-        self._paths: dict[str, str] = {}  # plain strings: a Path per message doubled a 100k listing
+        self._where: dict[str, str] = {}  # ident -> "cur/:2,S": its sub-folder and the flags after its key
+        self._dirs: dict[str, str] = {}  # folder -> its directory
         self._unchanged: frozenset[str] = frozenset()  # folders changes_since found standing still
 
     # -- discovery ----------------------------------------------------------------------------
@@ -128,39 +130,52 @@ class MaildirConnector(Connector):
 
     def list(self) -> Listing:
         items: dict[str, Item] = {}
-        self._paths = {}
+        self._where = {}
         unreadable = set()
         skipped, self._unchanged = self._unchanged, frozenset()  # good for the listing right after
         folders = self.folders()
+        self._dirs = {folder: str(path) for folder, path in folders.items()}
         for folder, path in folders.items():
             if folder in skipped:
                 continue
             for sub in ("new", "cur"):
                 try:
-                    entries = list(os.scandir(path / sub))
+                    entries = os.scandir(path / sub)  # iterated, not listed: a folder of 650k holds no list of them
                 except FileNotFoundError:
                     continue
                 except OSError as e:
                     log.warning("source %s: cannot read folder %s: %s", self.name, folder, e.strerror)
                     unreadable.add(folder)
                     continue
-                for entry in entries:
-                    if entry.name.startswith("."):
-                        continue
-                    try:
-                        st = entry.stat()
-                    except FileNotFoundError:
-                        continue  # moved between listing and stat: the next sync sees it
-                    ident = f"{folder}/{_key(entry.name)}"
-                    items[ident] = Item(ident, _etag(st), folder)
-                    self._paths[ident] = entry.path
+                with entries:
+                    for entry in entries:
+                        if entry.name.startswith("."):
+                            continue
+                        try:
+                            st = entry.stat()
+                        except FileNotFoundError:
+                            continue  # moved between listing and stat: the next sync sees it
+                        key = _key(entry.name)
+                        ident = f"{folder}/{key}"
+                        items[ident] = Item(ident, _etag(st), folder)
+                        # where the file is: its sub-folder and the flags after its key (a few
+                        # strings shared by all messages), not a path string per message
+                        self._where[ident] = sys.intern(f"{sub}/{entry.name[len(key):]}")
         return Listing(items, frozenset(unreadable), unchanged=skipped & set(folders))
 
+    def _path(self, ident: str) -> str | None:
+        where = self._where.get(ident)
+        if where is None:
+            return None
+        folder, key = ident.rsplit("/", 1)
+        sub, flags = where.split("/", 1)
+        return os.path.join(self._dirs[folder], sub, key + flags)
+
     def get_multi(self, idents: Sequence[str]) -> Iterator[RawRecord]:
-        if not self._paths:
+        if not self._where:
             self.list()
         for ident in idents:
-            path = self._paths.get(ident)
+            path = self._path(ident)
             if path is None:
                 continue
             folder = ident.rsplit("/", 1)[0]

@@ -79,10 +79,19 @@ def sync_source(store: Store, connector: Connector, source_type: str, force: boo
     listing = connector.list()
     if listing.cursor is not None:
         cursor = listing.cursor
-    stored = store.stored_items(name, listing.unchanged)  # compare only what was listed
-    wanted = [i for i, item in listing.items.items() if stored.get(i, ("",))[0] != item.etag]
-    gone = [i for i, (_, scope) in stored.items() if i not in listing.items and scope not in listing.unreadable]
-    _guard(name, len(stored), len(gone), len(listing.items), force)
+    stored, same, gone = 0, set(), []
+    listed = listing.items
+    for ident, etag, scope in store.stored_rows(name, listing.unchanged):  # compare only what was listed
+        stored += 1
+        item = listed.get(ident)
+        if item is None:
+            if scope not in listing.unreadable:
+                gone.append(ident)
+        elif item.etag == etag:
+            same.add(item.ident)
+    wanted = [i for i in listed if i not in same]
+    del same
+    _guard(name, stored, len(gone), len(listed), force)
     if listing.unreadable:
         cursor = None  # something was not read: do not let the fast path skip it next time
     bad = 0

@@ -114,9 +114,15 @@ class Store:
 
     def stored_items(self, source: str, except_scopes: Iterable[str] = ()) -> dict[str, tuple[str, str]]:
         """ident -> (etag, scope) for every stored record of a source (but those in ``except_scopes``)."""
-        rows = self.db.execute("SELECT ident, etag, scope FROM records WHERE source = ?", (source,))
+        return {ident: (etag, scope) for ident, etag, scope in self.stored_rows(source, except_scopes)}
+
+    def stored_rows(self, source: str, except_scopes: Iterable[str] = ()) -> Iterator[tuple[str, str, str]]:
+        """(ident, etag, scope) of every stored record of a source (but those in ``except_scopes``),
+        one at a time: a million of them need not be in memory at once."""
         skip = set(except_scopes)
-        return {ident: (etag, scope) for ident, etag, scope in rows if scope not in skip}
+        for row in self.db.execute("SELECT ident, etag, scope FROM records WHERE source = ?", (source,)):
+            if row[2] not in skip:
+                yield row
 
     def put_records(self, source: str, records: Iterable[RawRecord],
                     derived: dict[str, Derived] | None = None) -> int:

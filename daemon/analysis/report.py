@@ -135,9 +135,9 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
                                      workplaces, hours, clusters)
     professional = np.zeros(count, dtype=bool)
     professional[[k for k in real_ones if kinds[k].relationship == "professional"]] = True
-    personal = np.zeros(count, dtype=bool)
-    personal[[k for k in real_ones if kinds[k].relationship != "professional"]] = True
-    chosen = conv_mod.Conversations.concat([wide.take(professional[wide.group]), narrow.take(personal[narrow.group])])
+    others = np.zeros(count, dtype=bool)  # real contacts judged with the 7-day reply window
+    others[[k for k in real_ones if kinds[k].relationship != "professional"]] = True
+    chosen = conv_mod.Conversations.concat([wide.take(professional[wide.group]), narrow.take(others[narrow.group])])
     history = histories(chosen, count, now_ts)
     mine_total = sum(history[k].recent_mine for k in real_ones)
     theirs_total = sum(history[k].recent_theirs for k in real_ones)

@@ -208,30 +208,16 @@ class Store:
             self.db.execute("INSERT INTO drops(source, ident, address, rule) VALUES (?,?,?,?)",
                             (source, ident, derived.dropped[0], derived.dropped[1]))
 
-    def interactions(self, sources: Iterable[str] | None = None, ids: bool = True,
-                     since: float | None = None) -> list[Interaction]:
-        """Every stored interaction (of ``sources``, from ``since`` on). ``ids=False`` leaves
-        message_id, in_reply_to and ident empty: analysis reads none of them, and they are most of
-        what a row costs."""
-        columns = _INTERACTION_COLUMNS if ids else _INTERACTION_COLUMNS.replace(
-            "ident,", "'',", 1).replace("message_id, in_reply_to,", "'', '',", 1)
+    def interactions(self, sources: Iterable[str] | None = None, since: float | None = None) -> list[Interaction]:
+        """Every stored interaction (of ``sources``, from ``since`` on), whole, row by row: for
+        tools and tests. The analysis reads them as columns (``interaction_table``)."""
         where, args = ("WHERE ts >= ?", (since,)) if since is not None else ("", ())
-        rows = self.db.execute(f"SELECT {columns} FROM interactions {where}", args)
+        rows = self.db.execute(f"SELECT {_INTERACTION_COLUMNS} FROM interactions {where} ORDER BY id", args)
         wanted = set(sources) if sources is not None else None
-        out = []
-        # sqlite3 makes new objects for every field of every row; a person's address, name and
-        # account, a thread's root and the few kinds of channel, direction and weight repeat, so
-        # one shared object each keeps a large mailbox's interactions in half the memory.
-        share = {}.setdefault
-        for source, ident, ts, channel, address, name, direction, weight, initiator, thread, message_id, \
-                in_reply_to, account, fanout, hint, recurring in rows:
-            if wanted is not None and source not in wanted:
-                continue
-            out.append(Interaction(  # positional, in the dataclass's field order
-                ts, share(channel, channel), share(address, address), share(name, name), share(direction, direction),
-                share(weight, weight), share(initiator, initiator), share(thread, thread), message_id, in_reply_to,
-                share(account, account), fanout, share(hint, hint), bool(recurring), share(source, source), ident))
-        return out
+        return [Interaction(ts, channel, address, name, direction, weight, initiator, thread, message_id, in_reply_to,
+                            account, fanout, hint, bool(recurring), source, ident)
+                for source, ident, ts, channel, address, name, direction, weight, initiator, thread, message_id,
+                in_reply_to, account, fanout, hint, recurring in rows if wanted is None or source in wanted]
 
     def interaction_table(self, sources: Iterable[str] | None = None, since: float | None = None) -> Table:
         """The stored interactions (of ``sources``, from ``since`` on) as columns, for the analysis."""

@@ -118,7 +118,7 @@ def group_people(table: Table, overrides: tuple[PersonOverride, ...] = ()) -> Pe
     tiebreak = rank[table.address[rows]] * 4 + _DIRECTION_RANK[table.direction[rows]]
     order = rows[by_person_then_time(row_person[rows], table.ts[rows], tiebreak)]
     group = row_person[order]
-    best = _best_names(table, order, group, len(found))
+    best = _best_names(table, order, group)
     groups = []
     for index, (ident, codes, override) in enumerate(found):
         addresses = [table.addresses[a] for a in codes]
@@ -137,14 +137,14 @@ def by_person_then_time(person: np.ndarray, ts: np.ndarray, tiebreak: np.ndarray
     order = np.argsort(ts)
     s = ts[order]
     tied = np.flatnonzero(s[1:] == s[:-1])
-    if len(tied):  # equal times are rare: put just those rows in order
+    if len(tied):  # rows at equal times (one mail to several people): only those are sorted further
         at = distinct(np.r_[tied, tied + 1])
         rows = order[at]
         order[at] = rows[np.lexsort((rows, tiebreak[rows], ts[rows]))]
     return order[np.argsort(narrow(person)[order], kind="stable")]
 
 
-def _best_names(table: Table, order: np.ndarray, group: np.ndarray, count: int) -> dict[int, str]:
+def _best_names(table: Table, order: np.ndarray, group: np.ndarray) -> dict[int, str]:
     """Each person's most used display name (an address is no name); on a tie, the one seen first."""
     usable = np.array([bool(n) and "@" not in n for n in table.names], dtype=bool)
     names = table.name[order]

@@ -17,14 +17,14 @@ import numpy as np
 
 from daemon.models import Interaction
 
-# Codes of the small enumerations. Anything unknown gets the last code, which matches no rule.
+# Codes of the small enumerations. An unknown direction gets code 3, which no rule matches; an
+# unknown initiator counts as "other", an unknown hint as none.
 DIRECTIONS = ("out", "in", "both", "")
 OUT, IN, BOTH = 0, 1, 2
 INITIATORS = ("me", "them", "other")
 ME, THEM, OTHER = 0, 1, 2
 HINTS = ("", "social", "work")
 SOCIAL, WORK = 1, 2
-MEETING = 1  # channel: 0 anything else, 1 "meeting"
 
 _DIRECTION = {d: k for k, d in enumerate(DIRECTIONS)}
 _INITIATOR = {d: k for k, d in enumerate(INITIATORS)}
@@ -123,7 +123,9 @@ class Builder:
         self.weight.append(weight)
         self.initiator.append(_INITIATOR.get(initiator, OTHER))
         code = self._threads.get(thread)
-        self.thread.append(self._threads.setdefault(thread, thread_code(thread)) if code is None else code)
+        if code is None:
+            code = self._threads[thread] = thread_code(thread)
+        self.thread.append(code)
         self.account.append(_code(self._accounts, account))
         self.source.append(_code(self._sources, source))
         self.meeting.append(channel == "meeting")

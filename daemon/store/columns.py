@@ -10,12 +10,15 @@ may write makes them into segments for the next time.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Iterable
 
 import numpy as np
 
 from daemon.analysis.table import Builder, Table
+
+log = logging.getLogger(__name__)
 
 SEGMENT_ROWS = 20_000  # a smaller last segment is made again with the new rows that follow it
 
@@ -47,6 +50,9 @@ class Segment:
         for f, t in _LAYOUT:
             self._where[f] = np.dtype(t), offset
             offset += self.rows * np.dtype(t).itemsize
+        if offset != len(blob) or not all(isinstance(v, list) for v in (self.addresses, self.names, self.accounts,
+                                                                             self.sources)):
+            raise ValueError("a damaged segment")
 
     def __len__(self) -> int:
         return self.rows
@@ -99,7 +105,11 @@ def _read(db: sqlite3.Connection, since: float | None, writable: bool) -> tuple[
         if first > end + 1:
             gaps.append((end + 1, first - 1))
         if wanted:
-            parts.append(Segment(data))
+            try:
+                parts.append(Segment(data))
+            except (ValueError, KeyError, TypeError, UnicodeDecodeError):  # damaged: read its rows instead
+                log.warning("the store's column cache had a damaged segment; it is made again from its rows")
+                gaps.append((first, last))
         end = last
     if newest > end:
         gaps.append((end + 1, newest))

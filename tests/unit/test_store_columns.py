@@ -181,3 +181,16 @@ def test_a_store_of_schema_5_migrates_its_interactions_in_order(tmp_path):
         (k + 1, f"r{k}") for k in range(5)]
     table = store.interaction_table()
     assert np.array_equal(np.sort(table.ts), NOW + np.arange(5))
+
+
+def test_a_damaged_segment_is_read_from_its_rows_and_made_again(tmp_path, small_segments, caplog):
+    store = Store(tmp_path / "s.db")
+    fill(store, random.Random(8), 150)
+    store.interaction_table()
+    first, last, _ = segments(store)[1]
+    with store.transaction():
+        store.db.execute("UPDATE interaction_segments SET data = substr(data, 1, 100) WHERE first = ?", (first,))
+    assert rows_of(store.interaction_table()) == truth(store)
+    assert "damaged segment" in caplog.text
+    caplog.clear()
+    assert rows_of(store.interaction_table()) == truth(store) and "damaged" not in caplog.text  # made again

@@ -15,17 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from daemon.analysis.table import (
-    BOTH,
-    IN,
-    INITIATORS,
-    ME,
-    OTHER,
-    OUT,
-    THEM,
-    Table,
-    narrow,
-)
+from daemon.analysis.table import BOTH, IN, INITIATORS, ME, OUT, THEM, Table, narrow
 from daemon.models import Interaction
 
 QUIET = 72 * 3600.0
@@ -183,6 +173,3 @@ def conversations(items: list[Interaction], reply_window_days: float = 7.0) -> l
     """One person's interactions (sorted by time) -> their conversations."""
     n = len(items)
     return split(Table.of(items), np.arange(n), np.zeros(n, dtype=np.int64), (reply_window_days,))[0].objects()
-
-
-assert INITIATORS[ME] == "me" and INITIATORS[THEM] == "them" and INITIATORS[OTHER] == "other"

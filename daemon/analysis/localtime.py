@@ -15,6 +15,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from daemon.analysis.table import distinct
+
 _QUARTER = 900
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
@@ -44,8 +46,7 @@ class LocalClock:
         buckets = np.floor_divide(stamps, _QUARTER).astype(np.int64)
         lo, hi = int(buckets.min()), int(buckets.max())
         if hi - lo > 4 * len(stamps) + 100_000:  # sparse over a long span: look up only the quarters in use
-            used = np.sort(buckets)
-            used = used[np.r_[True, used[1:] != used[:-1]]]
+            used = distinct(buckets)
             offsets = np.array([self._offset_of(b) for b in used.tolist()], dtype=np.float64)
             return stamps + offsets[np.searchsorted(used, buckets)]
         first, table = self._table

@@ -54,7 +54,7 @@ class MboxConnector(Connector):
     def __init__(self, name: str, path: Path) -> None:
         super().__init__(name)
         self.path = Path(path)
-        self._offsets: dict[str, tuple[str, int]] = {}
+        self._offsets: dict[str, int] = {}  # ident -> where its message starts (its file is in the ident)
 
     def files(self) -> dict[str, Path]:
         return find_files(self.name, self.path, _looks_like_mbox)
@@ -79,7 +79,7 @@ class MboxConnector(Connector):
                         n += 1
                         ident = f"{rel}:{h}#{n}"
                     items[ident] = Item(ident, h, rel)
-                    self._offsets[ident] = (rel, offset)
+                    self._offsets[ident] = offset
             except OSError as e:
                 log.warning("source %s: skipped unreadable mbox file %s: %s", self.name, rel, e.strerror)
                 unreadable.add(rel)
@@ -91,8 +91,8 @@ class MboxConnector(Connector):
         wanted: dict[str, list[tuple[int, str]]] = {}
         for ident in idents:
             if ident in self._offsets:
-                rel, offset = self._offsets[ident]
-                wanted.setdefault(rel, []).append((offset, ident))
+                rel = ident.rsplit(":", 1)[0]  # "<file>:<hash>[#n]"; the hash has no colon
+                wanted.setdefault(rel, []).append((self._offsets[ident], ident))
         files = self.files()
         for rel, places in wanted.items():
             sent = folder_is_sent(Path(rel).stem, "/")

@@ -228,24 +228,39 @@ def stage_ics(work: Path) -> dict:
 
 
 def synthetic_interactions(n: int, contacts: int, seed: int = 1) -> list:
-    """``n`` mail interactions with ``contacts`` people over two years, each person on a rhythm."""
+    """About ``n`` interactions with ``contacts`` people over two years, each person on a rhythm.
+    As in a real mailbox, some mail goes to several people at once (rows at the same moment, with a
+    lower weight), some contact is on Cc, and some is a meeting."""
     from daemon.models import Interaction
 
     rng = random.Random(seed)
     now = NOW.timestamp()
-    per = max(n // contacts, 1)
+    per = max(round(n / contacts / 1.27), 1)  # a mail to three people makes three rows
     out = []
     for c in range(contacts):
         address, name = f"person{c}@example{c % 300}.org", f"Person {c}"
         t = now - 700 * 86400 + rng.random() * 30 * 86400
-        gap = rng.choice([1, 3, 7, 14, 30]) * 86400 / 4
+        gap = rng.choice([1, 3, 7, 14, 30]) * 86400 / 4 * 1.27
         for k in range(per):
             t += rng.expovariate(1 / gap)
             if t > now:
                 break
             mine = rng.random() < 0.5
-            out.append(Interaction(t, "email", address, name, "out" if mine else "in", 1.0, "me" if mine else "them",
-                                   thread=f"<t{c}.{k // 3}@x>", message_id=f"<m{c}.{k}@x>", account=ME))
+            kind = rng.random()
+            if kind < 0.05:  # a meeting
+                out.append(Interaction(t, "meeting", address, name, "both", 3.0, rng.choice(["me", "them"]),
+                                       thread=f"<e{c}.{k}@x>", account=ME, fanout=rng.choice([1, 2, 8]),
+                                       hint=rng.choice(["", "social", "work"])))
+                continue
+            weight, others = (0.3, 0) if kind < 0.15 else (0.6, 2) if kind < 0.30 else (1.0, 0)  # Cc; to three
+            out.append(Interaction(t, "email", address, name, "out" if mine else "in", weight, "me" if mine else "them",
+                                   thread=f"<t{c}.{k // 3}@x>", message_id=f"<m{c}.{k}@x>", account=ME,
+                                   fanout=others + 1))
+            for o in rng.sample(range(contacts), others):  # the same mail, to others too: same moment
+                out.append(Interaction(t, "email", f"person{o}@example{o % 300}.org", f"Person {o}",
+                                       "out" if mine else "in", weight, "me" if mine else "them",
+                                       thread=f"<t{c}.{k // 3}@x>", message_id=f"<m{c}.{k}@x>", account=ME,
+                                       fanout=others + 1))
     return out
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -76,10 +77,14 @@ class Table:
             return tables[0]
         out, lists = {}, {}
         for f, column in _LISTS.items():
-            index: dict[str, int] = {}
-            remaps = [np.array([index.setdefault(v, len(index)) for v in getattr(t, f)], dtype=np.int32) for t in tables]
-            out[column] = np.concatenate([remap[getattr(t, column)] for remap, t in zip(remaps, tables)])
-            lists[f] = list(index)
+            each = [getattr(t, f) for t in tables]
+            every = list(chain.from_iterable(each))
+            merged = list(dict.fromkeys(every))  # in order of first appearance
+            code = dict(zip(merged, range(len(merged))))
+            remap = np.fromiter(map(code.__getitem__, every), dtype=np.int32, count=len(every))
+            bounds = np.cumsum([0] + [len(values) for values in each]).tolist()
+            out[column] = np.concatenate([remap[bounds[k]:bounds[k + 1]][getattr(t, column)] for k, t in enumerate(tables)])
+            lists[f] = merged
         for f in _COLUMNS:
             if f not in out:
                 out[f] = np.concatenate([getattr(t, f) for t in tables])

@@ -94,8 +94,10 @@ def split(table: Table, order: np.ndarray, group: np.ndarray, reply_windows_days
     quiet[1:] = (ts[1:] - ts[:-1]) > QUIET
     candidates = np.flatnonzero(new_person | quiet)
     # The earlier row of the same person and thread, if any: a reply to it may join its conversation.
-    by_thread = np.argsort(thread, kind="stable")  # then by person, keeping thread and time order
-    by_thread = by_thread[np.argsort(narrow(group)[by_thread], kind="stable")]
+    by_thread = np.argsort(thread)  # runs of one thread, their rows in any order; put them back in order:
+    run = np.cumsum(np.r_[0, thread[by_thread][1:] != thread[by_thread][:-1]])
+    by_thread = by_thread[np.argsort(run * n + by_thread)]  # unique keys, so the fast sort will do
+    by_thread = by_thread[np.argsort(narrow(group)[by_thread], kind="stable")]  # then by person, keeping that
     same = (group[by_thread][1:] == group[by_thread][:-1]) & (thread[by_thread][1:] == thread[by_thread][:-1])
     earlier = np.full(n, -1, dtype=np.int64)
     earlier[by_thread[1:][same]] = by_thread[:-1][same]
@@ -131,18 +133,20 @@ def _starts(candidates: np.ndarray, new_person: np.ndarray, earlier: np.ndarray,
     # the last sure start before each maybe (the first candidate of a person is always sure)
     last_sure = np.maximum.accumulate(np.where(sure, np.arange(len(candidates)), -1))[maybe]
     starts_at, stamps = candidates.tolist(), ts[candidates].tolist()
-    pairs = list(zip(maybe.tolist(), last_sure.tolist(), prior[maybe].tolist()))
+    pairs = list(zip(maybe.tolist(), last_sure.tolist(), prior[maybe].tolist(), ts[candidates[maybe]].tolist()))
     out = []
     for window in reply_windows:
-        begins = sure.copy()
+        breaks = []
         first = -1  # the candidate that began the current conversation
-        for k, sure_before, row in pairs:
+        for k, sure_before, row, stamp in pairs:
             if sure_before > first:
                 first = sure_before
-            if row >= starts_at[first] and stamps[k] - stamps[first] <= window:
+            if row >= starts_at[first] and stamp - stamps[first] <= window:
                 continue  # a late reply in a thread of this conversation
             first = k
-            begins[k] = True
+            breaks.append(k)
+        begins = sure.copy()
+        begins[breaks] = True
         out.append(candidates[begins])
     return out
 

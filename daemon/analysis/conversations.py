@@ -122,9 +122,13 @@ class _Rows:
 
 def _starts(candidates: np.ndarray, new_person: np.ndarray, earlier: np.ndarray, ts: np.ndarray,
             reply_windows: list[float]) -> list[np.ndarray]:
-    """Which candidate rows begin a conversation, for each reply window. A candidate with no
-    earlier row of its thread (or a new person's first) surely does. Whether a late reply joins
-    depends on where its conversation began, so those are decided in one pass over them alone."""
+    """Which candidate rows begin a conversation, for each reply window.
+
+    A candidate with no earlier row of its thread (or a new person's first) surely does. The others
+    ("maybe": a late reply) join their conversation if their thread was in it and it began within
+    the window, which depends on where it began. Between two sure starts, the maybes join until the
+    first that fails; that one begins a conversation, and only the maybes after it, up to the next
+    sure start, are decided one by one."""
     prior = earlier[candidates]
     sure = new_person[candidates] | (prior < 0)
     maybe = np.flatnonzero(~sure)
@@ -132,21 +136,30 @@ def _starts(candidates: np.ndarray, new_person: np.ndarray, earlier: np.ndarray,
         return [candidates for _ in reply_windows]
     # the last sure start before each maybe (the first candidate of a person is always sure)
     last_sure = np.maximum.accumulate(np.where(sure, np.arange(len(candidates)), -1))[maybe]
-    starts_at, stamps = candidates.tolist(), ts[candidates].tolist()
-    pairs = list(zip(maybe.tolist(), last_sure.tolist(), prior[maybe].tolist(), ts[candidates[maybe]].tolist()))
+    stamps = ts[candidates]
+    heads = np.flatnonzero(np.r_[True, last_sure[1:] != last_sure[:-1]])  # where each run after a sure start begins
+    run = np.repeat(np.arange(len(heads)), np.diff(np.r_[heads, len(maybe)]))
+    position, none = np.arange(len(maybe)), len(maybe)
     out = []
     for window in reply_windows:
-        breaks = []
-        first = -1  # the candidate that began the current conversation
-        for k, sure_before, row, stamp in pairs:
-            if sure_before > first:
-                first = sure_before
-            if row >= starts_at[first] and stamp - stamps[first] <= window:
-                continue  # a late reply in a thread of this conversation
-            first = k
-            breaks.append(k)
+        joins = (prior[maybe] >= candidates[last_sure]) & (stamps[maybe] - stamps[last_sure] <= window)
+        fails = np.minimum.reduceat(np.where(joins, none, position), heads)[run]  # each run's first failure
         begins = sure.copy()
-        begins[breaks] = True
+        begins[maybe[position == fails]] = True
+        later = np.flatnonzero(position > fails)
+        if len(later):
+            ks, fs = maybe[later], maybe[fails[later]]
+            breaks, first_row, first_ts, current = [], -1, 0.0, -1  # where the conversation began; its run
+            for k, r, f_row, f_ts, k_prior, k_row, k_ts in zip(
+                    ks.tolist(), run[later].tolist(), candidates[fs].tolist(), stamps[fs].tolist(), prior[ks].tolist(),
+                    candidates[ks].tolist(), stamps[ks].tolist()):
+                if r != current:
+                    first_row, first_ts, current = f_row, f_ts, r
+                if k_prior >= first_row and k_ts - first_ts <= window:
+                    continue  # a late reply in a thread of this conversation
+                first_row, first_ts = k_row, k_ts
+                breaks.append(k)
+            begins[breaks] = True
         out.append(candidates[begins])
     return out
 

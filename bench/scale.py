@@ -9,9 +9,11 @@ the same run.
 Corpora (generated into a temporary folder, deleted afterwards): a Maildir with INBOX and Sent
 (bench/ingest.py: Received chains, folded To/Cc, RFC 2047 names, threads with In-Reply-To and
 References, list mail), the same messages as two mbox files, and an ICS file of 5,000 events of
-which a tenth are recurring series with overrides and exceptions. The analysis stage uses
-synthetic interactions (10,000 contacts by default) so that it can reach a million; they are
-written into a store first, and the stage loads them from it as the analysis job does.
+which a tenth are recurring series with overrides and exceptions. The analysis stages use
+synthetic interactions (10,000 contacts by default, mail to several people at once, Cc and
+meetings among them) so that they can reach a million; they are written into a store first. The
+first load reads them as rows and makes the column segments; the analysis stage then loads them as
+the analysis job does, and analyses them.
 
 References: a bare header-split loop over the same files (read up to the blank line, split the
 fields: the local ceiling for any parser), and `notmuch new` over the same Maildir where notmuch

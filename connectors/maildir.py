@@ -147,20 +147,24 @@ class MaildirConnector(Connector):
                     log.warning("source %s: cannot read folder %s: %s", self.name, folder, e.strerror)
                     unreadable.add(folder)
                     continue
-                with entries:
-                    for entry in entries:
-                        if entry.name.startswith("."):
-                            continue
-                        try:
-                            st = entry.stat()
-                        except FileNotFoundError:
-                            continue  # moved between listing and stat: the next sync sees it
-                        key = _key(entry.name)
-                        ident = f"{folder}/{key}"
-                        items[ident] = Item(ident, _etag(st), folder)
-                        # where the file is: its sub-folder and the flags after its key (a few
-                        # strings shared by all messages), not a path string per message
-                        self._where[ident] = sys.intern(f"{sub}/{entry.name[len(key):]}")
+                try:
+                    with entries:
+                        for entry in entries:
+                            if entry.name.startswith("."):
+                                continue
+                            try:
+                                st = entry.stat()
+                            except FileNotFoundError:
+                                continue  # moved between listing and stat: the next sync sees it
+                            key = _key(entry.name)
+                            ident = f"{folder}/{key}"
+                            items[ident] = Item(ident, _etag(st), folder)
+                            # where the file is: its sub-folder and the flags after its key (a few
+                            # strings shared by all messages), not a path string per message
+                            self._where[ident] = sys.intern(f"{sub}/{entry.name[len(key):]}")
+                except OSError as e:  # failed halfway through the folder: keep what is stored of it
+                    log.warning("source %s: cannot read folder %s: %s", self.name, folder, e.strerror)
+                    unreadable.add(folder)
         return Listing(items, frozenset(unreadable), unchanged=skipped & set(folders))
 
     def _path(self, ident: str) -> str | None:

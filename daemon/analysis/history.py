@@ -8,7 +8,7 @@ import numpy as np
 
 from daemon.analysis.conversations import Conversations
 from daemon.analysis.rhythm import DAY
-from daemon.analysis.table import ME, OTHER, THEM
+from daemon.analysis.table import ME, OTHER, THEM, per_person
 
 RECENT_DAYS = 365  # "the last 12 months" of the one-sided checks
 LATELY = 5  # "you started the last 5"
@@ -42,7 +42,7 @@ def histories(convs: Conversations, people: int, now: float) -> list[History]:
     two_way = convs.two_way
 
     def count(mask: np.ndarray | None = None, of: np.ndarray = g) -> np.ndarray:
-        return np.bincount(of, weights=mask, minlength=people).astype(np.int64)
+        return per_person(of, people, mask)
 
     rows = np.flatnonzero(two_way)
     tg = g[rows]
@@ -61,9 +61,9 @@ def histories(convs: Conversations, people: int, now: float) -> list[History]:
     # the last LATELY two-way conversations of each person whose starter is known
     known = np.flatnonzero(two_way & (init != OTHER))
     kg = g[known]
-    per_person = count(of=kg)
+    known_per_person = count(of=kg)
     position = np.arange(len(known)) - np.searchsorted(kg, kg, side="left")
-    lately = known[per_person[kg] - 1 - position < LATELY]
+    lately = known[known_per_person[kg] - 1 - position < LATELY]
     # log-days between the starts of consecutive two-way conversations of one person
     same = ~change
     logs = np.log(np.maximum((start[rows][1:] - start[rows][:-1]) / DAY, 1.0))[same]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from daemon.analysis.table import SOCIAL, WORK, Table
+from daemon.analysis.table import SOCIAL, WORK, Table, per_person
 from daemon.identity import FREEMAIL, Me, domain_of
 
 UNKNOWN_BELOW = 0.8  # |score| under this: "unknown"
@@ -90,25 +90,23 @@ class Evidence:
 def evidence(table: Table, local: np.ndarray, person: np.ndarray, count: int, source_context: dict[str, str | None],
              workplaces: frozenset[str]) -> list[Evidence]:
     """The evidence of every person at once. ``local``: each row's time on the local wall clock
-    (LocalClock.locals); ``person``: whose each row is (-1: no one's)."""
-    slot = np.where(person >= 0, person, count)  # rows of no one count in a last slot, left out
-
-    def per_person(mask: np.ndarray | None = None) -> list[int]:
-        return np.bincount(slot, weights=mask, minlength=count + 1)[:count].astype(np.int64).tolist()
+    (LocalClock.locals); ``person``: whose each row is (``spill``: ``count`` for no one's)."""
+    def counted(mask: np.ndarray | None = None) -> list[int]:
+        return per_person(person, count, mask).tolist()
 
     contexts = [source_context.get(s) for s in table.sources]
     professional = np.array([c == "professional" for c in contexts], dtype=bool)
     personal = np.array([c == "personal" for c in contexts], dtype=bool)
     known = np.array([bool(a) for a in table.accounts], dtype=bool)
     at_work = np.array([bool(a) and domain_of(a) in workplaces for a in table.accounts], dtype=bool)
-    n = np.bincount(slot, minlength=count + 1)[:count]
+    n = per_person(person, count)
     hour = local % 86400 // 3600
     off = (hour >= 19) | (hour < 7) | ((np.floor_divide(local, 86400).astype(np.int64) + 3) % 7 >= 5)  # Sat, Sun
-    off_share = (np.bincount(slot, weights=off, minlength=count + 1)[:count] / np.maximum(n, 1)).tolist()
-    recurring = per_person(table.recurring & table.meeting & (table.hint != SOCIAL))
-    columns = zip(n.tolist(), per_person(professional[table.source]), per_person(personal[table.source]),
-                  per_person(known[table.account]), per_person(at_work[table.account]),
-                  per_person(table.hint == SOCIAL), per_person(table.hint == WORK), recurring, off_share)
+    off_share = (per_person(person, count, off) / np.maximum(n, 1)).tolist()
+    recurring = counted(table.recurring & table.meeting & (table.hint != SOCIAL))
+    columns = zip(n.tolist(), counted(professional[table.source]), counted(personal[table.source]),
+                  counted(known[table.account]), counted(at_work[table.account]),
+                  counted(table.hint == SOCIAL), counted(table.hint == WORK), recurring, off_share)
     return [Evidence(*c[:7], c[7] > 0, c[8]) for c in columns]
 
 

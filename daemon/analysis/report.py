@@ -17,7 +17,7 @@ from daemon.analysis import kind as kind_mod
 from daemon.analysis import lapse, localtime, reciprocity, rhythm
 from daemon.analysis.contacts import PersonGroup, group_people
 from daemon.analysis.history import History, histories
-from daemon.analysis.table import ME, THEM, Table, distinct
+from daemon.analysis.table import ME, THEM, Table, distinct, per_person, spill
 from daemon.config import Person as PersonOverride
 from daemon.identity import Me, merge_key
 from daemon.models import Interaction
@@ -124,7 +124,8 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
                          for k, g in enumerate(groups) if not real[k])
     # The user's own habits, from real contacts only (cold pitches and crowds would skew them).
     local = localtime.clock(zone).locals(table.ts)  # wall-clock seconds of every row
-    evidence = kind_mod.evidence(table, local, who.person, count, contexts, workplaces)
+    person = spill(who.person, count)  # each row's person; the rows of ignored people in a slot of no one
+    evidence = kind_mod.evidence(table, local, person, count, contexts, workplaces)
     real_ones = [k for k in range(count) if real[k]]
     hours = kind_mod.HoursModel.fit([evidence[k].off_hours for k in real_ones])
     clusters = kind_mod.shared_company_domains([groups[k].addresses for k in real_ones])
@@ -149,7 +150,7 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
         return (mine_total - m + 2) / (mine_total - m + theirs_total - t + 4)
 
     day = np.floor_divide(local, 86400).astype(np.int64)  # local dates, as days since 1970-01-01
-    spans = _spans(table, day, who.person, count)
+    spans = _spans(table, day, person, count)
     contacts = tuple(_snooze(_contact(groups[k], kinds[k], history[k], spans[k], now_ts, zone, others_baseline(k)),
                              snoozed, now_ts, zone) for k in real_ones)
     flags = Counter(f.pattern or f.kind for c in contacts for f in c.flags)
@@ -169,13 +170,11 @@ def _not_a_contact_reason(conversations: int, _direct: bool, unanswered_theirs: 
 def _first_pass(convs: conv_mod.Conversations, count: int) -> list[tuple[int, bool, int, int]]:
     """Per person: (conversations, whether one was direct and two-way, one-way ones they started,
     one-way ones I started)."""
-    def per_person(mask: np.ndarray | None = None) -> np.ndarray:
-        return np.bincount(convs.group, weights=mask, minlength=count).astype(np.int64)
-
     two_way, one_way = convs.two_way, ~convs.two_way
-    return list(zip(per_person().tolist(), (per_person(two_way & convs.direct) > 0).tolist(),
-                    per_person(one_way & (convs.initiator == THEM)).tolist(),
-                    per_person(one_way & (convs.initiator == ME)).tolist()))
+    return list(zip(per_person(convs.group, count).tolist(),
+                    (per_person(convs.group, count, two_way & convs.direct) > 0).tolist(),
+                    per_person(convs.group, count, one_way & (convs.initiator == THEM)).tolist(),
+                    per_person(convs.group, count, one_way & (convs.initiator == ME)).tolist()))
 
 
 @dataclass(frozen=True)
@@ -188,15 +187,14 @@ class _Span:
 
 def _spans(table: Table, day: np.ndarray, person: np.ndarray, count: int) -> list[_Span]:
     """How much and when: each person's interactions, first and last, and days with contact
-    (``person``: whose each row is; -1: no one's)."""
-    slot = np.where(person >= 0, person, count)  # rows of no one count in a last slot, left out
-    n = np.bincount(slot, minlength=count + 1)[:count]
+    (``person``: whose each row is, ``spill``-ed)."""
+    n = per_person(person, count)
     first, last = np.full(count + 1, np.inf), np.full(count + 1, -np.inf)
-    np.minimum.at(first, slot, table.ts)
-    np.maximum.at(last, slot, table.ts)
-    days = np.bincount(distinct(slot.astype(np.int64) << 32 | (day - day.min(initial=0))) >> 32, minlength=count + 1)
+    np.minimum.at(first, person, table.ts)
+    np.maximum.at(last, person, table.ts)
+    days = per_person(distinct(person.astype(np.int64) << 32 | (day - day.min(initial=0))) >> 32, count)
     return [_Span(k, f if k else None, t if k else None, d)
-            for k, f, t, d in zip(n.tolist(), first.tolist(), last.tolist(), days[:count].tolist())]
+            for k, f, t, d in zip(n.tolist(), first.tolist(), last.tolist(), days.tolist())]
 
 
 def _contact(g: PersonGroup, k: kind_mod.Kind, h: History, span: _Span, now_ts: float, zone: tzinfo,

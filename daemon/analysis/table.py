@@ -181,3 +181,14 @@ def distinct_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
 def narrow(values: np.ndarray) -> np.ndarray:
     """Small non-negative integers as int16 when they fit: numpy sorts those by radix, 8x faster."""
     return values.astype(np.int16) if len(values) and values.max() < 2**15 else values
+
+
+def spill(person: np.ndarray, count: int) -> np.ndarray:
+    """Each row's person, with the rows of no one (-1) moved to an extra last person ``count``,
+    which ``per_person`` leaves out."""
+    return np.where(person >= 0, person, count)
+
+
+def per_person(person: np.ndarray, count: int, mask: np.ndarray | None = None) -> np.ndarray:
+    """For each of ``count`` people, how many of their rows there are (where ``mask`` holds)."""
+    return np.bincount(person, weights=mask, minlength=count + 1)[:count].astype(np.int64)

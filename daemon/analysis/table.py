@@ -91,28 +91,21 @@ class Table:
         return Table(**out, **lists)
 
 
-_COLUMNS = ("ts", "address", "name", "direction", "weight", "initiator", "thread", "account", "source", "meeting",
-            "fanout", "hint", "recurring")
+# Every column and its type, in the order of the Table's fields.
+TYPES = {"ts": np.float64, "address": np.int32, "name": np.int32, "direction": np.int8, "weight": np.float64,
+         "initiator": np.int8, "thread": np.int64, "account": np.int32, "source": np.int32, "meeting": np.bool_,
+         "fanout": np.int32, "hint": np.int8, "recurring": np.bool_}
+_COLUMNS = tuple(TYPES)
 _LISTS = {"addresses": "address", "names": "name", "accounts": "account", "sources": "source"}
 
 
 class Builder:
-    """Collects rows one by one and makes a Table of them."""
+    """Collects rows one by one and makes a Table of them. Each column is a list attribute of the
+    column's name (attributes, not a dict of lists: ``add`` runs once per row)."""
 
     def __init__(self) -> None:
-        self.ts: list[float] = []
-        self.address: list[int] = []
-        self.name: list[int] = []
-        self.direction: list[int] = []
-        self.weight: list[float] = []
-        self.initiator: list[int] = []
-        self.thread: list[int] = []
-        self.account: list[int] = []
-        self.source: list[int] = []
-        self.meeting: list[bool] = []
-        self.fanout: list[int] = []
-        self.hint: list[int] = []
-        self.recurring: list[bool] = []
+        for f in _COLUMNS:
+            setattr(self, f, [])
         self._addresses: dict[str, int] = {}
         self._names: dict[str, int] = {}
         self._accounts: dict[str, int] = {}
@@ -139,15 +132,9 @@ class Builder:
         self.recurring.append(bool(recurring))
 
     def build(self) -> Table:
-        return Table(
-            np.array(self.ts, dtype=np.float64), np.array(self.address, dtype=np.int32),
-            np.array(self.name, dtype=np.int32), np.array(self.direction, dtype=np.int8),
-            np.array(self.weight, dtype=np.float64), np.array(self.initiator, dtype=np.int8),
-            np.array(self.thread, dtype=np.int64), np.array(self.account, dtype=np.int32),
-            np.array(self.source, dtype=np.int32), np.array(self.meeting, dtype=bool),
-            np.array(self.fanout, dtype=np.int32), np.array(self.hint, dtype=np.int8),
-            np.array(self.recurring, dtype=bool),
-            list(self._addresses), list(self._names), list(self._accounts), list(self._sources))
+        return Table(**{f: np.array(getattr(self, f), dtype=t) for f, t in TYPES.items()},
+                     addresses=list(self._addresses), names=list(self._names), accounts=list(self._accounts),
+                     sources=list(self._sources))
 
 
 def thread_code(thread: str) -> int:

@@ -16,16 +16,14 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from daemon.analysis.table import Builder, Table
+from daemon.analysis.table import TYPES, Builder, Table
 
 log = logging.getLogger(__name__)
 
 SEGMENT_ROWS = 20_000  # a smaller last segment is made again with the new rows that follow it
 
-# The columns in the order they are stored, with their types on disk.
-_LAYOUT = (("ts", "<f8"), ("address", "<i4"), ("name", "<i4"), ("direction", "i1"), ("weight", "<f8"),
-           ("initiator", "i1"), ("thread", "<i8"), ("account", "<i4"), ("source", "<i4"), ("meeting", "?"),
-           ("fanout", "<i4"), ("hint", "i1"), ("recurring", "?"))
+# The columns in the order they are stored, with their types on disk (little-endian).
+_LAYOUT = tuple((f, np.dtype(t).newbyteorder("<")) for f, t in TYPES.items())
 _LISTS = ("addresses", "names", "accounts", "sources")
 _ROW_COLUMNS = "id, ts, channel, address, name, direction, weight, initiator, thread, account, fanout, hint, recurring, source"
 

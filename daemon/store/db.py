@@ -141,8 +141,7 @@ class Store:
             "INSERT OR REPLACE INTO records(source, ident, etag, scope, kind, data, inferred) VALUES (?,?,?,?,?,?,?)",
             rows,
         )
-        for ident, d in derived.items():
-            self._insert_derived(source, ident, d)
+        self._insert_derived(source, derived)
         return len(rows)
 
     def delete_records(self, source: str, idents: Iterable[str]) -> int:
@@ -195,18 +194,19 @@ class Store:
         """Replace what inference made of a stored record."""
         self.db.execute("DELETE FROM interactions WHERE source = ? AND ident = ?", (source, ident))
         self.db.execute("DELETE FROM drops WHERE source = ? AND ident = ?", (source, ident))
-        self._insert_derived(source, ident, derived)
+        self._insert_derived(source, {ident: derived})
         self.db.execute("UPDATE records SET inferred = ? WHERE source = ? AND ident = ?", (derived.version, source, ident))
 
-    def _insert_derived(self, source: str, ident: str, derived: Derived) -> None:
+    def _insert_derived(self, source: str, derived: dict[str, Derived]) -> None:
+        """Insert what inference made of records (ident -> Derived), all at once."""
         self.db.executemany(
             f"INSERT INTO interactions({_INTERACTION_COLUMNS}) VALUES ({','.join('?' * 16)})",
             [(source, ident, i.ts, i.channel, i.address, i.name, i.direction, i.weight, i.initiator, i.thread,
-              i.message_id, i.in_reply_to, i.account, i.fanout, i.hint, int(i.recurring)) for i in derived.interactions],
+              i.message_id, i.in_reply_to, i.account, i.fanout, i.hint, int(i.recurring))
+             for ident, d in derived.items() for i in d.interactions],
         )
-        if derived.dropped:
-            self.db.execute("INSERT INTO drops(source, ident, address, rule) VALUES (?,?,?,?)",
-                            (source, ident, derived.dropped[0], derived.dropped[1]))
+        self.db.executemany("INSERT INTO drops(source, ident, address, rule) VALUES (?,?,?,?)",
+                            [(source, ident, *d.dropped) for ident, d in derived.items() if d.dropped])
 
     def interactions(self, sources: Iterable[str] | None = None, since: float | None = None) -> list[Interaction]:
         """Every stored interaction (of ``sources``, from ``since`` on), whole, row by row: for

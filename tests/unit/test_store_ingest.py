@@ -228,3 +228,22 @@ def test_a_sync_stores_each_mail_records_interactions_with_it_as_derive_would(tm
     store.db.execute("UPDATE records SET inferred = NULL WHERE kind = ?", (MAIL,))
     assert derive(store, me) == 10
     assert store.db.execute(rows).fetchall() == inline
+
+
+def test_new_records_are_fetched_and_stored_in_key_order_batch_by_batch(tmp_path, monkeypatch):
+    """Each batch then writes to a narrow range of the store's B-trees (see bench/scale.py for
+    what listing order costs). A folder lists in its directory's hash order."""
+    import daemon.ingest as ingest
+
+    monkeypatch.setattr(ingest, "BATCH", 4)
+    root = _maildir(tmp_path, 15)
+    asked = []
+
+    class Spy(MaildirConnector):
+        def get_multi(self, idents):
+            asked.append(list(idents))
+            return super().get_multi(idents)
+
+    sync_source(Store(tmp_path / "t.db"), Spy("m", root), "maildir")
+    flat = [i for batch in asked for i in batch]
+    assert len(flat) == 15 and flat == sorted(flat) and max(map(len, asked)) == 4

@@ -8,8 +8,9 @@ me only by Bcc are dropped, each with the rule that dropped it.
 
 from __future__ import annotations
 
+import calendar
 import re
-from datetime import timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 from daemon.identity import Me, parse_address_list
@@ -17,16 +18,37 @@ from daemon.inference.filters import ROLE_WEIGHT, fanout_weight, is_role_address
 from daemon.models import Inferred, Interaction, RawRecord
 
 _MSGID = re.compile(r"<[^<>\s]+>")
+# "[Day, ]DD Mon YYYY HH:MM[:SS] +hhmm[ (comment)]": what nearly every mailer writes
+_RFC5322_DATE = re.compile(r"\s*(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+([12]\d{3})\s+(\d\d):(\d\d)(?::(\d\d))?"
+                           r"\s+([+-])(\d\d)(\d\d)(?:\s+\([^()]*\))?\s*\Z", re.ASCII)
+_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 _EARLIEST = 631152000.0  # 1990-01-01: older dates are broken clocks, not mail
 
 
 def parse_date(value: str | None) -> float | None:
     """Seconds since the epoch from a Date header; None when it cannot be read.
 
-    parsedate_to_datetime gives naive datetimes for "-0000" (RFC 5322: no zone information):
-    those are taken as UTC."""
+    The usual RFC 5322 form ("Mon, 04 May 2026 07:00:00 +0200") is read by one regex; any other
+    goes through the standard library's lenient parser (``_parse_date_lenient``), which gives the
+    same answer for the usual form at several times the cost."""
     if not value:
         return None
+    m = _RFC5322_DATE.match(value)
+    if m is None or (month := _MONTHS.get(m[2].lower())) is None:
+        return _parse_date_lenient(value)
+    day, year, hour, minute, second = int(m[1]), int(m[3]), int(m[4]), int(m[5]), int(m[6] or 0)
+    offset = (int(m[8]) * 3600 + int(m[9]) * 60) * (-1 if m[7] == "-" else 1)
+    try:  # rejects 30 February, 24:00 and offsets of a day or more, as the lenient parser does
+        datetime(year, month, day, hour, minute, second, tzinfo=timezone(timedelta(seconds=offset)))
+    except ValueError:
+        return None
+    ts = float(calendar.timegm((year, month, day, hour, minute, second)) - offset)
+    return ts if ts >= _EARLIEST else None
+
+
+def _parse_date_lenient(value: str) -> float | None:
+    """parsedate_to_datetime gives naive datetimes for "-0000" (RFC 5322: no zone information):
+    those are taken as UTC."""
     try:
         d = parsedate_to_datetime(value.strip())
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -42,23 +64,17 @@ def parse_date(value: str | None) -> float | None:
     return ts if ts >= _EARLIEST else None
 
 
-def message_ids(value: str | None) -> list[str]:
-    return _MSGID.findall(value or "")[:200]
+def first_message_id(value: str | None) -> str:
+    """The first <id> in a Message-ID, In-Reply-To or References value; "" if none."""
+    m = _MSGID.search(value) if value else None
+    return m.group() if m else ""
 
 
 def thread_key(h: dict[str, str]) -> str:
     """The thread's root: the first References id, else In-Reply-To, else the message's own id,
     else its subject's hash (the fallback: subject and time)."""
-    refs = message_ids(h.get("references"))
-    if refs:
-        return refs[0]
-    reply = message_ids(h.get("in-reply-to"))
-    if reply:
-        return reply[0]
-    own = message_ids(h.get("message-id"))
-    if own:
-        return own[0]
-    return "subject:" + h.get("subject_key", "")
+    return (first_message_id(h.get("references")) or first_message_id(h.get("in-reply-to"))
+            or first_message_id(h.get("message-id")) or "subject:" + h.get("subject_key", ""))
 
 
 def infer_mail(record: RawRecord, me: Me, source: str = "") -> Inferred:
@@ -82,8 +98,8 @@ def infer_mail(record: RawRecord, me: Me, source: str = "") -> Inferred:
         "ts": ts,
         "channel": "email",
         "thread": thread_key(h),
-        "message_id": (message_ids(h.get("message-id")) or [""])[0],
-        "in_reply_to": (message_ids(h.get("in-reply-to")) or [""])[0],
+        "message_id": first_message_id(h.get("message-id")),
+        "in_reply_to": first_message_id(h.get("in-reply-to")),
         "source": source,
         "ident": record.ident,
     }

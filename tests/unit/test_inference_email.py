@@ -1,3 +1,5 @@
+import pytest
+
 from connectors.maildir import mail_record
 from connectors.mailparse import read_header_block
 from daemon.identity import Me
@@ -74,3 +76,32 @@ def test_gmail_labels_feed_the_noise_filter():
     assert "CATEGORY_UPDATES" in _labelled(("INBOX", "CATEGORY_UPDATES")).dropped
     assert _labelled(("INBOX", "CATEGORY_UPDATES"), reply=True).dropped is None
     assert _labelled(("INBOX", "CATEGORY_PERSONAL")).dropped is None
+
+
+def test_the_fast_date_reading_agrees_with_the_lenient_parser():
+    """parse_date reads the usual form with a regex and leaves the rest to the standard library;
+    on both sides of that line the answers must be the lenient parser's own."""
+    import random
+
+    from daemon.inference import email as mail_inference
+
+    rng = random.Random(7)
+    zones = ["+0200", "-0000", "+0000", "-0930", "+2400", "+0099", "GMT", "EST", "+0100 (CET)", "+0100(CET)", "z"]
+    values = [f"{rng.choice(['Mon, ', 'mon,', '', 'Xyz, '])}{rng.randint(0, 32)} "
+              f"{rng.choice(['Jan', 'feb', 'MAY', 'Dec', 'June', 'Foo'])} "
+              f"{rng.choice(['2026', '1999', '1970', '0099', '99', '2038'])} "
+              f"{rng.randint(0, 25):02d}:{rng.randint(0, 61):02d}{rng.choice(['', ':00', ':59', ':60'])} {rng.choice(zones)}"
+              for _ in range(5000)]
+    fast = 0
+    for v in values:
+        assert parse_date(v) == mail_inference._parse_date_lenient(v), v
+        fast += mail_inference._RFC5322_DATE.match(v) is not None
+    assert fast > 1000  # the regex side was exercised, not just the fallback
+    assert parse_date("Mon, 04 May 2026 07:00:00 +0200") == 1777870800.0
+
+
+def test_the_usual_date_form_does_not_need_the_lenient_parser(monkeypatch):
+    from daemon.inference import email as mail_inference
+
+    monkeypatch.setattr(mail_inference, "_parse_date_lenient", lambda v: pytest.fail(f"slow path for {v!r}"))
+    assert parse_date("Tue, 5 May 2026 07:00 -0130 (NDT)") == 1777969800.0

@@ -177,6 +177,38 @@ def stage_ingest_maildir(work: Path) -> dict:
     return _ingest(work, lambda: MaildirConnector("bench", work / "mail"), "maildir")
 
 
+def stage_ingest_phases(work: Path) -> dict:
+    """Where a first Maildir sync's time goes: the steps of ``sync_source`` timed one by one, in
+    the same batches, into a store of its own."""
+    from connectors.maildir import MaildirConnector
+    from daemon.identity import Me
+    from daemon.ingest import BATCH
+    from daemon.pipeline import mail_deriver
+    from daemon.store import Store
+
+    connector, store, deriver = MaildirConnector("bench", work / "mail"), Store(work / "phases.db"), mail_deriver(Me([ME]))
+    with store.transaction():
+        store.ensure_source("bench", "maildir")
+    seconds = dict.fromkeys(("list", "read and parse", "infer", "store"), 0.0)
+    t = time.perf_counter()
+    wanted = sorted(connector.list().items)
+    seconds["list"] = time.perf_counter() - t
+    for start in range(0, len(wanted), BATCH):
+        t = time.perf_counter()
+        records = list(connector.get_multi(wanted[start:start + BATCH]))
+        t1 = time.perf_counter()
+        derived = {r.ident: d for r in records if (d := deriver("bench", r)) is not None}
+        t2 = time.perf_counter()
+        with store.transaction():
+            store.put_records("bench", records, derived)
+        t3 = time.perf_counter()
+        seconds["read and parse"] += t1 - t
+        seconds["infer"] += t2 - t1
+        seconds["store"] += t3 - t2
+    store.close()
+    return {"count": len(wanted), "seconds": seconds}
+
+
 def stage_ingest_mbox(work: Path) -> dict:
     from connectors.mbox import MboxConnector
 
@@ -364,7 +396,7 @@ def _service_at_rest(home: Path, timeout: float = 120) -> dict:
 
 
 STAGES = {"split": stage_split, "split-mbox": stage_split_mbox, "notmuch": stage_notmuch,
-          "ingest-maildir": stage_ingest_maildir, "ingest-mbox": stage_ingest_mbox, "ics": stage_ics,
+          "ingest-maildir": stage_ingest_maildir, "ingest-phases": stage_ingest_phases, "ingest-mbox": stage_ingest_mbox, "ics": stage_ics,
           "analysis-first": stage_analysis_first, "analysis": stage_analysis, "service": stage_service, "service-mail": stage_service_mail}
 
 
@@ -411,6 +443,10 @@ def report(args: argparse.Namespace, work: Path) -> None:
               f"{rate / ref:.2f}x the bare split{vs})  peak RSS {r['rss']:.0f} MB, store {r['db_mb']:.0f} MB")
         print(f"re-sync    {name:7} unchanged, by diff  {r['resync_diff'] * 1000:10,.0f} ms")
         print(f"re-sync    {name:7} unchanged, fast     {r['resync_fast'] * 1000:10,.1f} ms")
+    phases = run_stage("ingest-phases", work)
+    per = {step: sec / phases["count"] * 1e6 for step, sec in phases["seconds"].items()}
+    print("ingest     Maildir, per message:     " + ", ".join(f"{step} {us:.1f}" for step, us in per.items())
+          + f" us; the bare split {1e6 / split_rate:.1f} us")
     ics = run_stage("ics", work)
     print(f"\nICS        {args.events:,} events ({ics['count']:,} objects) parse+store {ics['seconds']:.2f}s = "
           f"{args.events / ics['seconds']:,.0f} events/s  peak RSS {ics['rss']:.0f} MB")

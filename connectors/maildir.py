@@ -184,8 +184,8 @@ class MaildirConnector(Connector):
                 continue
             folder = ident.rsplit("/", 1)[0]
             try:
-                st = os.stat(path)
                 with open(path, "rb") as fh:
+                    st = os.fstat(fh.fileno())  # the file read, not a second lookup of its path
                     block = read_header_block(fh)
             except FileNotFoundError:
                 continue

@@ -11,6 +11,7 @@ one person's list of interactions.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,8 +105,7 @@ def split(table: Table, order: np.ndarray, group: np.ndarray, reply_windows_days
     earlier[thread == 0] = -1
     del by_thread, same, quiet
     columns = _Rows(ts, group, table.direction[rows], table.weight[rows], table.fanout[rows], table.initiator[rows])
-    return [_summarise(columns, starts)
-            for starts in _starts(candidates, new_person, earlier, ts, [d * 86400.0 for d in reply_windows_days])]
+    return _summarise(columns, _starts(candidates, new_person, earlier, ts, [d * 86400.0 for d in reply_windows_days]))
 
 
 @dataclass
@@ -164,26 +164,40 @@ def _starts(candidates: np.ndarray, new_person: np.ndarray, earlier: np.ndarray,
     return out
 
 
-def _summarise(rows: _Rows, starts: np.ndarray) -> Conversations:
+def _summarise(rows: _Rows, every_starts: list[np.ndarray]) -> list[Conversations]:
+    """The conversations that begin at ``starts``, for each reply window's starts."""
     d, w, ts = rows.direction, rows.weight, rows.ts
-    out, inn, both = d == OUT, d == IN, d == BOTH
-    outbound = np.add.reduceat(out.astype(np.int64), starts)
-    inbound = np.add.reduceat(inn.astype(np.int64), starts)
-    met = np.logical_or.reduceat(both, starts)
-    weight = np.maximum.reduceat(w, starts)
-    direct_out = np.logical_or.reduceat(out & (w >= DIRECT), starts)
-    direct_in = np.logical_or.reduceat(inn & (w >= DIRECT), starts)
-    small_meeting = np.logical_or.reduceat(both & (rows.fanout <= 5), starts)
-    first_direction = d[starts]
-    initiator = np.where(first_direction == OUT, ME, np.where(first_direction == IN, THEM, rows.initiator[starts]))
-    initiator = initiator.astype(np.int8)
-    answered = met | np.where(initiator == ME, inbound > 0, np.where(initiator == THEM, outbound > 0, True))
-    direct = small_meeting | (direct_out & direct_in)
-    ends = np.empty_like(starts)
-    ends[:-1] = starts[1:] - 1
-    ends[-1] = len(ts) - 1
-    return Conversations(rows.group[starts], ts[starts], ts[ends], initiator, outbound, inbound, met, weight,
-                         answered, direct)
+    bounds = [(starts, np.r_[starts[1:], len(ts)]) for starts in every_starts]  # each conversation's rows: [start, next)
+    # How many rows of each mark a conversation has: the difference of the mark's running count
+    # (from 0, one longer than the rows) at its bounds. One running count serves every window (a
+    # reduceat per window and mark costs ten times as much); one mark at a time keeps memory low.
+    counts: list[list[np.ndarray]] = [[] for _ in every_starts]
+    running = np.zeros(len(ts) + 1, dtype=np.int32)
+    for k, mark in enumerate(_marks(rows)):
+        np.cumsum(mark, out=running[1:])
+        for got, (starts, stops) in zip(counts, bounds):
+            n = running[stops] - running[starts]
+            got.append(n.astype(np.int64) if k < 2 else n > 0)  # the directions are counted; the rest is "any"
+    found = []
+    for (starts, stops), (outbound, inbound, met, direct_out, direct_in, small_meeting) in zip(bounds, counts):
+        first_direction = d[starts]
+        initiator = np.where(first_direction == OUT, ME, np.where(first_direction == IN, THEM, rows.initiator[starts]))
+        initiator = initiator.astype(np.int8)
+        answered = met | np.where(initiator == ME, inbound > 0, np.where(initiator == THEM, outbound > 0, True))
+        found.append(Conversations(rows.group[starts], ts[starts], ts[stops - 1], initiator, outbound, inbound, met,
+                                   np.maximum.reduceat(w, starts), answered, small_meeting | (direct_out & direct_in)))
+    return found
+
+
+def _marks(rows: _Rows) -> Iterator[np.ndarray]:
+    """Which rows are outbound, inbound, meetings, direct outbound, direct inbound, small meetings."""
+    d, direct = rows.direction, rows.weight >= DIRECT
+    yield d == OUT
+    yield d == IN
+    yield d == BOTH
+    yield (d == OUT) & direct
+    yield (d == IN) & direct
+    yield (d == BOTH) & (rows.fanout <= 5)
 
 
 def conversations(items: list[Interaction], reply_window_days: float = 7.0) -> list[Conversation]:

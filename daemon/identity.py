@@ -170,9 +170,17 @@ class Me:
         self._keys = frozenset(merge_key(a) for a in self.addresses)
         self.domains = frozenset(domain_of(a) for a in self.addresses)
         self.work_domains = frozenset(d for d in self.domains if d not in FREEMAIL)
+        # Every address of mine names one of these in its lower case (Gmail under either name).
+        self._hints = tuple(self.domains | (_GMAIL if self.domains & _GMAIL else frozenset()))
 
     def __contains__(self, address: str) -> bool:
         return bool(address) and merge_key(normalize_address(address)) in self._keys
+
+    def among(self, addresses: list[str]) -> list[bool]:
+        """``address in self`` for each of many addresses. Those that name none of my domains are
+        told at once (most of them), without normalising them first."""
+        hints = self._hints
+        return [any(h in a.lower() for h in hints) and a in self for a in addresses]
 
     def fingerprint(self) -> str:
         return ",".join(sorted(self._keys))

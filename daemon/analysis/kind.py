@@ -89,8 +89,8 @@ class Evidence:
 
 def evidence(table: Table, local: np.ndarray, person: np.ndarray, count: int, source_context: dict[str, str | None],
              workplaces: frozenset[str]) -> list[Evidence]:
-    """The evidence of every person at once. ``local``: each row's time on the local wall clock
-    (LocalClock.locals); ``person``: whose each row is (``spill``: ``count`` for no one's)."""
+    """The evidence of every person at once. ``local``: each row's time on the local wall clock in
+    whole seconds (LocalClock.locals, floored, as int64); ``person``: whose each row is (``spill``: ``count`` for no one's)."""
     def counted(mask: np.ndarray | None = None) -> list[int]:
         return per_person(person, count, mask).tolist()
 
@@ -101,7 +101,7 @@ def evidence(table: Table, local: np.ndarray, person: np.ndarray, count: int, so
     at_work = np.array([bool(a) and domain_of(a) in workplaces for a in table.accounts], dtype=bool)
     n = per_person(person, count)
     hour = local % 86400 // 3600
-    off = (hour >= 19) | (hour < 7) | ((np.floor_divide(local, 86400).astype(np.int64) + 3) % 7 >= 5)  # Sat, Sun
+    off = (hour >= 19) | (hour < 7) | ((local // 86400 + 3) % 7 >= 5)  # Sat, Sun
     off_share = (per_person(person, count, off) / np.maximum(n, 1)).tolist()
     recurring = counted(table.recurring & table.meeting & (table.hint != SOCIAL))
     columns = zip(n.tolist(), counted(professional[table.source]), counted(personal[table.source]),

@@ -106,7 +106,7 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
     table = interactions if isinstance(interactions, Table) else Table.of(interactions)
     now_ts = now.timestamp()
     start = now_ts - window_days * rhythm.DAY
-    mine = np.array([a in me for a in table.addresses], dtype=bool)
+    mine = np.array(me.among(table.addresses), dtype=bool)
     inside = (table.ts >= start) & (table.ts <= now_ts)
     if len(mine):
         inside &= ~mine[table.address]
@@ -123,7 +123,7 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
     not_contacts = tuple(NotContact(g.id, g.name, tuple(g.addresses), _not_a_contact_reason(*wide_counts[k]))
                          for k, g in enumerate(groups) if not real[k])
     # The user's own habits, from real contacts only (cold pitches and crowds would skew them).
-    local = localtime.clock(zone).locals(table.ts)  # wall-clock seconds of every row
+    local = np.floor(localtime.clock(zone).locals(table.ts)).astype(np.int64)  # each row's whole seconds on the wall clock
     person = spill(who.person, count)  # each row's person; the rows of ignored people in a slot of no one
     evidence = kind_mod.evidence(table, local, person, count, contexts, workplaces)
     real_ones = [k for k in range(count) if real[k]]
@@ -149,7 +149,7 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
         m, t = history[k].recent_mine, history[k].recent_theirs
         return (mine_total - m + 2) / (mine_total - m + theirs_total - t + 4)
 
-    day = np.floor_divide(local, 86400).astype(np.int64)  # local dates, as days since 1970-01-01
+    day = local // 86400  # local dates, as days since 1970-01-01
     spans = _spans(table, day, person, count)
     contacts = tuple(_snooze(_contact(groups[k], kinds[k], history[k], spans[k], now_ts, zone, others_baseline(k)),
                              snoozed, now_ts, zone) for k in real_ones)

@@ -71,3 +71,26 @@ def test_the_fast_address_path_agrees_with_the_rfc_parser_whenever_it_answers(en
     fast = _fast_split(value)
     if fast is not None:  # entries without an address are dropped by the caller either way
         assert fast == [(n.strip(), a) for n, a in getaddresses([value]) if a]
+
+
+_MINE = ["alex.m@gmail.com", "alex@work.example", "a@Ünï.example"]
+_variant = st.tuples(
+    st.sampled_from(["alex.m", "alexm", "a.l.e.x.m", "alex", "a", "bob", "ALEX", "Ａlex", ""]),
+    st.sampled_from(["", "+tag", "+"]),
+    st.sampled_from(["gmail.com", "googlemail.com", "GMail.com", "work.example", "work.example.", "WORK.example",
+                     "ünï.example", "ÜNÏ.example", "other.example", "work.example.org", "gmail.co", ""]),
+    st.sampled_from(["{}@{}", "<{}@{}>", " {}@{} ", "{} at {}", "'{}@{}'", "{}@@{}", "{} {}"]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_variant, max_size=8), st.lists(st.sampled_from(_MINE), max_size=3))
+def test_mine_among_many_addresses_agrees_with_asking_one_by_one(variants, mine):
+    me = Me(mine)
+    addresses = [shape.format(local + tag, domain) for local, tag, domain, shape in variants]
+    assert me.among(addresses) == [a in me for a in addresses]
+
+
+def test_mine_among_finds_my_addresses_in_their_other_forms():
+    me = Me(_MINE)
+    assert me.among(["alexm+x@googlemail.com", "alex at WORK.example", "bob@work.example", "a@ÜNÏ.example"]) == [
+        True, True, False, True]

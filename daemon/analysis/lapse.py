@@ -9,8 +9,9 @@ and at least the ideal gap of their kind of tie, and at most three times their t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 
+from daemon.analysis import localtime
 from daemon.analysis.history import History
 from daemon.analysis.rhythm import DAY, TIERS, Rhythm, human_days
 
@@ -45,7 +46,7 @@ def judge(history: History, rhythm: Rhythm, tier: str, now: float, zone: tzinfo)
     if silence <= limit:
         return Judgement(False, f"last two-way contact {human_days(silence)} ago, within this tie's limit of {human_days(limit)}",
                          silence, limit, silence / limit)
-    when = datetime.fromtimestamp(h.last_two_way, zone).strftime("%-d %b %Y")
+    when = localtime.clock(zone).date_text(h.last_two_way)
     parts = [f"Last two-way contact {human_days(silence)} ago ({when}); you usually talk every {human_days(rhythm.median_days)}."]
     parts.append(initiation_summary(h.lately_mine, h.lately))
     if h.since_mine:

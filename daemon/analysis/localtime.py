@@ -26,6 +26,7 @@ class LocalClock:
         self.zone = zone
         self._offsets: dict[int, int] = {}
         self._months: dict[int, str] = {}
+        self._dates: dict[int, str] = {}
         self._table: tuple[int, np.ndarray] = (0, np.zeros(0))  # offsets of a span of quarters, from the first
 
     def _offset(self, bucket: int) -> int:
@@ -86,6 +87,14 @@ class LocalClock:
     def month(self, ts: float) -> str:
         """"YYYY-MM" of the local date."""
         return self.month_of_day(self.day(ts))
+
+    def date_text(self, ts: float) -> str:
+        """The local date for people, "3 Dec 2026" (``strftime("%-d %b %Y")``), made once per day."""
+        day = self.day(ts)
+        text = self._dates.get(day)
+        if text is None:
+            text = self._dates[day] = date.fromordinal(day + _EPOCH_ORDINAL).strftime("%-d %b %Y")
+        return text
 
     def month_of_day(self, day: int) -> str:
         m = self._months.get(day)

@@ -212,7 +212,7 @@ def _contact(g: PersonGroup, k: kind_mod.Kind, h: History, span: _Span, now_ts: 
     for p in reciprocity.patterns(h, baseline, real_contact=True):
         why = p.why
         if h.two_way:
-            last = datetime.fromtimestamp(h.last_two_way, zone).strftime("%-d %b %Y")
+            last = localtime.clock(zone).date_text(h.last_two_way)
             why += f" Last two-way contact: {last}."
         flags.append(Flag("one_sided", why, p.pattern, round(p.severity, 2)))
     return Contact(
@@ -234,7 +234,7 @@ def _snooze(c: Contact, snoozed: dict[str, float], now_ts: float, zone: tzinfo) 
     until = max((snoozed.get(merge_key(e), 0.0) for e in c.emails), default=0.0)
     if until <= now_ts:
         return c
-    when = datetime.fromtimestamp(until, zone).strftime("%-d %b %Y")
+    when = localtime.clock(zone).date_text(until)
     return replace(c, flags=(), lapse_reason=f"snoozed until {when}; {c.lapse_reason}")
 
 

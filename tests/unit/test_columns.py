@@ -190,3 +190,17 @@ def test_local_clock_on_arrays_over_a_dense_span_agrees_with_datetime(name, day)
     stamps = np.arange(day.timestamp(), day.timestamp() + 2 * DAY, 337.0)
     local = LocalClock(zone).locals(stamps)
     assert [datetime.fromtimestamp(t, zone).utcoffset().total_seconds() for t in stamps.tolist()] == (local - stamps).tolist()
+
+
+@settings(deadline=None)
+@given(st.lists(st.integers(0, 4 * 10**9), min_size=1, max_size=30),
+       st.sampled_from(["Europe/Berlin", "America/St_Johns", "Australia/Lord_Howe", "UTC", "Pacific/Chatham"]))
+def test_local_clock_date_text_agrees_with_datetime(stamps, name):
+    from zoneinfo import ZoneInfo
+
+    from daemon.analysis.localtime import LocalClock
+
+    zone = ZoneInfo(name)
+    local = LocalClock(zone)
+    for ts in stamps + [ts - 1 for ts in stamps]:  # the second time from the cache (its day's text is kept)
+        assert local.date_text(ts) == datetime.fromtimestamp(ts, zone).strftime("%-d %b %Y")

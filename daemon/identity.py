@@ -29,6 +29,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028\u2029\u202a-\u202e\u20
 
 def clean_text(text: str) -> str:
     """Strip control characters, line separators and bidi overrides; fold white space."""
+    # Every character _CONTROL matches is unprintable, and in printable text the only white
+    # space is " ": such text with single spaces inside only is clean already (most text is).
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
     return " ".join(_CONTROL.sub(" ", text).split())
 
 

@@ -98,12 +98,13 @@ def split(table: Table, order: np.ndarray, group: np.ndarray, reply_windows_days
     by_thread = np.argsort(thread)  # runs of one thread, their rows in any order; put them back in order:
     run = np.cumsum(np.r_[0, thread[by_thread][1:] != thread[by_thread][:-1]])
     by_thread = by_thread[np.argsort(run * n + by_thread)]  # unique keys, so the fast sort will do
-    by_thread = by_thread[np.argsort(narrow(group)[by_thread], kind="stable")]  # then by person, keeping that
-    same = (group[by_thread][1:] == group[by_thread][:-1]) & (thread[by_thread][1:] == thread[by_thread][:-1])
+    # Rows are in person-then-time order, so within a thread's run they now come person by person,
+    # each person's in time: a row's earlier row of its thread and person is the one just before it.
+    same = (run[1:] == run[:-1]) & (group[by_thread][1:] == group[by_thread][:-1])
     earlier = np.full(n, -1, dtype=np.int64)
     earlier[by_thread[1:][same]] = by_thread[:-1][same]
     earlier[thread == 0] = -1
-    del by_thread, same, quiet
+    del by_thread, run, same, quiet
     columns = _Rows(ts, group, table.direction[rows], table.weight[rows], table.fanout[rows], table.initiator[rows])
     return _summarise(columns, _starts(candidates, new_person, earlier, ts, [d * 86400.0 for d in reply_windows_days]))
 

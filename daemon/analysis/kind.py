@@ -55,12 +55,14 @@ class HoursModel:
     def fit(shares: list[float]) -> HoursModel:
         if len(shares) < 4:
             return HoursModel()
-        lo, hi = min(shares), max(shares)
+        ordered = np.sort(np.asarray(shares, dtype=np.float64))
+        below = np.r_[0.0, np.cumsum(ordered)]  # below[k]: the sum of the k smallest
+        n, total = len(ordered), float(below[-1])
+        lo, hi = float(ordered[0]), float(ordered[-1])
         for _ in range(50):
-            mid = (lo + hi) / 2
-            low = [x for x in shares if x <= mid] or [lo]
-            high = [x for x in shares if x > mid] or [hi]
-            new_lo, new_hi = sum(low) / len(low), sum(high) / len(high)
+            k = int(np.searchsorted(ordered, (lo + hi) / 2, side="right"))  # how many are <= the midpoint
+            new_lo = float(below[k]) / k if k else lo
+            new_hi = (total - float(below[k])) / (n - k) if k < n else hi
             if (new_lo, new_hi) == (lo, hi):
                 break
             lo, hi = new_lo, new_hi

@@ -239,3 +239,31 @@ def test_the_fast_local_clock_agrees_with_datetime_across_dst_and_odd_offsets(ts
     day = c.day(ts)
     assert (day, c.hour(ts), LocalClock.weekday(day), c.month(ts)) == (
         t.date().toordinal() - 719163, t.hour, t.weekday(), t.strftime("%Y-%m"))
+
+
+def _two_means(shares: list[float]) -> tuple[float, float]:
+    """1-D two-means as plainly as it can be written: the oracle of HoursModel.fit."""
+    lo, hi = min(shares), max(shares)
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        low = [x for x in shares if x <= mid] or [lo]
+        high = [x for x in shares if x > mid] or [hi]
+        new = (sum(low) / len(low), sum(high) / len(high))
+        if new == (lo, hi):
+            break
+        lo, hi = new
+    return lo, hi
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.floats(0, 1), st.sampled_from([0.0, 0.25, 0.5, 1.0])), min_size=4, max_size=60))
+def test_the_hours_model_is_two_means_of_the_shares(shares):
+    from daemon.analysis.kind import HoursModel
+
+    lo, hi = _two_means(shares)
+    model = HoursModel.fit(shares)
+    assert abs(model.midpoint - (lo + hi) / 2) < 1e-9
+    if hi - lo >= 0.3 + 1e-9:
+        assert abs(model.half_spread - max((hi - lo) / 2, 0.15)) < 1e-9
+    elif hi - lo < 0.3 - 1e-9:
+        assert model.half_spread == 0.5

@@ -94,3 +94,15 @@ def test_mine_among_finds_my_addresses_in_their_other_forms():
     me = Me(_MINE)
     assert me.among(["alexm+x@googlemail.com", "alex at WORK.example", "bob@work.example", "a@ÜNÏ.example"]) == [
         True, True, False, True]
+
+
+_TRICKY = " \t\n\r\x0b\x0c\x1c\x1f\x7f\x85\xa0\u1680\u2000\u200a\u200b\u200d\u200f\u2028\u2029\u202a\u202e\u202f\u205f" \
+          "\u2066\u2069\u3000\ufeff\u00ad"
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(st.one_of(st.sampled_from(_TRICKY), st.characters()), max_size=20))
+def test_clean_text_is_the_control_strip_and_white_space_fold(text):
+    from daemon.identity import _CONTROL, clean_text
+
+    assert clean_text(text) == " ".join(_CONTROL.sub(" ", text).split())

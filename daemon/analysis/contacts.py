@@ -56,6 +56,7 @@ class People:
     order: np.ndarray  # the rows of the table by person, then time (ts, address, direction); ignored people left out
     group: np.ndarray  # the person (index into ``groups``) of each row, in that order
     person: np.ndarray  # the person of each row of the table, in the table's order (-1: ignored)
+    address_person: np.ndarray  # the person of each of the table's addresses (-1: none, or ignored)
 
 
 def _mergeable_name(name: str) -> str:
@@ -124,7 +125,7 @@ def group_people(table: Table, overrides: tuple[PersonOverride, ...] = ()) -> Pe
         addresses = [table.addresses[a] for a in codes]
         name = override.name if override and override.name else best.get(index, "")
         groups.append(PersonGroup(ident, nice_name(name, addresses[0]), addresses, override))
-    return People(groups, order, group, row_person)
+    return People(groups, order, group, row_person, person_of)
 
 
 # "" < "both" < "in" < "out", as the direction strings sort

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import cached_property
 
 import numpy as np
 
@@ -34,7 +35,7 @@ class History:
     direct_two_way: bool  # at least one two-way conversation was direct
 
 
-def histories(convs: Conversations, people: int, now: float) -> list[History]:
+def histories(convs: Conversations, people: int, now: float) -> Histories:
     """The History of each of ``people`` persons (index = person) from their conversations,
     which are sorted by person, then time."""
     g, start, init = convs.group, convs.start, convs.initiator
@@ -71,14 +72,49 @@ def histories(convs: Conversations, people: int, now: float) -> list[History]:
     gaps = count(of=log_person)
     mean = np.bincount(log_person, weights=logs, minlength=people) / np.maximum(gaps, 1)
     var = np.bincount(log_person, weights=(logs - mean[log_person]) ** 2, minlength=people) / np.maximum(gaps, 1)
-    columns = (
-        count(), count(two_way), _optional(first_two_way), _optional(last_two_way),
+    return Histories(
+        count(), count(two_way), first_two_way, last_two_way,
         count(after & mine), count(after & theirs), count(recent & two_way & mine), count(recent & two_way & theirs),
         count(recent & after & mine & ~convs.answered), count(recent & after & theirs & ~convs.answered),
         count(mine[lately], g[lately]), count(of=g[lately]), gaps, mean, var, count(two_way & convs.direct) > 0,
     )
-    return [History(*row) for row in zip(*(c if isinstance(c, list) else c.tolist() for c in columns))]
 
 
-def _optional(values: np.ndarray) -> list[float | None]:
-    return [None if v != v else v for v in values.tolist()]  # NaN: none
+@dataclass
+class Histories:
+    """Every person's History as columns (the fields of History, one entry per person; NaN for a
+    time that is None). ``histories[k]`` is person k's."""
+
+    conversations: np.ndarray
+    two_way: np.ndarray
+    first_two_way: np.ndarray
+    last_two_way: np.ndarray
+    since_mine: np.ndarray
+    since_theirs: np.ndarray
+    recent_mine: np.ndarray
+    recent_theirs: np.ndarray
+    unanswered_mine: np.ndarray
+    unanswered_theirs: np.ndarray
+    lately_mine: np.ndarray
+    lately: np.ndarray
+    gaps: np.ndarray
+    gap_mean: np.ndarray
+    gap_var: np.ndarray
+    direct_two_way: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.conversations)
+
+    def __getitem__(self, k: int) -> History:
+        return History(*(column[k] for column in self._lists))
+
+    @cached_property
+    def _lists(self) -> list[list]:
+        """The columns as lists of Python values (NaN: None), made once: much faster to pick from."""
+        lists = [getattr(self, f).tolist() for f in _FIELDS]
+        for times in (lists[_FIELDS.index("first_two_way")], lists[_FIELDS.index("last_two_way")]):
+            times[:] = [None if v != v else v for v in times]
+        return lists
+
+
+_FIELDS = tuple(f.name for f in fields(History))

@@ -13,17 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from daemon.analysis.table import SOCIAL, WORK, Table, per_person
+from daemon.analysis.table import SOCIAL, WORK, Table, distinct, per_person
 from daemon.identity import FREEMAIL, Me, domain_of
 
 UNKNOWN_BELOW = 0.8  # |score| under this: "unknown"
-
-
-@dataclass(frozen=True)
-class Kind:
-    relationship: str  # personal | professional | unknown
-    confidence: float
-    signals: tuple[str, ...]
 
 
 def work_domains(me: Me, counterpart_addresses: set[str]) -> frozenset[str]:
@@ -33,14 +26,34 @@ def work_domains(me: Me, counterpart_addresses: set[str]) -> frozenset[str]:
     return frozenset(d for d in me.work_domains if d in theirs)
 
 
-def shared_company_domains(groups_addresses: list[list[str]], minimum: int = 3) -> frozenset[str]:
-    """Company domains (not free-mail) that at least ``minimum`` different contacts write from:
-    almost always a workplace or a client, rarely a family."""
-    count: dict[str, int] = {}
-    for addresses in groups_addresses:
-        for d in {domain_of(a) for a in addresses} - FREEMAIL:
-            count[d] = count.get(d, 0) + 1
-    return frozenset(d for d, n in count.items() if n >= minimum)
+# What a contact's own addresses say (the domain cue), strongest first.
+OWN_WORKPLACE, COMPANY_CLUSTER, FREEMAIL_ONLY, COMPANY = 0, 1, 2, 3
+_DOMAIN_CUE = {OWN_WORKPLACE: (2.0, "same company domain as mine"),
+               COMPANY_CLUSTER: (1.0, "a company domain several of your contacts write from"),
+               FREEMAIL_ONLY: (-0.4, "free-mail address"), COMPANY: (0.4, "company address")}
+
+
+def domain_cues(addresses: list[str], address_person: np.ndarray, count: int, real: np.ndarray,
+                workplaces: frozenset[str], minimum: int = 3) -> np.ndarray:
+    """What each person's addresses say, for everyone at once: one of my workplaces' domains; else a
+    company cluster, a company (not free-mail) domain that at least ``minimum`` real contacts write
+    from (almost always a workplace or a client, rarely a family); else free-mail only; else a
+    company. ``address_person``: each address's person (-1: none); ``real``: who is a real contact."""
+    used = np.flatnonzero(address_person >= 0)
+    codes: dict[str, int] = {}
+    domain = np.fromiter((codes.setdefault(domain_of(addresses[a]), len(codes)) for a in used.tolist()),
+                         dtype=np.int64, count=len(used))
+    free = np.array([d in FREEMAIL for d in codes], dtype=bool)
+    work = np.array([d in workplaces for d in codes], dtype=bool)
+    person = address_person[used]
+    company = ~free[domain] & real[person]
+    writers = distinct(person[company] * max(len(codes), 1) + domain[company]) % max(len(codes), 1)
+    cluster = np.bincount(writers, minlength=len(codes)) >= minimum
+    addresses_of = per_person(person, count)
+    return np.where(per_person(person, count, work[domain]) > 0, OWN_WORKPLACE,
+                    np.where(per_person(person, count, cluster[domain]) > 0, COMPANY_CLUSTER,
+                             np.where((per_person(person, count, free[domain]) == addresses_of) & (addresses_of > 0),
+                                      FREEMAIL_ONLY, COMPANY)))
 
 
 @dataclass(frozen=True)
@@ -74,82 +87,98 @@ class HoursModel:
         return max(-1.5, min(1.5, (self.midpoint - share) / self.half_spread))
 
 
-@dataclass(slots=True)
+@dataclass
 class Evidence:
-    """What is counted of one person's interactions to tell the kind of tie."""
+    """What is counted of each person's interactions to tell the kind of tie: one entry per person."""
 
-    interactions: int
-    professional_context: int  # how many went through a source marked professional
-    personal_context: int  # ... through one marked personal
-    accounts: int  # how many went through one of my addresses or calendars, known by name
-    work_accounts: int  # ... through one at a workplace
-    social_meetings: int
-    work_meetings: int
-    recurring_meetings: bool  # a recurring meeting that is not a social one
-    off_hours: float  # the share in evenings (19-7 h) and at weekends, local time
+    interactions: np.ndarray
+    professional_context: np.ndarray  # how many went through a source marked professional
+    personal_context: np.ndarray  # ... through one marked personal
+    accounts: np.ndarray  # how many went through one of my addresses or calendars, known by name
+    work_accounts: np.ndarray  # ... through one at a workplace
+    social_meetings: np.ndarray
+    work_meetings: np.ndarray
+    recurring_meetings: np.ndarray  # bool: a recurring meeting that is not a social one
+    off_hours: np.ndarray  # the share in evenings (19-7 h) and at weekends, local time
 
 
 def evidence(table: Table, local: np.ndarray, person: np.ndarray, count: int, source_context: dict[str, str | None],
-             workplaces: frozenset[str]) -> list[Evidence]:
+             workplaces: frozenset[str]) -> Evidence:
     """The evidence of every person at once. ``local``: each row's time on the local wall clock in
-    whole seconds (LocalClock.locals, floored, as int64); ``person``: whose each row is (``spill``: ``count`` for no one's)."""
-    def counted(mask: np.ndarray | None = None) -> list[int]:
-        return per_person(person, count, mask).tolist()
+    whole seconds (LocalClock.locals, floored, as int64); ``person``: whose each row is (``spill``:
+    ``count`` for no one's)."""
+    def counted(mask: np.ndarray | None = None) -> np.ndarray:
+        return per_person(person, count, mask)
 
     contexts = [source_context.get(s) for s in table.sources]
     professional = np.array([c == "professional" for c in contexts], dtype=bool)
     personal = np.array([c == "personal" for c in contexts], dtype=bool)
     known = np.array([bool(a) for a in table.accounts], dtype=bool)
     at_work = np.array([bool(a) and domain_of(a) in workplaces for a in table.accounts], dtype=bool)
-    n = per_person(person, count)
+    n = counted()
     hour = local % 86400 // 3600
     off = (hour >= 19) | (hour < 7) | ((local // 86400 + 3) % 7 >= 5)  # Sat, Sun
-    off_share = (per_person(person, count, off) / np.maximum(n, 1)).tolist()
-    recurring = counted(table.recurring & table.meeting & (table.hint != SOCIAL))
-    columns = zip(n.tolist(), counted(professional[table.source]), counted(personal[table.source]),
-                  counted(known[table.account]), counted(at_work[table.account]),
-                  counted(table.hint == SOCIAL), counted(table.hint == WORK), recurring, off_share)
-    return [Evidence(*c[:7], c[7] > 0, c[8]) for c in columns]
+    return Evidence(n, counted(professional[table.source]), counted(personal[table.source]), counted(known[table.account]),
+                    counted(at_work[table.account]), counted(table.hint == SOCIAL), counted(table.hint == WORK),
+                    counted(table.recurring & table.meeting & (table.hint != SOCIAL)) > 0, counted(off) / np.maximum(n, 1))
 
 
-def classify(evidence: Evidence, addresses: list[str], me: Me, override: str | None = None,
-             workplaces: frozenset[str] = frozenset(), hours: HoursModel = HoursModel(),
-             company_clusters: frozenset[str] = frozenset()) -> Kind:
-    """``hours``: how the user's contacts split into evening and daytime ones; a tie is judged
-    against the user's own habits, not a fixed clock."""
-    if override:
-        return Kind(override, 1.0, ("set in the config",))
-    if not evidence.interactions:
-        return Kind("unknown", 0.0, ())
-    score, signals = 0.0, []
+@dataclass
+class Kinds:
+    """Personal or professional, with a confidence, for each person; the signals on demand."""
 
-    def add(value: float, why: str) -> None:
-        nonlocal score
-        if abs(value) >= 0.05:
-            score += value
-            signals.append(f"{why} (toward {'professional' if value > 0 else 'personal'}, {abs(value):.1f})")
+    relationship: list[str]
+    confidence: list[float]
+    cues: np.ndarray  # (cue, person): each cue's pull toward professional (+) or personal (-)
+    domain: np.ndarray  # each person's domain cue (OWN_WORKPLACE ...)
+    off_hours: np.ndarray
+    hours: HoursModel
+    override: list[str | None]
 
-    e = evidence
-    n = e.interactions
-    add(2.5 * (e.professional_context / n - e.personal_context / n), "account kind of the sources it went through")
+    def signals(self, k: int) -> tuple[str, ...]:
+        """Why person ``k`` is judged so, in words: each cue that pulled, which way and how hard."""
+        if self.override[k]:
+            return ("set in the config",)
+        whys = ("account kind of the sources it went through", "which of my addresses it went through",
+                _DOMAIN_CUE[int(self.domain[k])][1],
+                f"{self.off_hours[k]:.0%} in evenings and weekends (your split: {self.hours.midpoint:.0%})",
+                "what our meetings were called", "recurring meetings")
+        return tuple(f"{why} (toward {'professional' if value > 0 else 'personal'}, {abs(value):.1f})"
+                     for why, value in zip(whys, self.cues[:, k].tolist()) if abs(value) >= _PULLS)
+
+
+_PULLS = 0.05  # a cue weaker than this is left out
+
+
+def classify(e: Evidence, domain: np.ndarray, me: Me, overrides: list[str | None], workplaces: frozenset[str] = frozenset(),
+             hours: HoursModel = HoursModel()) -> Kinds:
+    """Everyone's kind of tie. ``domain``: their domain cues; ``overrides``: a relationship set in
+    the config, or None. ``hours``: how the user's contacts split into evening and daytime ones; a
+    tie is judged against the user's own habits, not a fixed clock."""
+    n = np.maximum(e.interactions, 1)
     has_both = bool(workplaces) and any(domain_of(a) not in workplaces for a in me.addresses)
-    if e.accounts and has_both:  # with only one kind of account, the account says nothing
-        add(2.0 * (2 * e.work_accounts / e.accounts - 1), "which of my addresses it went through")
-    domains = {domain_of(a) for a in addresses}
-    if domains & workplaces:
-        add(2.0, "same company domain as mine")
-    elif domains & company_clusters:
-        add(1.0, "a company domain several of your contacts write from")
-    elif domains and domains <= FREEMAIL:
-        add(-0.4, "free-mail address")
-    else:
-        add(0.4, "company address")
-    off = e.off_hours
-    add(1.5 * hours.cue(off), f"{off:.0%} in evenings and weekends (your split: {hours.midpoint:.0%})")
-    if e.social_meetings or e.work_meetings:
-        add(min(e.work_meetings, 4) * 0.5 - min(e.social_meetings, 4) * 0.6, "what our meetings were called")
-    if e.recurring_meetings:
-        add(0.8, "recurring meetings")
-    confidence = 1 / (1 + math.exp(-abs(score)))
-    relationship = "unknown" if abs(score) < UNKNOWN_BELOW else "professional" if score > 0 else "personal"
-    return Kind(relationship, round(confidence, 2), tuple(signals))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        accounts = 2.0 * (2 * e.work_accounts / e.accounts - 1)
+    cues = np.array([
+        2.5 * (e.professional_context / n - e.personal_context / n),
+        np.where((e.accounts > 0) & has_both, accounts, 0.0),  # with only one kind of account, it says nothing
+        np.array([cue for cue, _ in _DOMAIN_CUE.values()])[domain],
+        1.5 * np.clip((hours.midpoint - e.off_hours) / hours.half_spread, -1.5, 1.5),
+        np.minimum(e.work_meetings, 4) * 0.5 - np.minimum(e.social_meetings, 4) * 0.6,
+        np.where(e.recurring_meetings, 0.8, 0.0),
+    ])
+    score = np.zeros(len(n))
+    for cue in cues:  # in this order, as one sum would add them up
+        score = score + np.where(np.abs(cue) >= _PULLS, cue, 0.0)
+    relationship, confidence = [], []
+    for k, (s, override, some) in enumerate(zip(score.tolist(), overrides, (e.interactions > 0).tolist())):
+        if override:
+            relationship.append(override)
+            confidence.append(1.0)
+        elif not some:
+            relationship.append("unknown")
+            confidence.append(0.0)
+        else:
+            relationship.append("unknown" if abs(s) < UNKNOWN_BELOW else "professional" if s > 0 else "personal")
+            confidence.append(round(1 / (1 + math.exp(-abs(s))), 2))
+    return Kinds(relationship, confidence, cues, domain, e.off_hours, hours, overrides)

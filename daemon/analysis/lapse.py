@@ -11,49 +11,64 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import tzinfo
 
-from daemon.analysis import localtime
-from daemon.analysis.history import History
-from daemon.analysis.rhythm import DAY, TIERS, Rhythm, human_days
+import numpy as np
+
+from daemon.analysis import localtime, rhythm
+from daemon.analysis.history import Histories, History
+from daemon.analysis.rhythm import DAY, TIERS, human_days
 
 MIN_CONVERSATIONS = 3
 MIN_AGE_DAYS = 60
 TAIL = 0.02
 
 
-@dataclass(frozen=True)
-class Judgement:
-    flagged: bool
-    reason: str  # plain words, also when not flagged (for `explain`)
-    silence_days: float = 0.0
-    threshold_days: float = 0.0
-    severity: float = 0.0  # silence / threshold
+# How a tie stands: too little history to judge, too young to judge, within its limit, lapsed.
+THIN, YOUNG, WITHIN, LAPSED = range(4)
 
 
-def threshold_days(rhythm: Rhythm, tier: str) -> float:
-    ideal, _maximum = TIERS[tier]
-    return max(ideal, 2 * rhythm.mean_days, min(rhythm.quantile(1 - TAIL), 3 * rhythm.median_days))
+@dataclass
+class Assessment:
+    """Everyone's lapse check: one entry per person."""
+
+    state: np.ndarray  # THIN, YOUNG, WITHIN, LAPSED
+    silence: np.ndarray  # days since the last two-way contact
+    limit: np.ndarray  # days of silence this tie allows
+
+    @property
+    def severity(self) -> np.ndarray:
+        """The silence as a multiple of its limit."""
+        return self.silence / self.limit
 
 
-def judge(history: History, rhythm: Rhythm, tier: str, now: float, zone: tzinfo) -> Judgement:
-    h = history
-    if h.two_way < MIN_CONVERSATIONS:
-        return Judgement(False, f"thin history: {h.two_way} two-way conversation(s), at least {MIN_CONVERSATIONS} needed")
-    age = (now - h.first_two_way) / DAY
-    if age < MIN_AGE_DAYS:
-        return Judgement(False, f"young tie: first two-way contact {human_days(age)} ago, at least {MIN_AGE_DAYS} days needed")
+def assess(h: Histories, median: np.ndarray, sigma: np.ndarray, tiers: list[str], now: float) -> Assessment:
+    """The lapse check of everyone at once, from their histories and rhythms (median days, sigma)."""
+    limit = rhythm.limits(median, sigma, np.array([TIERS[t][0] for t in tiers], dtype=np.float64), TAIL)
+    with np.errstate(invalid="ignore"):  # NaN: no two-way conversation, which is a thin history
+        age = (now - h.first_two_way) / DAY
+        silence = (now - h.last_two_way) / DAY
+        state = np.where(h.two_way < MIN_CONVERSATIONS, THIN,
+                         np.where(age < MIN_AGE_DAYS, YOUNG, np.where(silence <= limit, WITHIN, LAPSED)))
+    return Assessment(state, silence, limit)
+
+
+def reason(state: int, h: History, median_days: float, limit: float, now: float, zone: tzinfo) -> str:
+    """The lapse check in plain words, flagged or not (for the flag and `explain`)."""
+    if state == THIN:
+        return f"thin history: {h.two_way} two-way conversation(s), at least {MIN_CONVERSATIONS} needed"
+    if state == YOUNG:
+        age = (now - h.first_two_way) / DAY
+        return f"young tie: first two-way contact {human_days(age)} ago, at least {MIN_AGE_DAYS} days needed"
     silence = (now - h.last_two_way) / DAY
-    limit = threshold_days(rhythm, tier)
-    if silence <= limit:
-        return Judgement(False, f"last two-way contact {human_days(silence)} ago, within this tie's limit of {human_days(limit)}",
-                         silence, limit, silence / limit)
+    if state == WITHIN:
+        return f"last two-way contact {human_days(silence)} ago, within this tie's limit of {human_days(limit)}"
     when = localtime.clock(zone).date_text(h.last_two_way)
-    parts = [f"Last two-way contact {human_days(silence)} ago ({when}); you usually talk every {human_days(rhythm.median_days)}."]
+    parts = [f"Last two-way contact {human_days(silence)} ago ({when}); you usually talk every {human_days(median_days)}."]
     parts.append(initiation_summary(h.lately_mine, h.lately))
     if h.since_mine:
         parts.append(f"Since then you wrote {_times(h.since_mine)} without an answer.")
     if h.since_theirs:
         parts.append(f"Since then they wrote {_times(h.since_theirs)} and you did not answer.")
-    return Judgement(True, " ".join(p for p in parts if p), silence, limit, silence / limit)
+    return " ".join(p for p in parts if p)
 
 
 def initiation_summary(mine: int, total: int) -> str:

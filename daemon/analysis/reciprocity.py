@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from daemon.analysis.history import History
+import numpy as np
+
+from daemon.analysis.history import Histories, History
 
 MIN_CONVERSATIONS = 6
 SHARE = 0.8
@@ -33,6 +35,12 @@ def beta_tail(a: int, b: int, x: float) -> float:
     """P(p > x) for p ~ Beta(a, b) with whole a, b: equals P(Binomial(a+b-1, x) < a)."""
     n = a + b - 1
     return sum(math.comb(n, k) * x**k * (1 - x) ** (n - k) for k in range(a))
+
+
+def candidates(h: Histories) -> np.ndarray:
+    """Who may show a pattern at all (``patterns`` finds none for anyone else): enough recent
+    two-way conversations to judge who starts them, or a run of unanswered ones."""
+    return (h.recent_mine + h.recent_theirs >= MIN_CONVERSATIONS) | (h.unanswered_mine >= RUN) | (h.unanswered_theirs >= RUN)
 
 
 def patterns(history: History, baseline_share: float, real_contact: bool) -> list[Pattern]:

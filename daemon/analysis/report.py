@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ from daemon.analysis import conversations as conv_mod
 from daemon.analysis import kind as kind_mod
 from daemon.analysis import lapse, localtime, reciprocity, rhythm
 from daemon.analysis.contacts import PersonGroup, group_people
-from daemon.analysis.history import History, histories
+from daemon.analysis.history import Histories, histories
 from daemon.analysis.table import ME, THEM, Table, distinct, per_person, spill
 from daemon.config import Person as PersonOverride
 from daemon.identity import Me, merge_key
@@ -29,6 +30,15 @@ class Flag:
     why: str
     pattern: str | None = None
     severity: float = 0.0
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """How a contact's checks came out, in words (for `tiekeeper explain`): made when asked for."""
+
+    signals: tuple[str, ...] = ()  # why personal or professional
+    lapse_reason: str = ""
+    reciprocity_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,11 +58,25 @@ class Contact:
     last_two_way: float | None
     expected_gap_days: float
     flags: tuple[Flag, ...]
-    signals: tuple[str, ...] = ()
-    lapse_reason: str = ""
-    reciprocity_reason: str = ""
     why_contact: str = ""
     recent_initiation: str = ""  # who started the last few two-way conversations, e.g. "You started the last 4."
+    explain: Callable[[], Explanation] = field(default=Explanation, repr=False, compare=False)
+
+    @cached_property
+    def explanation(self) -> Explanation:
+        return self.explain()
+
+    @property
+    def signals(self) -> tuple[str, ...]:
+        return self.explanation.signals
+
+    @property
+    def lapse_reason(self) -> str:
+        return self.explanation.lapse_reason
+
+    @property
+    def reciprocity_reason(self) -> str:
+        return self.explanation.reciprocity_reason
 
 
 @dataclass(frozen=True)
@@ -119,40 +143,40 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
     # sets how late a reply may join its conversation), so the wider reply window is used here.
     wide, narrow = conv_mod.split(table, who.order, who.group, (14.0, 7.0))
     wide_counts = _first_pass(wide, count)
-    real = [direct or (g.override is not None and n > 0) for g, (n, direct, _, _) in zip(groups, wide_counts)]
+    real = np.array([direct or (g.override is not None and n > 0) for g, (n, direct, _, _) in zip(groups, wide_counts)],
+                    dtype=bool)
     not_contacts = tuple(NotContact(g.id, g.name, tuple(g.addresses), _not_a_contact_reason(*wide_counts[k]))
                          for k, g in enumerate(groups) if not real[k])
     # The user's own habits, from real contacts only (cold pitches and crowds would skew them).
     local = np.floor(localtime.clock(zone).locals(table.ts)).astype(np.int64)  # each row's whole seconds on the wall clock
     person = spill(who.person, count)  # each row's person; the rows of ignored people in a slot of no one
     evidence = kind_mod.evidence(table, local, person, count, contexts, workplaces)
-    real_ones = [k for k in range(count) if real[k]]
-    hours = kind_mod.HoursModel.fit([evidence[k].off_hours for k in real_ones])
-    clusters = kind_mod.shared_company_domains([groups[k].addresses for k in real_ones])
-    kinds = {}
-    for k in real_ones:
-        g = groups[k]
-        kinds[k] = kind_mod.classify(evidence[k], g.addresses, me, g.override.relationship if g.override else None,
-                                     workplaces, hours, clusters)
-    professional = np.zeros(count, dtype=bool)
-    professional[[k for k in real_ones if kinds[k].relationship == "professional"]] = True
-    others = np.zeros(count, dtype=bool)  # real contacts judged with the 7-day reply window
-    others[[k for k in real_ones if kinds[k].relationship != "professional"]] = True
+    real_ones = np.flatnonzero(real)
+    hours = kind_mod.HoursModel.fit(evidence.off_hours[real_ones].tolist())
+    domain = kind_mod.domain_cues(table.addresses, who.address_person, count, real, workplaces)
+    kinds = kind_mod.classify(evidence, domain, me, [g.override.relationship if g.override else None for g in groups],
+                              workplaces, hours)
+    professional = real & (np.array(kinds.relationship) == "professional")
+    others = real & ~professional  # real contacts judged with the 7-day reply window
     chosen = conv_mod.Conversations.concat([wide.take(professional[wide.group]), narrow.take(others[narrow.group])])
     history = histories(chosen, count, now_ts)
-    mine_total = sum(history[k].recent_mine for k in real_ones)
-    theirs_total = sum(history[k].recent_theirs for k in real_ones)
+    mine_total, theirs_total = int(history.recent_mine[real_ones].sum()), int(history.recent_theirs[real_ones].sum())
     baseline = (mine_total + 2) / (mine_total + theirs_total + 4)
-
-    def others_baseline(k: int) -> float:
-        """The user's habit with everyone else (leave-one-out), so one tie is not judged by itself."""
-        m, t = history[k].recent_mine, history[k].recent_theirs
-        return (mine_total - m + 2) / (mine_total - m + theirs_total - t + 4)
-
+    # The user's habit with everyone else (leave-one-out), so one tie is not judged by itself.
+    m, t = history.recent_mine, history.recent_theirs
+    others_baseline = ((mine_total - m + 2) / (mine_total - m + theirs_total - t + 4)).tolist()
+    median, sigma = rhythm.rhythms(history.gaps, history.gap_mean, history.gap_var, kinds.relationship)
+    medians = median.tolist()
+    for k, g in enumerate(groups):
+        if g.override and g.override.cadence_days:  # a rhythm set in the config
+            medians[k] = g.override.cadence_days
+            sigma[k] = rhythm.PRIOR_SIGMA / 2
+    median = np.array(medians, dtype=np.float64)
+    tiers = [rhythm.tier_for(r, d) for r, d in zip(kinds.relationship, medians)]
+    lapses = lapse.assess(history, median, sigma, tiers, now_ts)
     day = local // 86400  # local dates, as days since 1970-01-01
-    spans = _spans(table, day, person, count)
-    contacts = tuple(_snooze(_contact(groups[k], kinds[k], history[k], spans[k], now_ts, zone, others_baseline(k)),
-                             snoozed, now_ts, zone) for k in real_ones)
+    judged = _Judged(groups, kinds, history, lapses, medians, tiers, others_baseline, now_ts, zone)
+    contacts = tuple(_snooze(c, snoozed, now_ts, zone) for c in judged.contacts(real_ones.tolist(), _spans(table, day, person, count)))
     flags = Counter(f.pattern or f.kind for c in contacts for f in c.flags)
     return Report(now, contacts, not_contacts, _monthly(day, now, zone), round(baseline, 3), len(table), flags)
 
@@ -177,55 +201,65 @@ def _first_pass(convs: conv_mod.Conversations, count: int) -> list[tuple[int, bo
                     per_person(convs.group, count, one_way & (convs.initiator == ME)).tolist()))
 
 
-@dataclass(frozen=True)
-class _Span:
-    interactions: int
-    first: float | None
-    last: float | None
-    days: int  # local dates with contact
-
-
-def _spans(table: Table, day: np.ndarray, person: np.ndarray, count: int) -> list[_Span]:
-    """How much and when: each person's interactions, first and last, and days with contact
-    (``person``: whose each row is, ``spill``-ed)."""
+def _spans(table: Table, day: np.ndarray, person: np.ndarray, count: int) -> tuple[list, list, list, list]:
+    """How much and when, for each person: interactions, the first and last (None: none), and days
+    with contact (``person``: whose each row is, ``spill``-ed)."""
     n = per_person(person, count)
     first, last = np.full(count + 1, np.inf), np.full(count + 1, -np.inf)
     np.minimum.at(first, person, table.ts)
     np.maximum.at(last, person, table.ts)
     days = per_person(distinct(person.astype(np.int64) << 32 | (day - day.min(initial=0))) >> 32, count)
-    return [_Span(k, f if k else None, t if k else None, d)
-            for k, f, t, d in zip(n.tolist(), first.tolist(), last.tolist(), days.tolist())]
+    some = n > 0
+    return (n.tolist(), [f if k else None for k, f in zip(some.tolist(), first.tolist())],
+            [t if k else None for k, t in zip(some.tolist(), last.tolist())], days.tolist())
 
 
-def _contact(g: PersonGroup, k: kind_mod.Kind, h: History, span: _Span, now_ts: float, zone: tzinfo,
-             baseline: float) -> Contact:
-    relationship = k.relationship
-    if g.override and g.override.cadence_days:
-        r = rhythm.fit([], relationship, g.override.cadence_days)
-    else:
-        r = rhythm.from_gaps(h.gaps, h.gap_mean, h.gap_var, relationship)
-    tier = rhythm.tier_for(relationship, r.median_days)
-    judgement = lapse.judge(h, r, tier, now_ts, zone)
-    flags = []
-    if judgement.flagged:
-        flags.append(Flag("lapsed", judgement.reason, None, round(judgement.severity, 2)))
-    for p in reciprocity.patterns(h, baseline, real_contact=True):
-        why = p.why
-        if h.two_way:
-            last = localtime.clock(zone).date_text(h.last_two_way)
-            why += f" Last two-way contact: {last}."
-        flags.append(Flag("one_sided", why, p.pattern, round(p.severity, 2)))
-    return Contact(
-        id=g.id, name=g.name, emails=tuple(g.addresses), relationship=relationship, confidence=k.confidence,
-        tier=tier, interactions=span.interactions, conversations=h.conversations, two_way_conversations=h.two_way,
-        days_with_contact=span.days, first_interaction=span.first, last_interaction=span.last,
-        last_two_way=h.last_two_way, expected_gap_days=round(r.median_days, 1),
-        flags=tuple(flags), signals=k.signals, lapse_reason=judgement.reason,
-        reciprocity_reason=reciprocity.describe(h, baseline),
-        recent_initiation=lapse.initiation_summary(h.lately_mine, h.lately),
-        why_contact="set in the config" if g.override and not h.direct_two_way
-        else "a direct two-way exchange or a small meeting",
-    )
+@dataclass
+class _Judged:
+    """Everyone's judgements, as columns; ``contacts`` makes the Contacts of the real ones."""
+
+    groups: list[PersonGroup]
+    kinds: kind_mod.Kinds
+    history: Histories
+    lapses: lapse.Assessment
+    medians: list[float]
+    tiers: list[str]
+    baselines: list[float]  # the user's share of starts with everyone else, for each person
+    now: float
+    zone: tzinfo
+
+    def contacts(self, real: list[int], spans: tuple[list, list, list, list]) -> Iterator[Contact]:
+        h, kinds = self.history, self.kinds
+        state, severity, limit = self.lapses.state.tolist(), self.lapses.severity.tolist(), self.lapses.limit.tolist()
+        maybe_one_sided = reciprocity.candidates(h).tolist()
+        conversations, two_way, direct = h.conversations.tolist(), h.two_way.tolist(), h.direct_two_way.tolist()
+        last_two_way = [None if v != v else v for v in h.last_two_way.tolist()]
+        lately_mine, lately = h.lately_mine.tolist(), h.lately.tolist()
+        interactions, first, last, days = spans
+        for k in real:
+            g = self.groups[k]
+            flags = []
+            if state[k] == lapse.LAPSED:
+                why = lapse.reason(lapse.LAPSED, h[k], self.medians[k], limit[k], self.now, self.zone)
+                flags.append(Flag("lapsed", why, None, round(severity[k], 2)))
+            if maybe_one_sided[k]:
+                for p in reciprocity.patterns(h[k], self.baselines[k], real_contact=True):
+                    why = p.why
+                    if two_way[k]:
+                        why += f" Last two-way contact: {localtime.clock(self.zone).date_text(last_two_way[k])}."
+                    flags.append(Flag("one_sided", why, p.pattern, round(p.severity, 2)))
+            yield Contact(
+                g.id, g.name, tuple(g.addresses), kinds.relationship[k], kinds.confidence[k], self.tiers[k],
+                interactions[k], conversations[k], two_way[k], days[k], first[k], last[k], last_two_way[k],
+                round(self.medians[k], 1), tuple(flags),
+                "set in the config" if g.override and not direct[k] else "a direct two-way exchange or a small meeting",
+                lapse.initiation_summary(lately_mine[k], lately[k]), partial(_Judged.explanation, self, k, limit[k]))
+
+    def explanation(self, k: int, limit: float) -> Explanation:
+        h = self.history[k]
+        return Explanation(self.kinds.signals(k),
+                           lapse.reason(int(self.lapses.state[k]), h, self.medians[k], limit, self.now, self.zone),
+                           reciprocity.describe(h, self.baselines[k]))
 
 
 def _snooze(c: Contact, snoozed: dict[str, float], now_ts: float, zone: tzinfo) -> Contact:
@@ -234,8 +268,12 @@ def _snooze(c: Contact, snoozed: dict[str, float], now_ts: float, zone: tzinfo) 
     until = max((snoozed.get(merge_key(e), 0.0) for e in c.emails), default=0.0)
     if until <= now_ts:
         return c
-    when = localtime.clock(zone).date_text(until)
-    return replace(c, flags=(), lapse_reason=f"snoozed until {when}; {c.lapse_reason}")
+    return replace(c, flags=(), explain=partial(_snoozed, c.explain, localtime.clock(zone).date_text(until)))
+
+
+def _snoozed(explain: Callable[[], Explanation], until: str) -> Explanation:
+    told = explain()
+    return replace(told, lapse_reason=f"snoozed until {until}; {told.lapse_reason}")
 
 
 def _monthly(days: np.ndarray, now: datetime, zone: tzinfo) -> tuple[tuple[str, int], ...]:

@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+
 DAY = 86400.0
 
 # Kinds of tie: (ideal days between contacts, maximum days before it is overdue).
@@ -69,12 +71,38 @@ def fit(starts: list[float], relationship: str, cadence_days: float | None = Non
 
 def from_gaps(n: int, mean: float, var: float, relationship: str) -> Rhythm:
     """The rhythm from the ``n`` gaps' log-days: their mean and (population) variance."""
-    prior_mu = math.log(PRIOR_DAYS.get(relationship, 60.0))
-    if n == 0:
-        return Rhythm(math.exp(prior_mu), PRIOR_SIGMA, 0)
+    median, sigma = rhythms(np.array([n]), np.array([mean], dtype=np.float64), np.array([var], dtype=np.float64),
+                            [relationship])
+    return Rhythm(median.item(), sigma.item(), n)
+
+
+def rhythms(n: np.ndarray, mean: np.ndarray, var: np.ndarray, relationship: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``from_gaps`` for everyone at once: each person's median days and sigma."""
+    prior_mu = np.array([_PRIOR_MU.get(r, _OTHER_MU) for r in relationship], dtype=np.float64)
     mu = (PRIOR_STRENGTH * prior_mu + n * mean) / (PRIOR_STRENGTH + n)
     sigma2 = (PRIOR_STRENGTH * PRIOR_SIGMA**2 + n * var) / (PRIOR_STRENGTH + n)
-    return Rhythm(math.exp(mu), max(math.sqrt(sigma2), 0.25), n)
+    none = n == 0
+    median = _exp(np.where(none, prior_mu, mu))
+    return median, np.where(none, PRIOR_SIGMA, np.maximum(np.sqrt(sigma2), 0.25))
+
+
+_PRIOR_MU = {r: math.log(days) for r, days in PRIOR_DAYS.items()}
+_OTHER_MU = math.log(60.0)
+
+
+def _exp(values: np.ndarray) -> np.ndarray:
+    """``math.exp`` of each value: the same bits as the one-person rhythm, on any machine (numpy's
+    own exp may differ in the last place)."""
+    return np.array([math.exp(v) for v in values.tolist()], dtype=np.float64)
+
+
+def limits(median: np.ndarray, sigma: np.ndarray, ideal: np.ndarray, tail: float) -> np.ndarray:
+    """For each person, the silence past which their tie counts as lapsed: at least twice their
+    mean gap and the ideal gap of their kind of tie (``ideal``), and at most three times their
+    median gap, or sooner, the gap longer than all but ``tail`` of theirs."""
+    mean_days = median * np.array([math.exp(s**2 / 2) for s in sigma.tolist()], dtype=np.float64)
+    quantile = median * _exp(sigma * _probit(1 - tail))
+    return np.maximum(np.maximum(ideal, 2 * mean_days), np.minimum(quantile, 3 * median))
 
 
 def tier_for(relationship: str, median_days: float) -> str:

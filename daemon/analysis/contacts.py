@@ -7,8 +7,8 @@ Addresses meet when they share a merge key (case, plus-tags, Gmail dots), a full
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -67,51 +67,49 @@ def _mergeable_name(name: str) -> str:
 def group_people(table: Table, overrides: tuple[PersonOverride, ...] = ()) -> People:
     """Group interactions by person. Ignored people (``ignore = true``) are left out."""
     present = np.flatnonzero(np.bincount(table.address, minlength=len(table.addresses)))
+    addresses = present.tolist()
+    keys = [merge_key(table.addresses[a]) for a in addresses]  # of each present address, in that order
+    key_code: dict[str, int] = {}
+    key_of = np.fromiter((key_code.setdefault(k, len(key_code)) for k in keys), dtype=np.int64, count=len(keys))
     uf = _UnionFind()
-    key_of = {a: merge_key(table.addresses[a]) for a in present.tolist()}
-    for key in key_of.values():
-        uf.find(key)
-    name_owner: dict[str, str] = {}
-    mergeable: dict[int, str] = {}
-    width = max(len(table.names), 1)
-    for pair in distinct(table.address.astype(np.int64) * width + table.name).tolist():
-        address, name = divmod(pair, width)
-        n = mergeable.get(name)
-        if n is None:
-            n = mergeable[name] = _mergeable_name(table.names[name])
-        if n:
-            key = key_of[address]
-            if n in name_owner:
-                uf.union(key, name_owner[n])
-            else:
-                name_owner[n] = key
-    override_of: dict[str, PersonOverride] = {}
+    for first, other in _sharing_a_name(table, present, key_of):
+        uf.union(first, other)
+    override_of: dict[int, PersonOverride] = {}
     for person in overrides:
-        keys = [merge_key(a) for a in person.addresses]
-        for k in keys:
-            uf.union(keys[0], k)
-        for k in keys:
+        codes = [key_code.setdefault(merge_key(a), len(key_code)) for a in person.addresses]
+        for k in codes:
+            uf.union(codes[0], k)
             override_of[k] = person
-    members: dict[str, list[int]] = defaultdict(list)  # root -> address codes
-    for address, key in key_of.items():
-        members[uf.find(key)].append(address)
+    component = np.arange(len(key_code))
+    for k in list(uf.parent):
+        component[k] = uf.find(k)
+    # The present addresses, person by person: runs of one component, each in the order of presence.
+    label = component[key_of]
+    by_person = np.argsort(label, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, label[by_person][1:] != label[by_person][:-1], True]).tolist() if len(label) else [0]
     last_used = np.full(len(table.addresses), -np.inf)
     np.maximum.at(last_used, table.address, table.ts)
     last = last_used.tolist()
+    special = set(override_of)  # key codes with an override
+    codes_of_keys = key_of.tolist()
     found = []
-    for codes in members.values():
-        keys = {key_of[a] for a in codes}
-        override = next((override_of[k] for k in sorted(keys) if k in override_of), None)
+    for start, end in zip(bounds[:-1], bounds[1:]):
+        positions = by_person[start:end].tolist()
+        if len(positions) == 1 and codes_of_keys[positions[0]] not in special:  # most people: one address, no override
+            k = positions[0]
+            found.append((_ident(keys[k]), [addresses[k]], None))
+            continue
+        group_keys = {keys[k] for k in positions}
+        override = next((override_of[key_code[k]] for k in sorted(group_keys) if key_code[k] in special), None)
         if override and override.ignore:
             continue
-        codes.sort(key=lambda a: (-last[a], table.addresses[a]))  # the most recently used first
+        codes = sorted((addresses[k] for k in positions), key=lambda a: (-last[a], table.addresses[a]))  # most recent first
         # The id follows the smallest merge key, so it stays put when a new address joins.
-        ident = hashlib.sha1(min(keys).encode()).hexdigest()[:12]
-        found.append((ident, codes, override))
+        found.append((_ident(min(group_keys)), codes, override))
     found.sort(key=lambda f: f[0])
     person_of = np.full(len(table.addresses), -1, dtype=np.int64)
-    for index, (_, codes, _) in enumerate(found):
-        person_of[codes] = index
+    if found:
+        person_of[[a for _, codes, _ in found for a in codes]] = np.repeat(np.arange(len(found)), [len(f[1]) for f in found])
     row_person = person_of[table.address]
     rows = np.flatnonzero(row_person >= 0)
     rank = np.empty(len(table.addresses), dtype=np.int64)
@@ -122,10 +120,39 @@ def group_people(table: Table, overrides: tuple[PersonOverride, ...] = ()) -> Pe
     best = _best_names(table, order, group)
     groups = []
     for index, (ident, codes, override) in enumerate(found):
-        addresses = [table.addresses[a] for a in codes]
+        emails = [table.addresses[a] for a in codes]
         name = override.name if override and override.name else best.get(index, "")
-        groups.append(PersonGroup(ident, nice_name(name, addresses[0]), addresses, override))
+        groups.append(PersonGroup(ident, nice_name(name, emails[0]), emails, override))
     return People(groups, order, group, row_person, person_of)
+
+
+@lru_cache(maxsize=65536)
+def _ident(key: str) -> str:
+    return hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+def _sharing_a_name(table: Table, present: np.ndarray, key_of: np.ndarray) -> list[tuple[int, int]]:
+    """Pairs of merge keys (codes; ``key_of``: the code of each ``present`` address) whose addresses
+    were used with the same full display name: each key paired with the first of its name's keys."""
+    position = np.full(len(table.addresses), -1, dtype=np.int64)
+    position[present] = np.arange(len(present))
+    width = max(len(table.names), 1)
+    address, name = np.divmod(distinct(table.address.astype(np.int64) * width + table.name), width)
+    used = distinct(name)
+    merged: dict[str, int] = {}
+    code_of_name = np.full(width, -1, dtype=np.int64)
+    code_of_name[used] = [merged.setdefault(n, len(merged)) if n else -1
+                          for n in map(_mergeable_name, map(table.names.__getitem__, used.tolist()))]
+    shared = code_of_name[name]
+    keep = shared >= 0
+    keys = int(key_of.max(initial=0)) + 1
+    same_name, key = np.divmod(distinct(shared[keep] * keys + key_of[position[address[keep]]]), keys)
+    if not len(key):
+        return []
+    heads = np.flatnonzero(np.r_[True, same_name[1:] != same_name[:-1]])
+    first = np.repeat(key[heads], np.diff(np.r_[heads, len(key)]))
+    joins = first != key
+    return list(zip(first[joins].tolist(), key[joins].tolist()))
 
 
 # "" < "both" < "in" < "out", as the direction strings sort

@@ -204,3 +204,66 @@ def test_local_clock_date_text_agrees_with_datetime(stamps, name):
     local = LocalClock(zone)
     for ts in stamps + [ts - 1 for ts in stamps]:  # the second time from the cache (its day's text is kept)
         assert local.date_text(ts) == datetime.fromtimestamp(ts, zone).strftime("%-d %b %Y")
+
+
+def oracle_people(items: list[Interaction], overrides) -> dict[frozenset[str], str]:
+    """Who is who, as plainly as it can be written: addresses meet by merge key, by a mergeable
+    full display name and by a [[people]] entry; ignored people are left out. Each person's
+    addresses -> their id."""
+    import hashlib
+
+    from daemon.analysis.contacts import _mergeable_name
+    from daemon.identity import merge_key
+
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    def union(a: str, b: str) -> None:
+        parent[find(a)] = find(b)
+
+    by_name: dict[str, str] = {}
+    for i in items:
+        key = merge_key(i.address)
+        find(key)
+        name = _mergeable_name(i.name)
+        if name:
+            union(key, by_name.setdefault(name, key))
+    override_of = {}
+    for person in overrides:
+        keys = [merge_key(a) for a in person.addresses]
+        for k in keys:
+            union(keys[0], k)
+            override_of[k] = person
+    members: dict[str, set[str]] = {}
+    for i in items:
+        members.setdefault(find(merge_key(i.address)), set()).add(i.address)
+    out = {}
+    for addresses in members.values():
+        keys = sorted({merge_key(a) for a in addresses})
+        override = next((override_of[k] for k in keys if k in override_of), None)
+        if not (override and override.ignore):
+            out[frozenset(addresses)] = hashlib.sha1(keys[0].encode()).hexdigest()[:12]
+    return out
+
+
+_names = st.sampled_from(["", "Ann", "Ann Lee", "Lee, Ann", "ann  LEE", "Bo Chen", "Chen, Bo", "Team", "Cy Dee", "me"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "a+x", "b", "c", "d", "e.f", "ef"]),
+                          st.sampled_from(["example.org", "gmail.com", "googlemail.com"]), _names), max_size=25),
+       st.lists(st.tuples(st.lists(st.sampled_from(["a@example.org", "d@example.org", "z@example.org", "ef@gmail.com"]),
+                                   min_size=1, max_size=3), st.booleans()), max_size=2))
+def test_people_are_grouped_as_a_plain_union_of_keys_names_and_overrides(rows, entries):
+    from daemon.config import Person
+
+    items = [Interaction(ts=NOW - k * DAY, channel="email", address=f"{local}@{domain}", name=name, direction="in",
+                         weight=1.0, initiator="them") for k, (local, domain, name) in enumerate(rows)]
+    overrides = tuple(Person(None, tuple(addresses), ignore=ignore) for addresses, ignore in entries)
+    people = group_people(Table.of(items), overrides)
+    assert {frozenset(g.addresses): g.id for g in people.groups} == oracle_people(items, overrides)
+    assert [g.id for g in people.groups] == sorted(g.id for g in people.groups)

@@ -162,8 +162,10 @@ _DIRECTION_RANK = np.array([sorted(DIRECTIONS).index(d) for d in DIRECTIONS], dt
 def by_person_then_time(person: np.ndarray, ts: np.ndarray, tiebreak: np.ndarray) -> np.ndarray:
     """The order of rows by person, then time, then ``tiebreak``, then position: what a stable
     sort by (person, ts, tiebreak) gives, in a fraction of ``np.lexsort``'s time."""
-    order = np.argsort(ts)
-    order = order[np.argsort(narrow(person)[order], kind="stable")]
+    order = _by_person_then_whole_seconds(person, ts)
+    if order is None:
+        order = np.argsort(ts)
+        order = order[np.argsort(narrow(person)[order], kind="stable")]
     p, s = person[order], ts[order]
     tied = np.flatnonzero((p[1:] == p[:-1]) & (s[1:] == s[:-1]))
     if len(tied):  # one person twice at one moment (two addresses, To and Cc): only those go further
@@ -171,6 +173,18 @@ def by_person_then_time(person: np.ndarray, ts: np.ndarray, tiebreak: np.ndarray
         rows = order[at]
         order[at] = rows[np.lexsort((rows, tiebreak[rows], ts[rows], person[rows]))]
     return order
+
+
+def _by_person_then_whole_seconds(person: np.ndarray, ts: np.ndarray) -> np.ndarray | None:
+    """The order by person, then time (ties in any order), with one sort of one integer key, when
+    every time is a whole second (mail and calendars give no finer ones) and the key fits; else None."""
+    if not len(ts):
+        return None
+    first, last = ts.min(), ts.max()
+    span = last - first + 1
+    if not (span < 2**52 and (int(person.max()) + 1) * span < 2**62) or not np.array_equal(ts, np.floor(ts)):
+        return None
+    return np.argsort(person.astype(np.int64) * int(span) + (ts - first).astype(np.int64))
 
 
 def _best_names(table: Table, order: np.ndarray, group: np.ndarray) -> dict[int, str]:

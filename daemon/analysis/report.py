@@ -176,7 +176,8 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
     lapses = lapse.assess(history, median, sigma, tiers, now_ts)
     day = local // 86400  # local dates, as days since 1970-01-01
     judged = _Judged(groups, kinds, history, lapses, medians, tiers, others_baseline, now_ts, zone)
-    contacts = tuple(_snooze(c, snoozed, now_ts, zone) for c in judged.contacts(real_ones.tolist(), _spans(table, day, person, count)))
+    spans = _spans(table.ts[who.order], day[who.order], who.group, count)
+    contacts = tuple(_snooze(c, snoozed, now_ts, zone) for c in judged.contacts(real_ones.tolist(), spans))
     flags = Counter(f.pattern or f.kind for c in contacts for f in c.flags)
     return Report(now, contacts, not_contacts, _monthly(day, now, zone), round(baseline, 3), len(table), flags)
 
@@ -201,17 +202,30 @@ def _first_pass(convs: conv_mod.Conversations, count: int) -> list[tuple[int, bo
                     per_person(convs.group, count, one_way & (convs.initiator == ME)).tolist()))
 
 
-def _spans(table: Table, day: np.ndarray, person: np.ndarray, count: int) -> tuple[list, list, list, list]:
+def _spans(ts: np.ndarray, day: np.ndarray, group: np.ndarray, count: int) -> tuple[list, list, list, list]:
     """How much and when, for each person: interactions, the first and last (None: none), and days
-    with contact (``person``: whose each row is, ``spill``-ed)."""
-    n = per_person(person, count)
-    first, last = np.full(count + 1, np.inf), np.full(count + 1, -np.inf)
-    np.minimum.at(first, person, table.ts)
-    np.maximum.at(last, person, table.ts)
-    days = per_person(distinct(person.astype(np.int64) << 32 | (day - day.min(initial=0))) >> 32, count)
-    some = n > 0
-    return (n.tolist(), [f if k else None for k, f in zip(some.tolist(), first.tolist())],
-            [t if k else None for k, t in zip(some.tolist(), last.tolist())], days.tolist())
+    with contact. ``ts``, ``day``: each row's time and local date, the rows by person, then time;
+    ``group``: whose each row is."""
+    n = per_person(group, count)
+    first, last = np.full(count, np.nan), np.full(count, np.nan)
+    if len(group):
+        heads = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        first[group[heads]] = ts[heads]
+        last[group[heads]] = ts[np.r_[heads[1:] - 1, len(group) - 1]]
+    return (n.tolist(), [None if f != f else f for f in first.tolist()], [None if t != t else t for t in last.tolist()],
+            days_with_contact(day, group, count).tolist())
+
+
+def days_with_contact(day: np.ndarray, group: np.ndarray, count: int) -> np.ndarray:
+    """How many distinct dates each person's rows fall on (``group``: whose each row is, in
+    person order). Rows in time order have their local dates in order too, except where a clock
+    goes back across midnight: only then are the dates sorted."""
+    if not len(group):
+        return np.zeros(count, dtype=np.int64)
+    same = group[1:] == group[:-1]
+    if (day[1:] >= day[:-1])[same].all():
+        return per_person(group, count, np.r_[True, ~same | (day[1:] != day[:-1])])
+    return per_person(distinct(group.astype(np.int64) << 32 | (day - day.min())) >> 32, count)
 
 
 @dataclass

@@ -131,8 +131,11 @@ def _agree_with_the_loop(items: list[Interaction]) -> None:
                 assert (got == value) if not isinstance(value, float) else math.isclose(got, value, abs_tol=1e-9), field
 
 
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 5).map(float), st.integers(0, 3)), max_size=80))
+@given(st.lists(st.tuples(st.integers(0, 3), st.one_of(st.integers(0, 5).map(float),
+                                                       st.sampled_from([-1e9, 2.5, 1.7e9, 1.7e9 + 0.25, 1e300])),
+                          st.integers(0, 3)), max_size=80))
 def test_rows_sort_by_person_then_time_then_tiebreak_then_position(rows):
+    """Whole seconds take the one-key sort; a fraction, or a span too wide for the key, the other."""
     person = np.array([r[0] for r in rows], dtype=np.int64)
     ts = np.array([r[1] for r in rows], dtype=np.float64)
     tiebreak = np.array([r[2] for r in rows], dtype=np.int64)
@@ -267,3 +270,16 @@ def test_people_are_grouped_as_a_plain_union_of_keys_names_and_overrides(rows, e
     people = group_people(Table.of(items), overrides)
     assert {frozenset(g.addresses): g.id for g in people.groups} == oracle_people(items, overrides)
     assert [g.id for g in people.groups] == sorted(g.id for g in people.groups)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(-3, 3)), max_size=40), st.booleans())
+def test_days_with_contact_count_each_persons_distinct_dates(rows, in_order):
+    """In order (as rows in time order mostly are) and not (a clock that went back across midnight)."""
+    from daemon.analysis.report import days_with_contact
+
+    rows = sorted(rows) if in_order else sorted(rows, key=lambda r: r[0])
+    group = np.array([p for p, _ in rows], dtype=np.int64)
+    day = np.array([d for _, d in rows], dtype=np.int64)
+    expected = [len({d for p, d in rows if p == k}) for k in range(5)]
+    assert days_with_contact(day, group, 5).tolist() == expected

@@ -59,7 +59,9 @@ class Segment:
         if name.startswith("_") or name not in self._where:
             raise AttributeError(name)
         dtype, offset = self._where[name]
-        return np.frombuffer(self.blob, dtype=dtype, count=self.rows, offset=offset).astype(dtype.newbyteorder("="))
+        # A read-only view of the blob where it already is in this machine's byte order (concat copies it).
+        return np.frombuffer(self.blob, dtype=dtype, count=self.rows, offset=offset).astype(dtype.newbyteorder("="),
+                                                                                        copy=False)
 
 
 def load(db: sqlite3.Connection, sources: Iterable[str] | None = None, since: float | None = None,

@@ -9,6 +9,7 @@ may write makes them into segments for the next time.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sqlite3
@@ -28,40 +29,141 @@ _LISTS = ("addresses", "names", "accounts", "sources")
 _ROW_COLUMNS = "id, ts, channel, address, name, direction, weight, initiator, thread, account, fanout, hint, recurring, source"
 
 
+# Version 2 keeps each list of strings as the 16-byte BLAKE2b digest of every string, their byte
+# lengths and their UTF-8 bytes, so that a load merges the lists of many segments by their digests
+# (on arrays, and decoding each distinct string once) instead of decoding and hashing every copy.
+_VERSION = 2
+_DIGEST = 16
+
+
+def digests(strings: list[str]) -> np.ndarray:
+    """The BLAKE2b digest of each string, as two unsigned 64-bit words a row."""
+    raw = b"".join(hashlib.blake2b(s.encode("utf-8", "surrogatepass"), digest_size=_DIGEST).digest() for s in strings)
+    return np.frombuffer(raw, dtype="<u8").reshape(-1, 2)
+
+
 def encode(table: Table) -> bytes:
-    header = json.dumps({"rows": len(table), **{f: getattr(table, f) for f in _LISTS}},
-                        ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
-    body = b"".join(np.ascontiguousarray(getattr(table, f), dtype=t).tobytes() for f, t in _LAYOUT)
-    return len(header).to_bytes(4, "little") + header + body
+    lists = {f: getattr(table, f) for f in _LISTS}
+    header = json.dumps({"v": _VERSION, "rows": len(table), "lists": {f: len(v) for f, v in lists.items()}},
+                        separators=(",", ":")).encode()
+    parts = [len(header).to_bytes(4, "little"), header]
+    for strings in lists.values():
+        raw = [v.encode("utf-8", "surrogatepass") for v in strings]
+        parts += [digests(strings).tobytes(), np.array([len(r) for r in raw], dtype="<u4").tobytes(), b"".join(raw)]
+    parts += [np.ascontiguousarray(getattr(table, f), dtype=t).tobytes() for f, t in _LAYOUT]
+    return b"".join(parts)
+
+
+class OlderFormat(ValueError):
+    """A segment written by an older version: made again from its rows, as a damaged one is."""
 
 
 class Segment:
-    """A stored segment. Its columns are decoded from the blob each time one is asked for:
-    ``Table.concat`` asks for one column of every segment at a time, so no more is ever decoded."""
+    """A stored segment. Its columns are read from the blob each time one is asked for: ``merge``
+    asks for one column of every segment at a time, so no more is ever decoded. Its strings are
+    decoded when asked for; ``merge`` needs only their digests, and each distinct string once."""
 
     def __init__(self, blob: bytes) -> None:
         size = int.from_bytes(blob[:4], "little")
         header = json.loads(blob[4:4 + size].decode("utf-8", "surrogatepass"))
-        self.blob, self.rows = blob, header["rows"]
-        self.addresses, self.names, self.accounts, self.sources = (header[f] for f in _LISTS)
-        self._where, offset = {}, 4 + size
+        if not isinstance(header, dict) or header.get("v") != _VERSION:
+            raise OlderFormat("a segment of an older format")
+        self.blob, self.rows, offset = memoryview(blob), header["rows"], 4 + size
+        self._lists: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}  # digests, string offsets, bytes start
+        for f in _LISTS:
+            n = header["lists"][f]
+            digest = np.frombuffer(blob, dtype="<u8", count=2 * n, offset=offset).reshape(n, 2)
+            lengths = np.frombuffer(blob, dtype="<u4", count=n, offset=offset + n * _DIGEST)
+            ends = np.cumsum(lengths, dtype=np.int64)
+            start = offset + n * (_DIGEST + 4)
+            self._lists[f] = digest, np.r_[0, ends] + start, start
+            offset = start + (int(ends[-1]) if n else 0)
+        self._where = {}
         for f, t in _LAYOUT:
             self._where[f] = np.dtype(t), offset
             offset += self.rows * np.dtype(t).itemsize
-        if offset != len(blob) or not all(isinstance(v, list) for v in (self.addresses, self.names, self.accounts,
-                                                                             self.sources)):
+        if offset != len(blob) or not isinstance(self.rows, int):
             raise ValueError("a damaged segment")
 
     def __len__(self) -> int:
         return self.rows
 
-    def __getattr__(self, name: str) -> np.ndarray:  # only for what is not set above: the columns
-        if name.startswith("_") or name not in self._where:
+    def digests(self, kind: str) -> np.ndarray:
+        return self._lists[kind][0]
+
+    def strings(self, kind: str, positions: list[int] | None = None) -> list[str]:
+        """The strings of a list (``kind``: "addresses", ...), or those at ``positions``."""
+        _, bounds, _ = self._lists[kind]
+        at = bounds.tolist()
+        blob = self.blob
+        return [str(blob[at[k]:at[k + 1]], "utf-8", "surrogatepass")
+                for k in (range(len(at) - 1) if positions is None else positions)]
+
+    def __getattr__(self, name: str) -> np.ndarray | list[str]:  # only for what is not set above
+        if name.startswith("_") or (name not in self._where and name not in self._lists):
             raise AttributeError(name)
+        if name in self._lists:
+            return self.strings(name)
         dtype, offset = self._where[name]
         # A read-only view of the blob where it already is in this machine's byte order (concat copies it).
         return np.frombuffer(self.blob, dtype=dtype, count=self.rows, offset=offset).astype(dtype.newbyteorder("="),
                                                                                         copy=False)
+
+
+def merge(parts: list) -> Table:
+    """One table of the rows of ``parts`` (Segments and Tables), as ``Table.concat`` makes it, with
+    the lists of strings merged by their digests. Should two different strings ever share the
+    first word of their digests, the plain ``Table.concat`` does it instead."""
+    if not any(isinstance(p, Segment) and len(p) for p in parts):  # all new rows: nothing to gain from digests
+        return Table.concat(parts)
+    parts = [p for p in parts if len(p)]
+    out, lists = {}, {}
+    for f, column in _COLUMN_OF.items():
+        each = [p.digests(f) if isinstance(p, Segment) else digests(getattr(p, f)) for p in parts]
+        merged = _merge_digests(np.concatenate(each))
+        if merged is None:
+            return Table.concat(parts)
+        code, firsts = merged
+        bounds = np.cumsum([0] + [len(d) for d in each]).tolist()
+        part_of = np.searchsorted(bounds, firsts, side="right") - 1
+        strings: list[str] = [""] * len(firsts)
+        for k in np.unique(part_of).tolist():  # each string decoded once, from the part that has it first
+            which = np.flatnonzero(part_of == k)
+            positions = (firsts[which] - bounds[k]).tolist()
+            p = parts[k]
+            got = p.strings(f, positions) if isinstance(p, Segment) else [getattr(p, f)[i] for i in positions]
+            for w, v in zip(which.tolist(), got):
+                strings[w] = v
+        out[column] = np.concatenate([code[bounds[k]:bounds[k + 1]][getattr(p, column)] for k, p in enumerate(parts)])
+        lists[f] = strings
+    for f in TYPES:
+        if f not in out:
+            out[f] = np.concatenate([getattr(p, f) for p in parts])
+    return Table(**out, **lists)
+
+
+def _merge_digests(d: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """For rows of digests (two words each): each row's code, the codes numbered in order of first
+    appearance, and the row where each code first appears. None if two different digests share their
+    first word (the second word tells them apart; then the caller merges the plain way)."""
+    if not len(d):
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
+    order = np.argsort(d[:, 0])
+    first, second = d[order, 0], d[order, 1]
+    new = np.r_[True, first[1:] != first[:-1]]
+    if (second[1:] != second[:-1])[~new[1:]].any():
+        return None
+    unique = np.cumsum(new) - 1  # in digest order
+    firsts = np.minimum.reduceat(order, np.flatnonzero(new))  # where each digest first appears
+    renumber = np.empty(len(firsts), dtype=np.int32)
+    by_appearance = np.argsort(firsts)
+    renumber[by_appearance] = np.arange(len(firsts), dtype=np.int32)
+    code = np.empty(len(d), dtype=np.int32)
+    code[order] = renumber[unique]
+    return code, firsts[by_appearance]
+
+
+_COLUMN_OF = {"addresses": "address", "names": "name", "accounts": "account", "sources": "source"}
 
 
 def load(db: sqlite3.Connection, sources: Iterable[str] | None = None, since: float | None = None,
@@ -107,6 +209,9 @@ def _read(db: sqlite3.Connection, since: float | None, writable: bool) -> tuple[
         if wanted:
             try:
                 parts.append(Segment(data))
+            except OlderFormat:  # written by an older version: made again, in this one's format
+                log.debug("a column segment of an older format is made again from its rows")
+                gaps.append((first, last))
             except (ValueError, KeyError, TypeError, UnicodeDecodeError):  # damaged: read its rows instead
                 log.warning("the store's column cache had a damaged segment; it is made again from its rows")
                 gaps.append((first, last))
@@ -120,7 +225,7 @@ def _read(db: sqlite3.Connection, since: float | None, writable: bool) -> tuple[
             part = _table(chunk)
             made.append((chunk[0][0], chunk[-1][0], len(chunk), float(part.ts.max()), part))
             parts.append(part)
-    return Table.concat(parts), made if writable else []
+    return merge(parts), made if writable else []
 
 
 def _table(rows: list[tuple]) -> Table:

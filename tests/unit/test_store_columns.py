@@ -193,3 +193,43 @@ def test_a_damaged_segment_is_read_from_its_rows_and_made_again(tmp_path, small_
     assert "damaged segment" in caplog.text
     caplog.clear()
     assert rows_of(store.interaction_table()) == truth(store) and "damaged" not in caplog.text  # made again
+
+
+def test_loads_merge_the_segments_strings_by_digest_and_fall_back_when_two_share_a_first_word(tmp_path, small_segments,
+                                                                                              monkeypatch):
+    from daemon.analysis.table import Table
+
+    store = Store(tmp_path / "s.db")
+    fill(store, random.Random(9), 200)
+    made = store.interaction_table()  # from the rows, merged the plain way
+    plain = []
+    concat = Table.concat
+    monkeypatch.setattr(Table, "concat", staticmethod(lambda parts: plain.append(1) or concat(parts)))
+    merged = store.interaction_table()
+    assert rows_of(merged) == truth(store) and not plain  # by digest
+    for f in ("addresses", "names", "accounts", "sources", "address", "name", "account", "source"):  # and the same codes
+        assert np.array_equal(getattr(merged, f), getattr(made, f)), f
+    real = columns.digests
+    monkeypatch.setattr(columns, "digests", lambda strings: real(strings) * np.array([0, 1], dtype=np.uint64))
+    store.interaction_table()  # the rows read again as new ones are hashed the colliding way
+    fill(store, random.Random(10), 60, start=200)
+    assert rows_of(store.interaction_table()) == truth(store) and plain  # the plain merge
+
+
+def test_a_segment_of_the_older_format_is_made_again_without_a_warning(tmp_path, small_segments, caplog):
+    import json
+
+    store = Store(tmp_path / "s.db")
+    fill(store, random.Random(11), 150)
+    table = store.interaction_table()
+    first, last, rows = segments(store)[0]
+    part = table.take(np.arange(rows))
+    header = json.dumps({"rows": rows, "addresses": part.addresses, "names": part.names, "accounts": part.accounts,
+                         "sources": part.sources}).encode()
+    older = len(header).to_bytes(4, "little") + header + b"".join(
+        np.ascontiguousarray(getattr(part, f), dtype=t).tobytes() for f, t in columns._LAYOUT)
+    with store.transaction():
+        store.db.execute("UPDATE interaction_segments SET data = ? WHERE first = ?", (older, first))
+    assert rows_of(store.interaction_table()) == truth(store) and "damaged" not in caplog.text
+    data = store.db.execute("SELECT data FROM interaction_segments WHERE first = ?", (first,)).fetchone()[0]
+    assert columns.Segment(data).rows == rows  # made again, in the present format

@@ -147,22 +147,46 @@ def _starts(candidates: np.ndarray, new_person: np.ndarray, earlier: np.ndarray,
         fails = np.minimum.reduceat(np.where(joins, none, position), heads)[run]  # each run's first failure
         begins = sure.copy()
         begins[maybe[position == fails]] = True
+        # The maybes after a failure, each with where its conversation began (a position in maybe).
         later = np.flatnonzero(position > fails)
-        if len(later):
-            ks, fs = maybe[later], maybe[fails[later]]
-            breaks, first_row, first_ts, current = [], -1, 0.0, -1  # where the conversation began; its run
-            for k, r, f_row, f_ts, k_prior, k_row, k_ts in zip(
-                    ks.tolist(), run[later].tolist(), candidates[fs].tolist(), stamps[fs].tolist(), prior[ks].tolist(),
-                    candidates[ks].tolist(), stamps[ks].tolist()):
-                if r != current:
-                    first_row, first_ts, current = f_row, f_ts, r
-                if k_prior >= first_row and k_ts - first_ts <= window:
-                    continue  # a late reply in a thread of this conversation
-                first_row, first_ts = k_row, k_ts
-                breaks.append(k)
-            begins[breaks] = True
+        began = fails[later]
+        for _ in range(ROUNDS):  # each round finds the next failure of every run that has one
+            if not len(later):
+                break
+            k, f = maybe[later], maybe[began]
+            joins = (prior[k] >= candidates[f]) & (stamps[k] - stamps[f] <= window)
+            at = np.arange(len(later))
+            heads_left = np.flatnonzero(np.r_[True, run[later][1:] != run[later][:-1]])
+            failed = np.repeat(np.minimum.reduceat(np.where(joins, len(later), at), heads_left),
+                               np.diff(np.r_[heads_left, len(later)]))
+            begins[maybe[later[at == failed]]] = True
+            undecided = at > failed
+            later, began = later[undecided], later[failed[undecided]]
+        if len(later):  # runs with more failures than rounds: one by one
+            begins[_one_by_one(later, began, maybe, run, candidates, prior, stamps, window)] = True
         out.append(candidates[begins])
     return out
+
+
+ROUNDS = 32  # a run of maybes with more failures than this is decided one by one
+
+
+def _one_by_one(later: np.ndarray, began: np.ndarray, maybe: np.ndarray, run: np.ndarray, candidates: np.ndarray,
+                prior: np.ndarray, stamps: np.ndarray, window: float) -> list[int]:
+    """The maybes among ``later`` (positions in maybe, each run's in order, each run's first one
+    with ``began``: where its conversation began) that begin a conversation, in a plain loop."""
+    ks, fs = maybe[later], maybe[began]
+    breaks, first_row, first_ts, current = [], -1, 0.0, -1  # where the conversation began; its run
+    for k, r, f_row, f_ts, k_prior, k_row, k_ts in zip(
+            ks.tolist(), run[later].tolist(), candidates[fs].tolist(), stamps[fs].tolist(), prior[ks].tolist(),
+            candidates[ks].tolist(), stamps[ks].tolist()):
+        if r != current:
+            first_row, first_ts, current = f_row, f_ts, r
+        if k_prior >= first_row and k_ts - first_ts <= window:
+            continue  # a late reply in a thread of this conversation
+        first_row, first_ts = k_row, k_ts
+        breaks.append(k)
+    return breaks
 
 
 def _summarise(rows: _Rows, every_starts: list[np.ndarray]) -> list[Conversations]:

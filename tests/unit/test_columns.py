@@ -113,6 +113,16 @@ def test_long_histories_on_columns_agree_with_the_per_person_loop(seed):
     _agree_with_the_loop(items)
 
 
+@pytest.mark.parametrize("rounds", [0, 1, 2])
+def test_late_replies_are_decided_alike_in_rounds_on_columns_and_one_by_one(rounds, monkeypatch):
+    """Failures past the vectorized rounds are decided in a plain loop; both ways agree with the rule."""
+    from daemon.analysis import conversations
+
+    monkeypatch.setattr(conversations, "ROUNDS", rounds)
+    for seed in range(10):
+        test_long_histories_on_columns_agree_with_the_per_person_loop(seed)
+
+
 def _agree_with_the_loop(items: list[Interaction]) -> None:
     """Both reply windows at once, as the analysis asks for them."""
     table = Table.of(items)

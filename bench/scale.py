@@ -277,7 +277,8 @@ def stage_ics(work: Path) -> dict:
 def synthetic_interactions(n: int, contacts: int, seed: int = 1) -> list:
     """About ``n`` interactions with ``contacts`` people over two years, each person on a rhythm.
     As in a real mailbox, some mail goes to several people at once (rows at the same moment, with a
-    lower weight), some contact is on Cc, and some is a meeting."""
+    lower weight), some contact is on Cc, and some is a meeting. Times are whole seconds, as mail
+    and calendars give them."""
     from daemon.models import Interaction
 
     rng = random.Random(seed)
@@ -292,19 +293,20 @@ def synthetic_interactions(n: int, contacts: int, seed: int = 1) -> list:
             t += rng.expovariate(1 / gap)
             if t > now:
                 break
+            when = float(int(t))  # whole seconds, as mail and calendars give them
             mine = rng.random() < 0.5
             kind = rng.random()
             if kind < 0.05:  # a meeting
-                out.append(Interaction(t, "meeting", address, name, "both", 3.0, rng.choice(["me", "them"]),
+                out.append(Interaction(when, "meeting", address, name, "both", 3.0, rng.choice(["me", "them"]),
                                        thread=f"<e{c}.{k}@x>", account=ME, fanout=rng.choice([1, 2, 8]),
                                        hint=rng.choice(["", "social", "work"])))
                 continue
             weight, others = (0.3, 0) if kind < 0.15 else (0.6, 2) if kind < 0.30 else (1.0, 0)  # Cc; to three
-            out.append(Interaction(t, "email", address, name, "out" if mine else "in", weight, "me" if mine else "them",
+            out.append(Interaction(when, "email", address, name, "out" if mine else "in", weight, "me" if mine else "them",
                                    thread=f"<t{c}.{k // 3}@x>", message_id=f"<m{c}.{k}@x>", account=ME,
                                    fanout=others + 1))
             for o in rng.sample(range(contacts), others):  # the same mail, to others too: same moment
-                out.append(Interaction(t, "email", f"person{o}@example{o % 300}.org", f"Person {o}",
+                out.append(Interaction(when, "email", f"person{o}@example{o % 300}.org", f"Person {o}",
                                        "out" if mine else "in", weight, "me" if mine else "them",
                                        thread=f"<t{c}.{k // 3}@x>", message_id=f"<m{c}.{k}@x>", account=ME,
                                        fanout=others + 1))

@@ -178,4 +178,8 @@ def spill(person: np.ndarray, count: int) -> np.ndarray:
 
 def per_person(person: np.ndarray, count: int, mask: np.ndarray | None = None) -> np.ndarray:
     """For each of ``count`` people, how many of their rows there are (where ``mask`` holds)."""
+    if mask is not None and not mask.any():  # many cues never occur in a mailbox (no source marked, say)
+        return np.zeros(count, dtype=np.int64)
+    if mask is not None and mask.all():
+        mask = None
     return np.bincount(person, weights=mask, minlength=count + 1)[:count].astype(np.int64)

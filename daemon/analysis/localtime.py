@@ -38,7 +38,10 @@ class LocalClock:
         """Seconds since the epoch on the local wall clock."""
         bucket = int(ts // _QUARTER)
         off = self._offsets.get(bucket)
-        return ts + (self._offset(bucket) if off is None else off)
+        if off is None:
+            first, table = self._table  # the span the last ``locals`` looked up, if it holds this quarter
+            off = float(table[bucket - first]) if first <= bucket < first + len(table) else self._offset(bucket)
+        return ts + off
 
     def locals(self, stamps: np.ndarray) -> np.ndarray:
         """``local`` of a whole array of stamps."""

@@ -253,11 +253,12 @@ class _Judged:
         for k in real:
             g = self.groups[k]
             flags = []
+            history = h[k] if state[k] == lapse.LAPSED or maybe_one_sided[k] else None
             if state[k] == lapse.LAPSED:
-                why = lapse.reason(lapse.LAPSED, h[k], self.medians[k], limit[k], self.now, self.zone)
+                why = lapse.reason(lapse.LAPSED, history, self.medians[k], limit[k], self.now, self.zone)
                 flags.append(Flag("lapsed", why, None, round(severity[k], 2)))
             if maybe_one_sided[k]:
-                for p in reciprocity.patterns(h[k], self.baselines[k], real_contact=True):
+                for p in reciprocity.patterns(history, self.baselines[k], real_contact=True):
                     why = p.why
                     if two_way[k]:
                         why += f" Last two-way contact: {localtime.clock(self.zone).date_text(last_two_way[k])}."

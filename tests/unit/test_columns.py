@@ -201,8 +201,11 @@ def test_local_clock_on_arrays_over_a_dense_span_agrees_with_datetime(name, day)
 
     zone = ZoneInfo(name)
     stamps = np.arange(day.timestamp(), day.timestamp() + 2 * DAY, 337.0)
-    local = LocalClock(zone).locals(stamps)
-    assert [datetime.fromtimestamp(t, zone).utcoffset().total_seconds() for t in stamps.tolist()] == (local - stamps).tolist()
+    clock_ = LocalClock(zone)
+    local = clock_.locals(stamps)
+    offsets = [datetime.fromtimestamp(t, zone).utcoffset().total_seconds() for t in stamps.tolist()]
+    assert offsets == (local - stamps).tolist()
+    assert offsets == [clock_.local(t) - t for t in stamps.tolist()]  # one at a time, from the span looked up
 
 
 @settings(deadline=None)
@@ -214,9 +217,11 @@ def test_local_clock_date_text_agrees_with_datetime(stamps, name):
     from daemon.analysis.localtime import LocalClock
 
     zone = ZoneInfo(name)
-    local = LocalClock(zone)
+    fresh, spanned = LocalClock(zone), LocalClock(zone)
+    spanned.locals(np.array(stamps, dtype=np.float64))  # its offsets then come from the span it looked up
     for ts in stamps + [ts - 1 for ts in stamps]:  # the second time from the cache (its day's text is kept)
-        assert local.date_text(ts) == datetime.fromtimestamp(ts, zone).strftime("%-d %b %Y")
+        expected = datetime.fromtimestamp(ts, zone).strftime("%-d %b %Y")
+        assert fresh.date_text(ts) == expected and spanned.date_text(ts) == expected
 
 
 def oracle_people(items: list[Interaction], overrides) -> dict[frozenset[str], str]:

@@ -75,20 +75,26 @@ class Table:
         tables = [t for t in tables if len(t)] or list(tables[:1]) or [Builder().build()]
         if len(tables) == 1 and isinstance(tables[0], Table):
             return tables[0]
-        out, lists = {}, {}
-        for f, column in _LISTS.items():
+        lists, codes = {}, {}
+        for f in _LISTS:
             each = [getattr(t, f) for t in tables]
             every = list(chain.from_iterable(each))
             merged = list(dict.fromkeys(every))  # in order of first appearance
             code = dict(zip(merged, range(len(merged))))
             remap = np.fromiter(map(code.__getitem__, every), dtype=np.int32, count=len(every))
-            bounds = np.cumsum([0] + [len(values) for values in each]).tolist()
-            out[column] = np.concatenate([remap[bounds[k]:bounds[k + 1]][getattr(t, column)] for k, t in enumerate(tables)])
-            lists[f] = merged
-        for f in _COLUMNS:
-            if f not in out:
-                out[f] = np.concatenate([getattr(t, f) for t in tables])
-        return Table(**out, **lists)
+            lists[f], codes[f] = merged, np.split(remap, np.cumsum([len(values) for values in each])[:-1])
+        return assemble(tables, lists, codes)
+
+
+def assemble(parts: Sequence, lists: dict[str, list[str]], codes: dict[str, list[np.ndarray]]) -> Table:
+    """One table of the rows of ``parts``, with the merged string ``lists``. ``codes``: for each
+    list, for each part, the merged code of each entry of the part's list."""
+    out = {column: np.concatenate([codes[f][k][getattr(p, column)] for k, p in enumerate(parts)])
+           for f, column in _LISTS.items()}
+    for f in _COLUMNS:
+        if f not in out:
+            out[f] = np.concatenate([getattr(p, f) for p in parts])
+    return Table(**out, **lists)
 
 
 # Every column and its type, in the order of the Table's fields.

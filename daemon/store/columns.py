@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from daemon.analysis.table import TYPES, Builder, Table
+from daemon.analysis.table import TYPES, Builder, Table, assemble
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +117,8 @@ def merge(parts: list) -> Table:
     if not any(isinstance(p, Segment) and len(p) for p in parts):  # all new rows: nothing to gain from digests
         return Table.concat(parts)
     parts = [p for p in parts if len(p)]
-    out, lists = {}, {}
-    for f, column in _COLUMN_OF.items():
+    lists, codes = {}, {}
+    for f in _LISTS:
         each = [p.digests(f) if isinstance(p, Segment) else digests(getattr(p, f)) for p in parts]
         merged = _merge_digests(np.concatenate(each))
         if merged is None:
@@ -134,12 +134,8 @@ def merge(parts: list) -> Table:
             got = p.strings(f, positions) if isinstance(p, Segment) else [getattr(p, f)[i] for i in positions]
             for w, v in zip(which.tolist(), got):
                 strings[w] = v
-        out[column] = np.concatenate([code[bounds[k]:bounds[k + 1]][getattr(p, column)] for k, p in enumerate(parts)])
-        lists[f] = strings
-    for f in TYPES:
-        if f not in out:
-            out[f] = np.concatenate([getattr(p, f) for p in parts])
-    return Table(**out, **lists)
+        lists[f], codes[f] = strings, [code[bounds[k]:bounds[k + 1]] for k in range(len(parts))]
+    return assemble(parts, lists, codes)
 
 
 def _merge_digests(d: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -161,9 +157,6 @@ def _merge_digests(d: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     code = np.empty(len(d), dtype=np.int32)
     code[order] = renumber[unique]
     return code, firsts[by_appearance]
-
-
-_COLUMN_OF = {"addresses": "address", "names": "name", "accounts": "account", "sources": "source"}
 
 
 def load(db: sqlite3.Connection, sources: Iterable[str] | None = None, since: float | None = None,

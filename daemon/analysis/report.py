@@ -268,12 +268,11 @@ class _Judged:
                 interactions[k], conversations[k], two_way[k], days[k], first[k], last[k], last_two_way[k],
                 round(self.medians[k], 1), tuple(flags),
                 "set in the config" if g.override and not direct[k] else "a direct two-way exchange or a small meeting",
-                lapse.initiation_summary(lately_mine[k], lately[k]), partial(_Judged.explanation, self, k, limit[k]))
+                lapse.initiation_summary(lately_mine[k], lately[k]), partial(_Judged.explanation, self, k))
 
-    def explanation(self, k: int, limit: float) -> Explanation:
-        h = self.history[k]
-        return Explanation(self.kinds.signals(k),
-                           lapse.reason(int(self.lapses.state[k]), h, self.medians[k], limit, self.now, self.zone),
+    def explanation(self, k: int) -> Explanation:
+        h, state, limit = self.history[k], int(self.lapses.state[k]), float(self.lapses.limit[k])
+        return Explanation(self.kinds.signals(k), lapse.reason(state, h, self.medians[k], limit, self.now, self.zone),
                            reciprocity.describe(h, self.baselines[k]))
 
 

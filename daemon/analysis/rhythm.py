@@ -26,24 +26,11 @@ PRIOR_STRENGTH = 1.0  # the prior counts as this many observed gaps
 
 @dataclass(frozen=True)
 class Rhythm:
+    """Gaps between two-way conversations, modelled as log-normal: their median and log sigma."""
+
     median_days: float
     sigma: float
     gaps: int
-
-    @property
-    def mean_days(self) -> float:
-        return self.median_days * math.exp(self.sigma**2 / 2)
-
-    def tail(self, days: float) -> float:
-        """P(a gap at least this long) under this person's rhythm."""
-        if days <= 0:
-            return 1.0
-        z = (math.log(days) - math.log(self.median_days)) / self.sigma
-        return 0.5 * math.erfc(z / math.sqrt(2))
-
-    def quantile(self, p: float) -> float:
-        """The gap length exceeded with probability 1 - p."""
-        return self.median_days * math.exp(self.sigma * _probit(p))
 
 
 @lru_cache(maxsize=64)
@@ -91,8 +78,8 @@ _OTHER_MU = math.log(60.0)
 
 
 def _exp(values: np.ndarray) -> np.ndarray:
-    """``math.exp`` of each value: the same bits as the one-person rhythm, on any machine (numpy's
-    own exp may differ in the last place)."""
+    """``math.exp`` of each value, so that rhythms and limits are the same to the last bit on every
+    machine (numpy's own exp may differ in the last place from one build to another)."""
     return np.array([math.exp(v) for v in values.tolist()], dtype=np.float64)
 
 

@@ -128,8 +128,8 @@ def _starts(candidates: np.ndarray, new_person: np.ndarray, earlier: np.ndarray,
     A candidate with no earlier row of its thread (or a new person's first) surely does. The others
     ("maybe": a late reply) join their conversation if their thread was in it and it began within
     the window, which depends on where it began. Between two sure starts, the maybes join until the
-    first that fails; that one begins a conversation, and only the maybes after it, up to the next
-    sure start, are decided one by one."""
+    first that fails; that one begins a conversation, and the maybes after it, up to the next sure
+    start, are decided the same way from there: a round finds the next failure of every such run."""
     prior = earlier[candidates]
     sure = new_person[candidates] | (prior < 0)
     maybe = np.flatnonzero(~sure)
@@ -190,7 +190,7 @@ def _one_by_one(later: np.ndarray, began: np.ndarray, maybe: np.ndarray, run: np
 
 
 def _summarise(rows: _Rows, every_starts: list[np.ndarray]) -> list[Conversations]:
-    """The conversations that begin at ``starts``, for each reply window's starts."""
+    """The conversations for each reply window: those that begin at its array of ``every_starts``."""
     d, w, ts = rows.direction, rows.weight, rows.ts
     bounds = [(starts, np.r_[starts[1:], len(ts)]) for starts in every_starts]  # each conversation's rows: [start, next)
     # How many rows of each mark a conversation has: the difference of the mark's running count

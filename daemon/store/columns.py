@@ -68,21 +68,22 @@ class Segment:
         header = json.loads(blob[4:4 + size].decode("utf-8", "surrogatepass"))
         if not isinstance(header, dict) or header.get("v") != _VERSION:
             raise OlderFormat("a segment of an older format")
+        counts = [header.get("rows"), *(header.get("lists", {}).get(f) for f in _LISTS)]
+        if not all(isinstance(n, int) and n >= 0 for n in counts):
+            raise ValueError("a damaged segment")
         self.blob, self.rows, offset = memoryview(blob), header["rows"], 4 + size
-        self._lists: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}  # digests, string offsets, bytes start
-        for f in _LISTS:
-            n = header["lists"][f]
+        self._lists: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # each list's digests, and where its strings begin
+        for f, n in zip(_LISTS, counts[1:]):
             digest = np.frombuffer(blob, dtype="<u8", count=2 * n, offset=offset).reshape(n, 2)
             lengths = np.frombuffer(blob, dtype="<u4", count=n, offset=offset + n * _DIGEST)
-            ends = np.cumsum(lengths, dtype=np.int64)
             start = offset + n * (_DIGEST + 4)
-            self._lists[f] = digest, np.r_[0, ends] + start, start
-            offset = start + (int(ends[-1]) if n else 0)
+            self._lists[f] = digest, start + np.r_[0, np.cumsum(lengths, dtype=np.int64)]
+            offset = int(self._lists[f][1][-1])
         self._where = {}
         for f, t in _LAYOUT:
             self._where[f] = np.dtype(t), offset
             offset += self.rows * np.dtype(t).itemsize
-        if offset != len(blob) or not isinstance(self.rows, int):
+        if offset != len(blob):
             raise ValueError("a damaged segment")
 
     def __len__(self) -> int:
@@ -93,7 +94,7 @@ class Segment:
 
     def strings(self, kind: str, positions: list[int] | None = None) -> list[str]:
         """The strings of a list (``kind``: "addresses", ...), or those at ``positions``."""
-        _, bounds, _ = self._lists[kind]
+        _, bounds = self._lists[kind]
         at = bounds.tolist()
         blob = self.blob
         return [str(blob[at[k]:at[k + 1]], "utf-8", "surrogatepass")
@@ -165,7 +166,11 @@ def load(db: sqlite3.Connection, sources: Iterable[str] | None = None, since: fl
     snapshot of the store; new segments are kept only if nothing was written since it was taken."""
     db.execute("BEGIN")
     try:
-        table, made = _read(db, since, writable)
+        try:
+            table, made = _read(db, since, writable)
+        except UnicodeDecodeError:  # a segment's strings are damaged where its header cannot show it
+            log.warning("the store's column cache had a damaged segment; it is all made again from the rows")
+            table, made = _read(db, since, writable, trust_segments=False)
         try:
             for first, last, rows, max_ts, part in made:  # the first write fails if the snapshot is stale
                 db.execute("DELETE FROM interaction_segments WHERE first <= ? AND last >= ?", (last, first))
@@ -187,11 +192,14 @@ def load(db: sqlite3.Connection, sources: Iterable[str] | None = None, since: fl
     return table if keep.all() else table.take(keep)
 
 
-def _read(db: sqlite3.Connection, since: float | None, writable: bool) -> tuple[Table, list[tuple]]:
+def _read(db: sqlite3.Connection, since: float | None, writable: bool,
+          trust_segments: bool = True) -> tuple[Table, list[tuple]]:
     """Every row from the segments (those that reach ``since``) and, for the rows no segment
     covers, from the table: (the rows, the segments to make of the latter if ``writable``)."""
     segments = db.execute("SELECT first, last, rows, max_ts >= ?, CASE WHEN max_ts >= ? THEN data END "
                           "FROM interaction_segments ORDER BY first", (since or float("-inf"),) * 2).fetchall()
+    if not trust_segments:
+        segments = []
     newest = db.execute("SELECT max(id) FROM interactions").fetchone()[0] or 0
     if writable and segments and segments[-1][2] < SEGMENT_ROWS and newest > segments[-1][1]:
         segments.pop()  # an unfinished last segment, and rows after it: make it again with them

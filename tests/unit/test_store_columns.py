@@ -233,3 +233,46 @@ def test_a_segment_of_the_older_format_is_made_again_without_a_warning(tmp_path,
     assert rows_of(store.interaction_table()) == truth(store) and "damaged" not in caplog.text
     data = store.db.execute("SELECT data FROM interaction_segments WHERE first = ?", (first,)).fetchone()[0]
     assert columns.Segment(data).rows == rows  # made again, in the present format
+
+
+def test_a_segment_with_any_header_or_length_is_read_or_refused_as_damaged(tmp_path):
+    import json
+
+    store = Store(tmp_path / "s.db")
+    fill(store, random.Random(12), 40)
+    blob = columns.encode(store.interaction_table())
+    size = int.from_bytes(blob[:4], "little")
+    header = json.loads(blob[4:4 + size])
+    rng = random.Random(13)
+    for _ in range(300):
+        h = json.loads(json.dumps(header))
+        where = rng.choice(["rows", "addresses", "names", "accounts", "sources"])
+        value = rng.choice([-1, 0, 1, 10**12, "3", None, 2.5, h["rows"] + 1])
+        if where == "rows":
+            h["rows"] = value
+        else:
+            h["lists"][where] = value
+        text = json.dumps(h).encode()
+        cut = rng.choice([None, rng.randrange(len(blob))])
+        data = (len(text).to_bytes(4, "little") + text + blob[4 + size:])[:cut]
+        try:
+            segment = columns.Segment(data)
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):  # what a load takes for a damaged segment
+            continue
+        assert len(segment) == segment.ts.shape[0]  # whatever passed holds together
+
+
+def test_a_segment_whose_strings_are_damaged_is_made_again_from_the_rows(tmp_path, small_segments, caplog):
+    store = Store(tmp_path / "s.db")
+    fill(store, random.Random(14), 150)
+    store.interaction_table()
+    first, _, _ = segments(store)[0]  # its strings are the ones a load decodes (each from where it first occurs)
+    data = bytearray(store.db.execute("SELECT data FROM interaction_segments WHERE first = ?", (first,)).fetchone()[0])
+    at = data.index(b"@x.example")  # inside a stored address
+    data[at:at + 2] = b"\xff\xfe"  # no longer UTF-8, where the header (counts and lengths) still holds
+    with store.transaction():
+        store.db.execute("UPDATE interaction_segments SET data = ? WHERE first = ?", (bytes(data), first))
+    assert rows_of(store.interaction_table()) == truth(store)
+    assert "damaged segment" in caplog.text
+    caplog.clear()
+    assert rows_of(store.interaction_table()) == truth(store) and "damaged" not in caplog.text  # made again

@@ -12,23 +12,24 @@ import re
 from typing import BinaryIO
 
 # Only what inference needs. Subject is reduced to a hash (for threading by subject), never kept.
-ADDRESS_FIELDS = ("from", "to", "cc", "bcc", "reply-to", "sender", "return-path")
+ADDRESS_FIELDS = ("from", "to", "cc", "bcc", "reply-to", "sender", "return-path", "x-original-from")
 KEPT_FIELDS = frozenset(
     ADDRESS_FIELDS
     + ("date", "message-id", "in-reply-to", "references", "list-id", "list-unsubscribe", "list-post",
        "precedence", "auto-submitted", "x-spam-flag", "x-autoreply", "x-autorespond")
 )
 _WANTED_FIELDS = KEPT_FIELDS | {"subject"}  # "subject" is read only to be hashed
-# Headers that bulk-mailing services add. Their presence is a hint, not proof.
+# Headers that bulk-mailing services add. Their presence is a hint, not proof. Feedback-ID is not
+# among them: Fastmail, Tencent and others put it on every user's mail, people's too.
 BULK_FIELDS = frozenset(
-    ("feedback-id", "x-campaign", "x-campaign-id", "x-campaignid", "x-mailchimp-campaign",
+    ("x-campaign", "x-campaign-id", "x-campaignid", "x-mailchimp-campaign",
      "x-mc-user", "x-mailgun-sid", "x-sg-eid", "x-ses-outgoing", "x-mandrill-user", "x-rpcampaign",
      "list-unsubscribe-post", "x-newsletter", "x-marketoid", "x-sfmc-stack", "x-emarsys-identify",
      "x-listmember", "x-mailer-recptid")
 )
 # What the IMAP and Gmail connectors ask a server for: the kept fields and a few bulk-mailer hints.
 FETCHED_HEADERS = (
-    "From", "To", "Cc", "Bcc", "Date", "Message-ID", "In-Reply-To", "References", "Subject", "List-Id",
+    "From", "To", "Cc", "Bcc", "Reply-To", "X-Original-From", "Date", "Message-ID", "In-Reply-To", "References", "Subject", "List-Id",
     "List-Unsubscribe", "List-Post", "Precedence", "Auto-Submitted", "Return-Path", "X-Spam-Flag",
     "X-Autoreply", "Feedback-ID", "List-Unsubscribe-Post",
 )

@@ -42,6 +42,8 @@ def default_data_dir() -> Path:
 class Identity:
     addresses: tuple[str, ...]
     timezone: str
+    # what one of my accounts carries, when I say so: (address, "personal" | "professional")
+    contexts: tuple[tuple[str, str], ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -298,8 +300,27 @@ def _identity(t: _Table) -> Identity:
         except (ZoneInfoNotFoundError, ValueError):
             t.problem("timezone", f'unknown time zone {_show(zone)}; use an IANA name like "Europe/Berlin"')
             zone = None
+    contexts = _account_contexts(t, {a.strip().lower() for a in addresses or ()})
     t.done()
-    return Identity(tuple(a.strip().lower() for a in addresses or ()), zone or system_timezone())
+    return Identity(tuple(a.strip().lower() for a in addresses or ()), zone or system_timezone(), contexts)
+
+
+def _account_contexts(t: _Table, mine: set[str]) -> tuple[tuple[str, str], ...]:
+    """``context = { "me@work.example" = "professional" }``: what an account of mine carries."""
+    t.seen.add("context")
+    told = t.data.get("context", {})
+    if not isinstance(told, dict):
+        t.problem("context", 'expected a table like { "me@work.example" = "professional" }')
+        return ()
+    out = []
+    for address, context in told.items():
+        if address.strip().lower() not in mine:
+            t.problem(f"context.{address}", "not one of identity.addresses; add it there first")
+        elif context not in ("personal", "professional"):
+            t.problem(f"context.{address}", f'expected "personal" or "professional", got {_show(context)}')
+        else:
+            out.append((address.strip().lower(), context))
+    return tuple(out)
 
 
 def _reject_secrets(t: _Table, name: str) -> None:

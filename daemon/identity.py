@@ -23,6 +23,11 @@ FREEMAIL = frozenset(
     tutanota.com tuta.io""".split()
 )
 _GMAIL = frozenset({"gmail.com", "googlemail.com"})
+# Local parts whose plus tag names someone else (relays, notifiers): such tags are never folded.
+_RELAY_LOCALS = frozenset({"devnull", "reply", "replies", "bounce", "bounces", "relay", "noreply", "no-reply",
+                           "notification", "notifications"})
+# A tag that is a machine's token: digits mixed with letters (10+), or hex (8+).
+TOKEN_TAG = re.compile(r"^(?=[a-z0-9_=-]*\d)(?=[a-z0-9_=-]*[a-z])[a-z0-9_=-]{10,}$|^[0-9a-f]{8,}$", re.IGNORECASE)
 _OBFUSCATED = re.compile(r"^\s*([^\s@]+)\s+at\s+([^\s@]+\.[^\s@]+)\s*$", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -69,10 +74,16 @@ def normalize_address(address: str) -> str:
 
 @lru_cache(maxsize=65536)
 def merge_key(address: str) -> str:
-    """The key under which variants of one mailbox meet: plus-tags dropped everywhere, and dots
-    dropped for Gmail only (Gmail ignores them; other providers do not)."""
+    """The key under which variants of one mailbox meet: a person's plus-tags dropped, and dots
+    dropped for Gmail only (Gmail ignores them; other providers do not).
+
+    A tag is kept where it is no folder of one mailbox: on a relay's or notifier's address
+    (``devnull+jane.example.com@``, ``reply+AB12@``), where the tag names whoever used the relay,
+    and where it is a hash (``syzbot+3f2a9c0d1e@``)."""
     local, _, domain = address.rpartition("@")
-    local = local.split("+", 1)[0] or local
+    base, plus, tag = local.partition("+")
+    if plus and base and not (base.lower() in _RELAY_LOCALS or TOKEN_TAG.match(tag)):
+        local = base
     if domain in _GMAIL:
         local, domain = local.replace(".", ""), "gmail.com"
     return f"{local}@{domain}"
@@ -169,8 +180,10 @@ def nice_name(name: str, address: str) -> str:
 class Me:
     """The user's own addresses, compared by merge key so plus-tags and Gmail dots still match."""
 
-    def __init__(self, addresses: tuple[str, ...] | list[str]) -> None:
+    def __init__(self, addresses: tuple[str, ...] | list[str], contexts: dict[str, str] | None = None) -> None:
         self.addresses = tuple(normalize_address(a) for a in addresses if normalize_address(a))
+        # what an account carries, as told in [identity] context: merge key -> "personal" | "professional"
+        self.contexts = {merge_key(normalize_address(a)): c for a, c in (contexts or {}).items() if normalize_address(a)}
         self._keys = frozenset(merge_key(a) for a in self.addresses)
         self.domains = frozenset(domain_of(a) for a in self.addresses)
         self.work_domains = frozenset(d for d in self.domains if d not in FREEMAIL)
@@ -179,6 +192,10 @@ class Me:
 
     def __contains__(self, address: str) -> bool:
         return bool(address) and merge_key(normalize_address(address)) in self._keys
+
+    def context_of(self, address: str) -> str | None:
+        """What the user said this account of theirs carries, if anything."""
+        return self.contexts.get(merge_key(normalize_address(address))) if self.contexts else None
 
     def among(self, addresses: list[str]) -> list[bool]:
         """``address in self`` for each of many addresses. Those that name none of my domains are

@@ -129,7 +129,7 @@ def interactions(config: Config, store: Store, now: datetime) -> Table:
 
 def report(config: Config, store: Store, now: datetime) -> Report:
     """The analysis with the user's own word on top: ignored people, snoozes and logged contacts."""
-    me = Me(config.identity.addresses)
+    me = Me(config.identity.addresses, dict(config.identity.contexts))
     contexts = {s.name: s.context for s in config.sources}
     ignored = tuple(Person(None, (address,), ignore=True) for address, _, _ in store.actions("ignore"))
     snoozed = {merge_key(address): until for address, until, _ in store.actions("snooze")}

@@ -23,7 +23,7 @@ class History:
     last_two_way: float | None  # when the last one ended
     since_mine: int  # after the last two-way conversation: the ones I started, all one-way
     since_theirs: int  # ... the ones they started
-    recent_mine: int  # two-way conversations of the last 12 months that I started
+    recent_mine: int  # conversations of the last 12 months that I started, answered or not
     recent_theirs: int  # ... that they started
     unanswered_mine: int  # of the last 12 months, after the last two-way one: mine that got no answer
     unanswered_theirs: int  # ... theirs that I did not answer
@@ -33,6 +33,7 @@ class History:
     gap_mean: float  # their log-days: mean and (population) variance
     gap_var: float
     direct_two_way: bool  # at least one two-way conversation was direct
+    last_contact: float | None  # when the last conversation, of either side or both, ended
 
 
 def histories(convs: Conversations, people: int, now: float) -> Histories:
@@ -56,6 +57,10 @@ def histories(convs: Conversations, people: int, now: float) -> Histories:
         first_two_way[g[firsts]] = start[firsts]
         last_two_way[g[lasts]] = convs.end[lasts]
         last_index[g[lasts]] = lasts
+    last_contact = np.full(people, np.nan)
+    if n:
+        ends = np.flatnonzero(np.r_[g[1:] != g[:-1], True])
+        last_contact[g[ends]] = convs.end[ends]
     after = np.arange(n) > last_index[g]
     recent = now - start <= RECENT_DAYS * DAY
     mine, theirs = init == ME, init == THEM
@@ -74,9 +79,10 @@ def histories(convs: Conversations, people: int, now: float) -> Histories:
     var = np.bincount(log_person, weights=(logs - mean[log_person]) ** 2, minlength=people) / np.maximum(gaps, 1)
     return Histories(
         count(), count(two_way), first_two_way, last_two_way,
-        count(after & mine), count(after & theirs), count(recent & two_way & mine), count(recent & two_way & theirs),
+        count(after & mine), count(after & theirs), count(recent & mine), count(recent & theirs),
         count(recent & after & mine & ~convs.answered), count(recent & after & theirs & ~convs.answered),
         count(mine[lately], g[lately]), count(of=g[lately]), gaps, mean, var, count(two_way & convs.direct) > 0,
+        last_contact,
     )
 
 
@@ -101,6 +107,7 @@ class Histories:
     gap_mean: np.ndarray
     gap_var: np.ndarray
     direct_two_way: np.ndarray
+    last_contact: np.ndarray
 
     def __len__(self) -> int:
         return len(self.conversations)
@@ -112,7 +119,7 @@ class Histories:
     def _lists(self) -> list[list]:
         """The columns as lists of Python values (NaN: None), made once: much faster to pick from."""
         lists = [getattr(self, f).tolist() for f in _FIELDS]
-        for times in (lists[_FIELDS.index("first_two_way")], lists[_FIELDS.index("last_two_way")]):
+        for times in (lists[_FIELDS.index(f)] for f in ("first_two_way", "last_two_way", "last_contact")):
             times[:] = [None if v != v else v for v in times]
         return lists
 

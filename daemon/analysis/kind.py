@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from daemon.analysis.table import SOCIAL, WORK, Table, distinct, per_person
+from daemon.analysis.table import IN, SOCIAL, WORK, Table, distinct, per_person
 from daemon.identity import FREEMAIL, Me, domain_of
 
 UNKNOWN_BELOW = 0.8  # |score| under this: "unknown"
@@ -56,6 +56,60 @@ def domain_cues(addresses: list[str], address_person: np.ndarray, count: int, re
                                       FREEMAIL_ONLY, COMPANY)))
 
 
+LEARN_FROM = 5  # an account's context is learned from at least this many real contacts
+PROFESSIONAL_BELOW, PERSONAL_ABOVE = 0.25, 0.6  # shares of free-mail-only contacts
+
+
+def account_contexts(table: Table, person: np.ndarray, count: int, real: np.ndarray, domain: np.ndarray, me: Me,
+                     workplaces: frozenset[str]) -> list[str | None]:
+    """What each of my accounts (``table.accounts``) carries: "professional", "personal" or None.
+
+    Said in ``[identity] context``, else learned from whom I correspond with through it: an account
+    whose real contacts nearly all write from company domains carries work; one whose contacts
+    mostly write from free-mail carries personal mail. Only when that says nothing, and I have both
+    a workplace account and another, does the workplace domain decide. ``person``: whose each row is
+    (``count``: no one's); ``domain``: each person's domain cue."""
+    width = count + 1
+    pairs = distinct(table.account.astype(np.int64) * width + person)
+    account, who = np.divmod(pairs, width)
+    keep = who < count
+    account, who = account[keep], who[keep]
+    keep = real[who]
+    account, who = account[keep], who[keep]
+    contacts = np.bincount(account, minlength=len(table.accounts)).tolist()
+    free = np.bincount(account[domain[who] == FREEMAIL_ONLY], minlength=len(table.accounts)).tolist()
+    has_both = bool(workplaces) and any(domain_of(a) not in workplaces for a in me.addresses)
+    out: list[str | None] = []
+    for address, n, f in zip(table.accounts, contacts, free):
+        if not address or address not in me:
+            out.append(None)
+        elif told := me.context_of(address):
+            out.append(told)
+        elif n >= LEARN_FROM and f <= PROFESSIONAL_BELOW * n:
+            out.append("professional")
+        elif n >= LEARN_FROM and f >= PERSONAL_ABOVE * n:
+            out.append("personal")
+        elif has_both:
+            out.append("professional" if domain_of(address) in workplaces else "personal")
+        else:
+            out.append(None)
+    return out
+
+
+def account_pull(table: Table, person: np.ndarray, count: int, contexts: list[str | None]) -> np.ndarray:
+    """Each person's pull from the accounts their contact went through: the share of it through
+    work accounts less the share through personal ones (rows through no known account count as
+    neither but dilute the pull)."""
+    professional = np.array([c == "professional" for c in contexts] or [False], dtype=bool)
+    personal = np.array([c == "personal" for c in contexts] or [False], dtype=bool)
+    known = np.array([bool(a) for a in table.accounts] or [False], dtype=bool)
+    through = per_person(person, count, known[table.account])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pull = (per_person(person, count, professional[table.account])
+                - per_person(person, count, personal[table.account])) / through
+    return np.where(through > 0, pull, 0.0)
+
+
 @dataclass(frozen=True)
 class HoursModel:
     """The user's own split of contacts into evening-and-weekend ones and daytime ones: 1-D
@@ -95,15 +149,15 @@ class Evidence:
     professional_context: np.ndarray  # how many went through a source marked professional
     personal_context: np.ndarray  # ... through one marked personal
     accounts: np.ndarray  # how many went through one of my addresses or calendars, known by name
-    work_accounts: np.ndarray  # ... through one at a workplace
     social_meetings: np.ndarray
     work_meetings: np.ndarray
     recurring_meetings: np.ndarray  # bool: a recurring meeting that is not a social one
-    off_hours: np.ndarray  # the share in evenings (19-7 h) and at weekends, local time
+    off_hours: np.ndarray  # the share in evenings (19-7 h) and at weekends, local time, of what I wrote or we met
+    # (of everything, for someone I never wrote to)
 
 
-def evidence(table: Table, local: np.ndarray, person: np.ndarray, count: int, source_context: dict[str, str | None],
-             workplaces: frozenset[str]) -> Evidence:
+def evidence(table: Table, local: np.ndarray, person: np.ndarray, count: int,
+             source_context: dict[str, str | None]) -> Evidence:
     """The evidence of every person at once. ``local``: each row's time on the local wall clock in
     whole seconds (LocalClock.locals, floored, as int64); ``person``: whose each row is (``spill``:
     ``count`` for no one's)."""
@@ -114,13 +168,16 @@ def evidence(table: Table, local: np.ndarray, person: np.ndarray, count: int, so
     professional = np.array([c == "professional" for c in contexts], dtype=bool)
     personal = np.array([c == "personal" for c in contexts], dtype=bool)
     known = np.array([bool(a) for a in table.accounts], dtype=bool)
-    at_work = np.array([bool(a) and domain_of(a) in workplaces for a in table.accounts], dtype=bool)
     n = counted()
     hour = local % 86400 // 3600
     off = (hour >= 19) | (hour < 7) | ((local // 86400 + 3) % 7 >= 5)  # Sat, Sun
+    # When I write or we meet is my own time; when they write is theirs, in a zone I do not know.
+    mine = table.direction != IN
+    my_rows = counted(mine)
+    share = np.where(my_rows > 0, counted(off & mine) / np.maximum(my_rows, 1), counted(off) / np.maximum(n, 1))
     return Evidence(n, counted(professional[table.source]), counted(personal[table.source]), counted(known[table.account]),
-                    counted(at_work[table.account]), counted(table.hint == SOCIAL), counted(table.hint == WORK),
-                    counted(table.recurring & table.meeting & (table.hint != SOCIAL)) > 0, counted(off) / np.maximum(n, 1))
+                    counted(table.hint == SOCIAL), counted(table.hint == WORK),
+                    counted(table.recurring & table.meeting & (table.hint != SOCIAL)) > 0, share)
 
 
 @dataclass
@@ -150,20 +207,18 @@ class Kinds:
 _PULLS = 0.05  # a cue weaker than this is left out
 
 
-def classify(e: Evidence, domain: np.ndarray, me: Me, overrides: list[str | None], workplaces: frozenset[str] = frozenset(),
+def classify(e: Evidence, domain: np.ndarray, accounts: np.ndarray, overrides: list[str | None],
              hours: HoursModel = HoursModel()) -> Kinds:
-    """Everyone's kind of tie. ``domain``: their domain cues; ``overrides``: a relationship set in
+    """Everyone's kind of tie. ``domain``: their domain cues; ``accounts``: their pull from the
+    kind of my accounts it went through (``account_pull``); ``overrides``: a relationship set in
     the config, or None. ``hours``: how the user's contacts split into evening and daytime ones; a
     tie is judged against the user's own habits, not a fixed clock."""
     n = np.maximum(e.interactions, 1)
-    has_both = bool(workplaces) and any(domain_of(a) not in workplaces for a in me.addresses)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        accounts = 2.0 * (2 * e.work_accounts / e.accounts - 1)
     cues = np.array([
         2.5 * (e.professional_context / n - e.personal_context / n),
-        np.where((e.accounts > 0) & has_both, accounts, 0.0),  # with only one kind of account, it says nothing
+        2.0 * accounts,
         np.array([cue for cue, _ in _DOMAIN_CUE.values()])[domain],
-        1.5 * np.clip((hours.midpoint - e.off_hours) / hours.half_spread, -1.5, 1.5),
+        np.clip((hours.midpoint - e.off_hours) / hours.half_spread, -1.5, 1.5),
         np.minimum(e.work_meetings, 4) * 0.5 - np.minimum(e.social_meetings, 4) * 0.6,
         np.where(e.recurring_meetings, 0.8, 0.0),
     ])

@@ -1,6 +1,8 @@
-"""Lapsed ties: silence since the last two-way contact far beyond that person's own rhythm.
+"""Lapsed ties: both sides silent far beyond that person's own rhythm.
 
-One-way attempts do not reset the clock. Thin histories (fewer than 3 two-way conversations, or a
+Silence counts from the last message or meeting in either direction. A run of unanswered messages
+that reaches the present is no lapse but an unanswered pattern (``reciprocity``); the report keeps
+the two apart. Thin histories (fewer than 3 two-way conversations, or a
 tie younger than 60 days) are never flagged. The threshold is at least twice the person's mean gap
 and at least the ideal gap of their kind of tie, and at most three times their typical (median) gap
 (sooner when the rhythm is so regular that the silence is already improbable).
@@ -31,7 +33,7 @@ class Assessment:
     """Everyone's lapse check: one entry per person."""
 
     state: np.ndarray  # THIN, YOUNG, WITHIN, LAPSED
-    silence: np.ndarray  # days since the last two-way contact
+    silence: np.ndarray  # days since the last contact, either way
     limit: np.ndarray  # days of silence this tie allows
 
     @property
@@ -45,24 +47,34 @@ def assess(h: Histories, median: np.ndarray, sigma: np.ndarray, tiers: list[str]
     limit = rhythm.limits(median, sigma, np.array([TIERS[t][0] for t in tiers], dtype=np.float64), TAIL)
     with np.errstate(invalid="ignore"):  # NaN: no two-way conversation, which is a thin history
         age = (now - h.first_two_way) / DAY
-        silence = (now - h.last_two_way) / DAY
+        silence = (now - h.last_contact) / DAY
         state = np.where(h.two_way < MIN_CONVERSATIONS, THIN,
                          np.where(age < MIN_AGE_DAYS, YOUNG, np.where(silence <= limit, WITHIN, LAPSED)))
     return Assessment(state, silence, limit)
 
 
-def reason(state: int, h: History, median_days: float, limit: float, now: float, zone: tzinfo) -> str:
-    """The lapse check in plain words, flagged or not (for the flag and `explain`)."""
+def reason(state: int, h: History, median_days: float, limit: float, now: float, zone: tzinfo,
+           initiation: str = "") -> str:
+    """The lapse check in plain words, flagged or not (for the flag and `explain`). ``initiation``:
+    who always started ("you" or "they"), when that pattern stands beside the lapse."""
     if state == THIN:
         return f"thin history: {h.two_way} two-way conversation(s), at least {MIN_CONVERSATIONS} needed"
     if state == YOUNG:
         age = (now - h.first_two_way) / DAY
         return f"young tie: first two-way contact {human_days(age)} ago, at least {MIN_AGE_DAYS} days needed"
-    silence = (now - h.last_two_way) / DAY
+    silence = (now - h.last_contact) / DAY
     if state == WITHIN:
-        return f"last two-way contact {human_days(silence)} ago, within this tie's limit of {human_days(limit)}"
-    when = localtime.clock(zone).date_text(h.last_two_way)
-    parts = [f"Last two-way contact {human_days(silence)} ago ({when}); you usually talk every {human_days(median_days)}."]
+        return f"last contact {human_days(silence)} ago, within this tie's limit of {human_days(limit)}"
+    when = localtime.clock(zone).date_text(h.last_contact)
+    quiet = f"Quiet on both sides for {human_days(silence)}, since {when}; you usually talk every {human_days(median_days)}"
+    if initiation:
+        who = "You" if initiation == "you" else "They"
+        k, total = (h.recent_mine, h.recent_mine + h.recent_theirs) if initiation == "you" else (
+            h.recent_theirs, h.recent_mine + h.recent_theirs)
+        return f"{who} started {k} of your {total} conversations in the last 12 months, and now it has gone quiet: {quiet[0].lower()}{quiet[1:]}."
+    parts = [quiet + "."]
+    if h.last_two_way is not None and h.last_two_way < h.last_contact - DAY:
+        parts.append(f"Last two-way contact {localtime.clock(zone).date_text(h.last_two_way)}.")
     parts.append(initiation_summary(h.lately_mine, h.lately))
     if h.since_mine:
         parts.append(f"Since then you wrote {_times(h.since_mine)} without an answer.")

@@ -1,11 +1,13 @@
 """One-sided patterns over the last 12 months.
 
-- you_initiate / they_initiate: one side starts nearly every conversation that takes place (two-way
-  ones). A flag needs an observed share of 80 %+, 15 points above the user's own habit with everyone
+- you_initiate / they_initiate: one side starts nearly every conversation, answered or not. A flag needs an observed share of 80 %+, 15 points above the user's own habit with everyone
   else, and, under a Beta(2, 2) prior, at least 90 % probability that the true share is over 60 %:
   the prior gives the confidence; it does not shrink the share that is judged.
 - unanswered_by_them: my last conversations with them got no answer (a run of 3 or more).
 - unanswered_by_you: a real contact keeps writing and I do not answer (a run of 3 or more).
+
+At most one pattern stands for a person (``one_pattern``): an unanswered run that reaches the present
+says what to do, so it wins over who starts.
 """
 
 from __future__ import annotations
@@ -73,9 +75,18 @@ def describe(history: History, baseline_share: float) -> str:
     mine, theirs = history.recent_mine, history.recent_theirs
     total = mine + theirs
     if total < MIN_CONVERSATIONS:
-        start = f"{total} two-way conversation(s) in the last 12 months, fewer than the {MIN_CONVERSATIONS} needed to judge who starts them"
+        start = f"{total} conversation(s) in the last 12 months, fewer than the {MIN_CONVERSATIONS} needed to judge who starts them"
     else:
-        start = (f"you started {mine} of {total} two-way conversations in the last 12 months ({mine / total:.0%}; "
+        start = (f"you started {mine} of {total} conversations in the last 12 months ({mine / total:.0%}; "
                  f"with everyone else you start {baseline_share:.0%})")
     return (f"{start}; unanswered in a row: {history.unanswered_mine} of yours, "
             f"{history.unanswered_theirs} of theirs (3 make a pattern)")
+
+
+def one_pattern(found: list[Pattern]) -> Pattern | None:
+    """The one pattern to show: an unanswered run first (the longer, if both sides have one), else
+    who starts."""
+    unanswered = [p for p in found if p.pattern.startswith("unanswered")]
+    if unanswered:
+        return max(unanswered, key=lambda p: p.severity)
+    return found[0] if found else None

@@ -150,12 +150,13 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
     # The user's own habits, from real contacts only (cold pitches and crowds would skew them).
     local = np.floor(localtime.clock(zone).locals(table.ts)).astype(np.int64)  # each row's whole seconds on the wall clock
     person = spill(who.person, count)  # each row's person; the rows of ignored people in a slot of no one
-    evidence = kind_mod.evidence(table, local, person, count, contexts, workplaces)
+    evidence = kind_mod.evidence(table, local, person, count, contexts)
     real_ones = np.flatnonzero(real)
     hours = kind_mod.HoursModel.fit(evidence.off_hours[real_ones].tolist())
     domain = kind_mod.domain_cues(table.addresses, who.address_person, count, real, workplaces)
-    kinds = kind_mod.classify(evidence, domain, me, [g.override.relationship if g.override else None for g in groups],
-                              workplaces, hours)
+    accounts = kind_mod.account_contexts(table, person, count, real, domain, me, workplaces)
+    kinds = kind_mod.classify(evidence, domain, kind_mod.account_pull(table, person, count, accounts),
+                              [g.override.relationship if g.override else None for g in groups], hours)
     professional = real & (np.array(kinds.relationship) == "professional")
     others = real & ~professional  # real contacts judged with the 7-day reply window
     chosen = conv_mod.Conversations.concat([wide.take(professional[wide.group]), narrow.take(others[narrow.group])])
@@ -254,15 +255,20 @@ class _Judged:
             g = self.groups[k]
             flags = []
             history = h[k] if state[k] == lapse.LAPSED or maybe_one_sided[k] else None
-            if state[k] == lapse.LAPSED:
-                why = lapse.reason(lapse.LAPSED, history, self.medians[k], limit[k], self.now, self.zone)
+            # One diagnosis: at most one pattern, an unanswered run first; never a lapse beside an
+            # unanswered run (the silence is one side's); a lapse beside who starts says both.
+            p = reciprocity.one_pattern(reciprocity.patterns(history, self.baselines[k], real_contact=True)) \
+                if maybe_one_sided[k] else None
+            unanswered = p is not None and p.pattern.startswith("unanswered")
+            if state[k] == lapse.LAPSED and not unanswered:
+                starter = "" if p is None else "you" if p.pattern == "you_initiate" else "they"
+                why = lapse.reason(lapse.LAPSED, history, self.medians[k], limit[k], self.now, self.zone, starter)
                 flags.append(Flag("lapsed", why, None, round(severity[k], 2)))
-            if maybe_one_sided[k]:
-                for p in reciprocity.patterns(history, self.baselines[k], real_contact=True):
-                    why = p.why
-                    if two_way[k]:
-                        why += f" Last two-way contact: {localtime.clock(self.zone).date_text(last_two_way[k])}."
-                    flags.append(Flag("one_sided", why, p.pattern, round(p.severity, 2)))
+            if p is not None:
+                why = p.why
+                if two_way[k]:
+                    why += f" Last two-way contact: {localtime.clock(self.zone).date_text(last_two_way[k])}."
+                flags.append(Flag("one_sided", why, p.pattern, round(p.severity, 2)))
             yield Contact(
                 g.id, g.name, tuple(g.addresses), kinds.relationship[k], kinds.confidence[k], self.tiers[k],
                 interactions[k], conversations[k], two_way[k], days[k], first[k], last[k], last_two_way[k],
@@ -272,8 +278,11 @@ class _Judged:
 
     def explanation(self, k: int) -> Explanation:
         h, state, limit = self.history[k], int(self.lapses.state[k]), float(self.lapses.limit[k])
-        return Explanation(self.kinds.signals(k), lapse.reason(state, h, self.medians[k], limit, self.now, self.zone),
-                           reciprocity.describe(h, self.baselines[k]))
+        why = lapse.reason(state, h, self.medians[k], limit, self.now, self.zone)
+        p = reciprocity.one_pattern(reciprocity.patterns(h, self.baselines[k], real_contact=True))
+        if state == lapse.LAPSED and p is not None and p.pattern.startswith("unanswered"):
+            why = f"not a lapse: the silence is an unanswered run ({p.pattern.replace('_', ' ')}). {why}"
+        return Explanation(self.kinds.signals(k), why, reciprocity.describe(h, self.baselines[k]))
 
 
 def _snooze(c: Contact, snoozed: dict[str, float], now_ts: float, zone: tzinfo) -> Contact:

@@ -18,6 +18,8 @@ DAY = 86400.0
 TIERS: dict[str, tuple[float, float]] = {
     "inner": (7, 21), "close": (30, 60), "friends": (90, 180), "wider": (365, 730),
     "key": (45, 120), "network": (120, 365),
+    # a tie whose kind is unknown is named for its rhythm alone, with the personal tiers' limits
+    "weekly": (7, 21), "monthly": (30, 60), "occasional": (90, 180), "rare": (365, 730),
 }
 PRIOR_DAYS = {"personal": 30.0, "professional": 60.0, "unknown": 60.0}
 PRIOR_SIGMA = 0.8
@@ -96,13 +98,15 @@ def tier_for(relationship: str, median_days: float) -> str:
     """The kind of tie a rhythm suggests."""
     if relationship == "professional":
         return "key" if median_days <= 60 else "network"
+    names = ("inner", "close", "friends", "wider") if relationship in ("personal", "family") else (
+        "weekly", "monthly", "occasional", "rare")
     if median_days <= 10:
-        return "inner"
+        return names[0]
     if median_days <= 40:
-        return "close"
+        return names[1]
     if median_days <= 120:
-        return "friends"
-    return "wider"
+        return names[2]
+    return names[3]
 
 
 def human_days(days: float) -> str:

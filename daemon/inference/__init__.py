@@ -3,7 +3,7 @@
 import hashlib
 
 # Bump when inference changes what it makes of a record: stored interactions are then rebuilt.
-INFERENCE_VERSION = "2"  # 2: Gmail labels feed the noise filter
+INFERENCE_VERSION = "3"  # 2: Gmail labels feed the noise filter; 3: list copies, robots, relays, To fan-out
 
 
 def inference_version(me_fingerprint: str) -> str:

@@ -1,9 +1,14 @@
 """Mail metadata -> interactions.
 
-An outbound message gives one interaction per recipient (weighted by To/Cc and by how many people
-it went to); an inbound one gives one interaction with its sender, weighted by whether I was in To
-or Cc and how many others were. Lists, bulk and automated mail, role senders and mail that reached
-me only by Bcc are dropped, each with the rule that dropped it.
+An outbound message gives one interaction per person it went to; an inbound one gives one
+interaction with its author. Weights go by role over *people*: lists, role addresses, relays and
+robots are never counted among the recipients. A message To one person is direct however many
+people are in Cc; Cc'd people weigh little; a message To a crowd is mere co-presence.
+
+A mailing list's copy counts when it is mine or addressed To me (less than private mail); other
+list traffic, bulk and automated mail, robots, role senders and mail that reached me only by Bcc
+are dropped, each with the rule that dropped it. Relays and lists that rewrite From are read back
+to the real author when the headers say who it is.
 """
 
 from __future__ import annotations
@@ -14,7 +19,15 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 from daemon.identity import Me, parse_address_list
-from daemon.inference.filters import ROLE_WEIGHT, fanout_weight, is_role_address, mail_noise_rule
+from daemon.inference.filters import LIST_COPY, ROLE_WEIGHT, fanout_weight, is_role_address, mail_noise_rule
+from daemon.inference.senders import (
+    is_list_address,
+    is_list_message,
+    is_relay_address,
+    list_addresses,
+    real_author,
+    robot_rule,
+)
 from daemon.models import Inferred, Interaction, RawRecord
 
 _MSGID = re.compile(r"<[^<>\s]+>")
@@ -83,10 +96,17 @@ def infer_mail(record: RawRecord, me: Me, source: str = "") -> Inferred:
     senders = parse_address_list(h.get("from"), limit=5)
     if not senders:
         return Inferred(dropped="no readable From address")
-    sender_name, sender = senders[0]
+    sender_name, sender, relay = real_author(h, *senders[0])
+    if relay:
+        return Inferred(dropped=relay, senders=((sender, relay),))
     outbound = sender in me
-    rule = mail_noise_rule(h, sender, outbound)
+    rule = mail_noise_rule(h, sender, outbound) or (None if outbound else robot_rule(sender_name, sender))
     if rule:
+        return Inferred(dropped=rule, senders=((sender, rule),))
+    listed = is_list_message(h)
+    lists = list_addresses(h) if listed else frozenset()
+    if not outbound and (sender in lists or is_list_address(sender)):
+        rule = "sent by a mailing list itself"
         return Inferred(dropped=rule, senders=((sender, rule),))
     ts = parse_date(h.get("date"))
     if ts is None:
@@ -103,43 +123,80 @@ def infer_mail(record: RawRecord, me: Me, source: str = "") -> Inferred:
         "source": source,
         "ident": record.ident,
     }
+    people = _people(roles, me, lists)
     if outbound:
-        return _outbound(roles, me, sender, common)
-    return _inbound(roles, me, sender, sender_name, common)
+        return _outbound(people, common, sender)
+    # A message posted to a list is list traffic whichever copy reached me: the list's (List-Id)
+    # or the author's own copy to me, which names the list among its recipients.
+    to_a_list = listed or any(addr in lists or is_list_address(addr) for role in ("to", "cc") for _, addr in roles[role])
+    return _inbound(roles, people, me, sender, sender_name, to_a_list, common)
 
 
-def _outbound(roles: dict[str, list[tuple[str, str]]], me: Me, sender: str, common: dict) -> Inferred:
-    recipients: dict[str, tuple[str, str]] = {}
+def _is_person(name: str, address: str, lists: frozenset[str]) -> bool:
+    """Whether a recipient counts as a person: not a list, a role address, a relay or a robot."""
+    return not (address in lists or is_list_address(address) or is_role_address(address)
+                or is_relay_address(address) or robot_rule(name, address))
+
+
+def _people(roles: dict[str, list[tuple[str, str]]], me: Me, lists: frozenset[str]) -> dict[str, dict[str, str]]:
+    """The people among each role's recipients (not me, no list, role address, relay or robot):
+    role -> {address: display name}; an address keeps its first role (To before Cc before Bcc)."""
+    seen: set[str] = set()
+    out: dict[str, dict[str, str]] = {}
     for role in ("to", "cc", "bcc"):
+        out[role] = {}
         for name, addr in roles.get(role, []):
-            if addr not in me and addr not in recipients and not is_role_address(addr):
-                recipients[addr] = (name, role)
-    if not recipients:
-        return Inferred(dropped="sent only to myself or to role addresses")
-    fan = fanout_weight(len(recipients))
+            if addr in seen or addr in me:
+                continue
+            seen.add(addr)
+            if _is_person(name, addr, lists):
+                out[role][addr] = name
+    return out
+
+
+def _outbound(people: dict[str, dict[str, str]], common: dict, sender: str) -> Inferred:
+    """One interaction per person I wrote to. Those in To weigh by how many people were in To (a
+    reply To one author is direct however many are in Cc); Cc and Bcc by everyone addressed."""
+    to, copied = len(people["to"]), len(people["cc"]) + len(people["bcc"])
+    if not to + copied:
+        return Inferred(dropped="sent only to myself, lists or role addresses")
+    weights = {"to": ROLE_WEIGHT["to"] * fanout_weight(to), "cc": ROLE_WEIGHT["cc"] * fanout_weight(to + copied)}
+    weights["bcc"] = weights["cc"]
     return Inferred(tuple(
-        Interaction(address=addr, name=name, direction="out", weight=ROLE_WEIGHT[role] * fan, initiator="me",
-                    account=sender, fanout=len(recipients), **common)
-        for addr, (name, role) in recipients.items()
+        Interaction(address=addr, name=name, direction="out", weight=weights[role], initiator="me",
+                    account=sender, fanout=to + copied, **common)
+        for role, recipients in people.items() for addr, name in recipients.items()
     ))
 
 
-def _inbound(roles: dict[str, list[tuple[str, str]]], me: Me, sender: str, sender_name: str,
-             common: dict) -> Inferred:
+def _inbound(roles: dict[str, list[tuple[str, str]]], people: dict[str, dict[str, str]], me: Me, sender: str,
+             sender_name: str, listed: bool, common: dict) -> Inferred:
+    """One interaction with the sender. To me: weighed by how many other people were in To; only
+    in Cc: by everyone addressed, and little. A list copy counts only when it is addressed To me,
+    and then for less than private mail (LIST_COPY)."""
     my_role, account = None, ""
-    others = set()
     for role in ("to", "cc"):
         for _, addr in roles[role]:
             if addr in me:
-                if my_role is None:
-                    my_role, account = role, addr
-            elif addr != sender:
-                others.add(addr)
+                my_role, account = role, addr
+                break
+        if my_role:
+            break
     if my_role is None:
+        if listed:
+            return Inferred(dropped="mailing list (not addressed to me)", senders=((sender, "mailing list post"),))
         return Inferred(dropped="reached me by Bcc or an alias not listed in identity.addresses",
                         senders=((sender, "not addressed to me"),))
-    weight = ROLE_WEIGHT[my_role] * fanout_weight(len(others) + 1)
+    if listed and my_role != "to":
+        rule = "mailing list post that only copies me"
+        return Inferred(dropped=rule, senders=((sender, rule),))
+    others_to = len([a for a in people["to"] if a != sender])
+    others = others_to + len([a for a in people["cc"] if a != sender])
+    weight = (ROLE_WEIGHT["to"] * fanout_weight(others_to + 1) if my_role == "to"
+              else ROLE_WEIGHT["cc"] * fanout_weight(others + 1))
+    if listed:
+        weight *= LIST_COPY
     return Inferred((
         Interaction(address=sender, name=sender_name, direction="in", weight=weight, initiator="them",
-                    account=account, fanout=len(others) + 1, **common),
+                    account=account, fanout=others + 1, **common),
     ), senders=((sender, ""),))

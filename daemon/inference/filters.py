@@ -1,4 +1,4 @@
-"""Rules that tell mail which is no relationship: lists, bulk, automated, role senders, spam.
+"""Rules that tell mail which is no relationship: bulk, automated, role senders, spam.
 
 Each rule returns a short plain-language name, recorded with the dropped message so
 ``tiekeeper explain`` can say why a sender is not a contact.
@@ -18,7 +18,7 @@ _ROLE = re.compile(
     r"promo(?:tions)?|membership|subscriptions?|unsubscribe|announce(?:ments?)?|reminders?|verify|"
     r"confirm(?:ation)?s?|statements?|payments?|donotrespond|auto[-_.]?confirm|admin|team|hello|contact)$"
 )
-_BULK_PRECEDENCE = frozenset({"bulk", "list", "junk"})
+_BULK_PRECEDENCE = frozenset({"bulk", "junk"})  # "list" is a list copy: the list rules decide
 # Gmail system labels (kept by the Gmail source) that say a message is no conversation between people.
 _NEVER_LABELS = {"SPAM": "marked as spam (Gmail label SPAM)", "TRASH": "in the trash (Gmail label TRASH)",
                  "DRAFT": "a draft, never sent (Gmail label DRAFT)"}
@@ -48,29 +48,30 @@ def label_noise_rule(labels: set[str], outbound: bool, is_reply: bool) -> str | 
 
 
 def mail_noise_rule(h: dict[str, str], sender: str, outbound: bool) -> str | None:
-    """The first rule that says this message is no conversation between people, or None."""
+    """The first rule that says this message is no conversation between people, or None.
+
+    Mailing-list copies are not noise here: the list rules in ``daemon.inference.email`` decide
+    them. My own sent mail is never noise by a header someone else added (a provider's spam mark,
+    a list's headers); only my own auto-replies and drafts are."""
     if h.get("labels"):
         rule = label_noise_rule(set(h["labels"].split(",")), outbound, bool(h.get("in-reply-to", "").strip()))
         if rule:
             return rule
-    if h.get("list-id"):
-        return "mailing list (List-Id header)"
-    if h.get("list-post"):
-        return "mailing list (List-Post header)"
-    if h.get("list-unsubscribe"):
-        return "bulk mail (List-Unsubscribe header)"
-    precedence = h.get("precedence", "").strip().lower()
-    if precedence in _BULK_PRECEDENCE:
-        return f"bulk mail (Precedence: {precedence})"
     auto = h.get("auto-submitted", "").split(";")[0].strip().lower()
     if auto and auto != "no":
         return f"automated mail (Auto-Submitted: {auto})"
     if h.get("x-autoreply") or h.get("x-autorespond"):
         return "automatic reply"
-    if h.get("x-spam-flag", "").strip().lower().startswith("yes"):
-        return "marked as spam"
     if outbound:
         return None
+    listed = bool(h.get("list-id") or h.get("list-post"))
+    if h.get("list-unsubscribe") and not listed:
+        return "bulk mail (List-Unsubscribe header)"
+    precedence = h.get("precedence", "").strip().lower()
+    if precedence in _BULK_PRECEDENCE and not listed:  # many lists mark their copies "bulk"
+        return f"bulk mail (Precedence: {precedence})"
+    if h.get("x-spam-flag", "").strip().lower().startswith("yes"):
+        return "marked as spam"
     if h.get("return-path", "x").strip() in ("<>", ""):
         return "bounce or automated mail (empty Return-Path)"
     if is_role_address(sender):
@@ -92,6 +93,7 @@ def fanout_weight(others: int) -> float:
 
 
 ROLE_WEIGHT = {"to": 1.0, "cc": 0.3, "bcc": 0.3}
+LIST_COPY = 0.5  # a list copy addressed To me says half what private mail says
 MEETING_WEIGHT = 3.0  # a real meeting says more than one mail
 RECURRING_FACTOR = 0.5  # each instance of a recurring series says less than a one-off
 

@@ -25,16 +25,19 @@ SECTIONS = (
 
 
 def sections(report: Report) -> dict[str, list[tuple[Contact, str]]]:
-    """(contact, why) per section, most overdue first."""
+    """(contact, why) per section, most overdue first; each person once, under the diagnosis that
+    says what to do: a reply owed, else a lapse (whose why says who always started, if one side
+    did), else the one-sided pattern."""
     out: dict[str, list[tuple[Contact, str]]] = {key: [] for key, _ in SECTIONS}
     for c in sorted(report.flagged(), key=lambda c: -max(f.severity for f in c.flags)):
-        for f in c.flags:
-            if f.kind == "lapsed":
-                out["professional" if c.relationship == "professional" else "friends"].append((c, f.why))
-            elif f.pattern == "unanswered_by_you":
-                out["owed"].append((c, f.why))
-            else:
-                out["one_sided"].append((c, f.why))
+        lapsed = next((f for f in c.flags if f.kind == "lapsed"), None)
+        owed = next((f for f in c.flags if f.pattern == "unanswered_by_you"), None)
+        if owed:
+            out["owed"].append((c, owed.why))
+        elif lapsed:
+            out["professional" if c.relationship == "professional" else "friends"].append((c, lapsed.why))
+        else:
+            out["one_sided"].append((c, c.flags[0].why))
     return out
 
 

@@ -1,6 +1,7 @@
 """The judgement: contacts, conversations, rhythm, lapse, one-sidedness, kind — and its properties."""
 
 import random
+import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -60,7 +61,7 @@ def test_a_weekly_friend_silent_for_ten_weeks_is_lapsed_with_a_why():
     (c,) = rep.contacts
     assert _flags(rep, "jane@example.org") == {"lapsed"}
     why = c.flags[0].why
-    assert why.startswith("Last two-way contact 2 months ago") and "usually talk every a week" not in why
+    assert why.startswith("Quiet on both sides for 2 months") and "usually talk every a week" not in why
     assert "you usually talk every 7 days" in why
 
 
@@ -78,11 +79,53 @@ def test_thin_histories_and_young_ties_are_never_flagged():
     assert _flags(report(exchange(300, "a@x.example") + exchange(290, "a@x.example")), "a@x.example") == set()
 
 
-def test_one_way_attempts_do_not_reset_the_clock():
+def test_an_unanswered_run_that_reaches_the_present_is_that_pattern_not_a_lapse():
     items = steady("tom@x.example", 14, 150, 500)
-    items += [mail(NOW.timestamp() - d * DAY, "tom@x.example", "out") for d in (100, 70, 40, 10)]
+    items += [mail(NOW.timestamp() - d * DAY, "tom@x.example", "out") for d in (140, 120, 100)]
     rep = report(items)
-    assert _flags(rep, "tom@x.example") == {"lapsed", "unanswered_by_them"}
+    assert _flags(rep, "tom@x.example") == {"unanswered_by_them"}  # 100 days of silence, yet no lapse
+    (c,) = rep.contacts
+    assert c.lapse_reason.startswith("not a lapse: the silence is an unanswered run")
+    items = steady("mia@x.example", 14, 150, 500)
+    items += [mail(NOW.timestamp() - d * DAY, "mia@x.example", "in") for d in (140, 120, 100)]
+    assert _flags(report(items), "mia@x.example") == {"unanswered_by_you"}
+
+
+def test_silence_counts_from_the_last_message_in_either_direction():
+    """Two unanswered mails (no pattern yet) still break the silence: the last one was a week ago."""
+    items = steady("tom@x.example", 14, 150, 500)
+    items += [mail(NOW.timestamp() - d * DAY, "tom@x.example", "out") for d in (40, 7)]
+    assert _flags(report(items), "tom@x.example") == set()
+    # with the same history and nothing since, it has lapsed
+    assert _flags(report(steady("tom@x.example", 14, 150, 500)), "tom@x.example") == {"lapsed"}
+
+
+def test_the_initiation_share_counts_conversations_nobody_answered():
+    """Six mails of theirs that I never answered, and six answered ones they also started: they
+    started all twelve, so the one pattern is the unanswered run (it wins over who starts)."""
+    items = steady("fan@x.example", 30, 200, 370, first=lambda n: "in")
+    items += [mail(NOW.timestamp() - d * DAY, "fan@x.example", "in") for d in (180, 150, 120, 90, 60, 30)]
+    rep = report(items)
+    assert _flags(rep, "fan@x.example") == {"unanswered_by_you"}
+    (c,) = rep.contacts
+    started = re.search(r"you started 0 of (\d+) conversations", c.reciprocity_reason)
+    assert started and int(started[1]) >= 11  # the five or six answered ones alone would not reach 11
+
+
+def test_a_lapse_beside_who_always_started_says_both_in_one_sentence():
+    rep = report(steady("sam@x.example", 10, 120, 400, first=lambda n: "out"))
+    assert _flags(rep, "sam@x.example") == {"lapsed", "you_initiate"}
+    (c,) = rep.contacts
+    (lapsed,) = [f for f in c.flags if f.kind == "lapsed"]
+    assert lapsed.why.startswith("You started") and "and now it has gone quiet" in lapsed.why
+    assert lapsed.why.count(".") == 1  # one sentence
+
+
+def test_at_most_one_one_sided_pattern_per_person():
+    """They always start and my last messages went unanswered: one pattern, the unanswered one."""
+    items = steady("kim@x.example", 14, 40, 360, first=lambda n: "in")
+    items += [mail(NOW.timestamp() - d * DAY, "kim@x.example", "out") for d in (30, 20, 10)]
+    assert _flags(report(items), "kim@x.example") == {"unanswered_by_them"}
 
 
 def test_you_always_initiate_is_flagged_and_balanced_is_not():

@@ -77,12 +77,13 @@ def oracle_history(convs: list[Conversation], now: float) -> dict:
         "conversations": len(convs), "two_way": len(two_way),
         "first_two_way": two_way[0].start if two_way else None, "last_two_way": last.end if last else None,
         "since_mine": sum(c.initiator == "me" for c in since), "since_theirs": sum(c.initiator == "them" for c in since),
-        "recent_mine": sum(c.initiator == "me" and c.two_way for c in recent),
-        "recent_theirs": sum(c.initiator == "them" and c.two_way for c in recent),
+        "recent_mine": sum(c.initiator == "me" for c in recent),
+        "recent_theirs": sum(c.initiator == "them" for c in recent),
         "unanswered_mine": run("me"), "unanswered_theirs": run("them"),
         "lately_mine": sum(c.initiator == "me" for c in lately), "lately": len(lately), "gaps": len(logs),
         "gap_mean": mean, "gap_var": sum((x - mean) ** 2 for x in logs) / len(logs) if logs else 0.0,
         "direct_two_way": any(c.direct and c.two_way for c in convs),
+        "last_contact": convs[-1].end if convs else None,
     }
 
 

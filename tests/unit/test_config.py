@@ -66,7 +66,7 @@ def test_every_problem_is_reported_at_once_with_its_path(tmp_path):
         "outputs": {"followups": {"per_day": "x"}},
     }, tmp_path)
     joined = "\n".join(problems)
-    assert "identity.timezon: unknown key; valid keys here: addresses, timezone" in joined
+    assert "identity.timezon: unknown key; valid keys here: addresses, context, timezone" in joined
     assert "sources.work.path: expected a string, got 5" in joined
     assert 'sources.cal.type: expected one of maildir, mbox, ics, imap, caldav, gmail, google_calendar, got "exchange"' in joined
     assert 'outputs.followups.per_day: expected an integer, got "x"' in joined

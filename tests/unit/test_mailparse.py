@@ -24,9 +24,11 @@ def test_subject_key_ignores_reply_prefixes_and_case():
     assert subject_key("") == ""
 
 
-def test_bulk_mailer_headers_are_noted():
-    fields = parse_header_block(b"From: a@b.example\nFeedback-ID: 123:abc\nTo: me@x.example\n")
-    assert fields["bulk"] == "feedback-id"
+def test_bulk_mailer_headers_are_noted_but_feedback_id_is_not_one():
+    fields = parse_header_block(b"From: a@b.example\nX-Campaign: 123:abc\nTo: me@x.example\n")
+    assert fields["bulk"] == "x-campaign"
+    # Fastmail, Tencent and others put Feedback-ID on every user's mail: no bulk mark by itself
+    assert "bulk" not in parse_header_block(b"From: a@b.example\nFeedback-ID: 123:abc\nTo: me@x.example\n")
 
 
 def test_a_huge_header_line_is_bounded():

@@ -1,0 +1,121 @@
+"""Who really sent a message, and which addresses are no person: robots, relays and lists.
+
+Pure functions on addresses, display names and header values. Each rule returns a short
+plain-language name (recorded with a dropped message, so ``tiekeeper explain`` can say why a
+sender is not a contact) or None.
+"""
+
+from __future__ import annotations
+
+import re
+
+from daemon.identity import TOKEN_TAG, parse_address_list
+
+# -- Robots ------------------------------------------------------------------------------------
+# A local part or display name that says "machine": "kernel test robot", "syzbot", "pr-tracker-bot",
+# "dependabot[bot]", "GitHub Actions", "Jenkins", "buildbot", "CI".
+_ROBOT_TOKEN = frozenset({"bot", "robot", "bots", "robots", "ci", "jenkins", "buildbot", "autobuilder",
+                          "github-actions", "actions", "travis", "gitlab-ci", "zuul", "gerrit"})
+_ROBOT_NAME = re.compile(r"\b(?:ro)?bots?\b|\[bot\]|\bCI\b|\bjenkins\b|\bbuild ?bot\b|\bautobuilder\b|"
+                         r"\bgithub actions\b|\bgerrit\b|\bzuul\b", re.IGNORECASE)
+_WORD_SEPARATORS = re.compile(r"[-_.+]")
+# A plus tag that is a token, not a folder name: hex or base-32/64-like, digits mixed with letters.
+_HASHY = TOKEN_TAG
+
+
+def has_hash_tag(address: str) -> bool:
+    """``syzbot+3f2a9c0d1e@…``, ``bounce+9xk2l3m4n5@…``: a tag that is a token, made per message or
+    per report by a machine, never a person's own folder tag like ``+lists``."""
+    local = address.rpartition("@")[0]
+    _, plus, tag = local.partition("+")
+    return bool(plus) and bool(_HASHY.match(tag))
+
+
+def robot_rule(name: str, address: str) -> str | None:
+    """The rule that says this sender is a machine, or None. Strong markers only: a word like
+    "robot" or "bot" in the name or as a part of the local part, a ``…bot`` local part with no
+    personal name beside it, or a hash-like plus tag."""
+    local = address.rpartition("@")[0].split("+", 1)[0]
+    if _ROBOT_NAME.search(name):
+        return "a robot or CI sender (its name)"
+    parts = _WORD_SEPARATORS.split(local)
+    if any(p in _ROBOT_TOKEN for p in parts) or local in _ROBOT_TOKEN:
+        return "a robot or CI sender (its address)"
+    # "syzbot", "dependabot": one word ending in "bot", with no personal name ("Jane Talbot" is one)
+    if local.endswith("bot") and len(local) > 4 and " " not in name.strip():
+        return "a robot or CI sender (its address)"
+    if has_hash_tag(address):
+        return "a machine address (a hash-like plus tag)"
+    return None
+
+
+# -- Relays and rewritten senders ----------------------------------------------------------------
+_VIA = re.compile(r"^\s*['\"]?(.+?)['\"]?\s+via\s+(\S.*)$", re.IGNORECASE)
+# Local parts of relay and submission addresses: the message is someone else's.
+_RELAY_LOCAL = re.compile(r"^(?:devnull|reply|replies|bounce|bounces|relay|noreply|no-reply|notifications?)\+", re.I)
+
+
+def via_name(name: str) -> str | None:
+    """ "Jane Doe via B4 Relay" -> "Jane Doe"; None for a name with no "via"."""
+    m = _VIA.match(name)
+    return m[1].strip() if m else None
+
+
+def is_relay_address(address: str) -> bool:
+    """``devnull+jane.example.com@kernel.org``, ``reply+AB12CD@reply.github.com``: an address that
+    stands for whoever used the relay, never one person's mailbox."""
+    return bool(_RELAY_LOCAL.match(address.rpartition("@")[0])) or has_hash_tag(address)
+
+
+def real_author(h: dict[str, str], name: str, address: str) -> tuple[str, str, str | None]:
+    """Who wrote a message that a relay or a list sent on their behalf: (name, address, rule).
+
+    The author comes from X-Original-From, else from Reply-To when it names one other address;
+    a relay's "X via Y" display name loses its " via Y". When the headers say nobody, the rule that
+    drops the message is returned instead."""
+    via = via_name(name)
+    rewritten = via is not None or is_relay_address(address) or is_list_address(address)
+    if not rewritten:
+        return name, address, None
+    for field in ("x-original-from", "reply-to"):
+        found = parse_address_list(h.get(field), limit=3)
+        people = [(n, a) for n, a in found if a != address and not is_list_address(a) and not is_relay_address(a)]
+        if len(people) == 1:
+            author_name, author = people[0]
+            return via_name(author_name) or author_name or via or "", author, None
+    if via is None and not is_relay_address(address):
+        return name, address, None  # a list address as sender, no rewrite said: the list rules decide
+    return name, address, "sent through a relay that does not say who wrote it"
+
+
+# -- Mailing lists -------------------------------------------------------------------------------
+# Hosts that carry mailing lists (lists.example.org, vger.kernel.org, Google Groups, groups.io, ...).
+_LIST_HOST = re.compile(r"(?:^|\.)(?:lists?|ml|mailman|listserv|sympa|groups)\.|^(?:vger\.kernel\.org|googlegroups\.com|"
+                        r"groups\.io|freelists\.org|lists\.sourceforge\.net|yahoogroups\.com)$", re.IGNORECASE)
+# List local parts: "foo-devel", "bar-users", "baz-announce", "qux-discuss", "lkml".
+_LIST_LOCAL = re.compile(r"[-_.](?:devel|dev|users|discuss|discussion|announce|commits|patches|general|list|"
+                         r"lists|maintainers|security-announce)$|^(?:lkml|linux-kernel)$", re.IGNORECASE)
+
+
+def is_list_address(address: str) -> bool:
+    """Whether an address looks like a mailing list's posting address, by its host or local part."""
+    local, _, domain = address.rpartition("@")
+    return bool(_LIST_HOST.search(domain)) or bool(_LIST_LOCAL.search(local))
+
+
+def list_addresses(h: dict[str, str]) -> frozenset[str]:
+    """The lists this message names in its own List-Id and List-Post fields, as addresses."""
+    out = set()
+    post = h.get("list-post", "")
+    m = re.search(r"mailto:([^>\s,?]+)", post)
+    if m:
+        out.add(m[1].lower())
+    m = re.search(r"<([^<>@\s]+)>", h.get("list-id", ""))
+    if m and "." in m[1]:
+        out.add(m[1].lower().replace(".", "@", 1))  # "<linux-rtc.vger.kernel.org>" -> linux-rtc@vger.kernel.org
+    return frozenset(out)
+
+
+def is_list_message(h: dict[str, str]) -> bool:
+    """A copy delivered through a mailing list: List-Id, List-Post or Precedence: list."""
+    return bool(h.get("list-id") or h.get("list-post")) or h.get("precedence", "").strip().lower() == "list"

@@ -105,3 +105,93 @@ def test_the_usual_date_form_does_not_need_the_lenient_parser(monkeypatch):
 
     monkeypatch.setattr(mail_inference, "_parse_date_lenient", lambda v: pytest.fail(f"slow path for {v!r}"))
     assert parse_date("Tue, 5 May 2026 07:00 -0130 (NDT)") == 1777969800.0
+
+
+# -- Real mail: roles over people, list copies, robots, relays ------------------------------------
+def _one(name: str, sent: bool = False):
+    inferred = _infer(name, sent=sent)
+    assert inferred.dropped is None, inferred.dropped
+    return inferred.interactions
+
+
+def test_a_reply_to_me_with_a_crowd_in_cc_is_direct():
+    (i,) = _one("mail_reply_to_me_big_cc.eml")
+    # To me alone: direct, though posted to lists too (so at a list copy's half weight)
+    assert (i.address, i.weight) == ("rita@review.example", 0.5)
+    assert i.fanout == 13  # people only: the two lists are not counted
+
+
+def test_my_reply_to_one_author_with_a_crowd_in_cc_is_direct_to_that_author_only():
+    weights = {i.address: i.weight for i in _one("mail_outbound_reply_big_cc.eml", sent=True)}
+    assert weights["rita@review.example"] == 1.0
+    assert {w for a, w in weights.items() if a != "rita@review.example"} == {0.0}  # Cc'd crowd: co-presence
+    assert "linux-foo@vger.kernel.org" not in weights  # a list is no person
+
+
+def test_a_message_to_a_crowd_is_no_relationship_with_its_sender():
+    (i,) = _one("mail_crowd_to_thirty.eml")
+    assert i.weight == 0.0
+
+
+def test_a_list_copy_addressed_to_me_is_an_interaction_at_half_weight():
+    (i,) = _one("mail_list_copy_addressed_to_me.eml")
+    assert (i.address, i.direction, i.weight) == ("rita@review.example", "in", 0.5)
+
+
+def test_a_list_copy_that_only_copies_me_is_no_conversation():
+    assert _infer("mail_list_copy_only_cc_me.eml").dropped == "mailing list post that only copies me"
+
+
+def test_list_traffic_not_addressed_to_me_stays_noise():
+    assert _infer("mail_list_post_not_addressed_to_me.eml").dropped == "mailing list (not addressed to me)"
+
+
+def test_the_list_copy_of_my_own_post_counts_even_with_a_spam_mark():
+    weights = {i.address: i.weight for i in _one("mail_list_copy_of_my_own_post.eml", sent=True)}
+    assert weights == {"rita@review.example": 1.0}
+
+
+def test_a_relay_is_read_back_to_its_author():
+    (i,) = _one("mail_relay_via_display_name.eml")
+    assert (i.address, i.name) == ("jane.doe@example.com", "Jane Doe")
+
+
+def test_a_relay_that_does_not_say_who_wrote_is_dropped_with_its_rule():
+    assert _infer("mail_relay_without_author.eml").dropped == "sent through a relay that does not say who wrote it"
+    assert _infer("mail_notification_reply_token.eml").dropped == "sent through a relay that does not say who wrote it"
+
+
+def test_a_list_that_rewrote_from_is_read_back_to_the_author():
+    (i,) = _one("mail_list_rewritten_from.eml")
+    assert (i.address, i.name) == ("ann@author.example", "Ann Author")
+
+
+def test_robots_are_dropped_naming_the_rule():
+    assert _infer("mail_ci_robot.eml").dropped == "a robot or CI sender (its name)"
+    assert _infer("mail_hash_plus_tag_robot.eml").dropped.startswith("a robot or CI sender")
+
+
+def test_feedback_id_alone_is_no_bulk_mark():
+    (i,) = _one("mail_feedback_id_person.eml")
+    assert i.address == "finn@fastmail.example"
+
+
+def test_robot_rules_leave_people_alone():
+    from daemon.inference.senders import robot_rule
+
+    for name, address in (("Jane Talbot", "talbot@x.example"), ("Abbot Cohen", "abbot@x.example"),
+                          ("Rob Herring (Arm)", "robh@kernel.org"), ("Wolfram Sang", "wsa+renesas@sang-engineering.com"),
+                          ("Robert Roboto", "robert@x.example"), ("", "cibele@x.example")):
+        assert robot_rule(name, address) is None, (name, address)
+    for name, address in (("kernel test robot", "lkp@intel.com"), ("", "pr-tracker-bot@kernel.org"),
+                          ("", "patchwork-bot+netdevbpf@kernel.org"), ("dependabot[bot]", "support@github.example"),
+                          ("syzbot", "syzbot@x.example"), ("Jane Doe", "x+3f2a9c0d1e7b4a55@x.example")):
+        assert robot_rule(name, address), (name, address)
+
+
+def test_plus_tags_fold_for_people_but_not_for_relays_or_hashes():
+    from daemon.identity import merge_key
+
+    assert merge_key("wsa+renesas@sang-engineering.com") == "wsa@sang-engineering.com"
+    assert merge_key("devnull+jane.doe.example.com@kernel.org") != merge_key("devnull+john.roe.example.org@kernel.org")
+    assert merge_key("syzbot+3f2a9c0d1e7b4a55@x.example") != merge_key("syzbot+9a8b7c6d5e4f3a2b@x.example")

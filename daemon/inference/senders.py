@@ -64,7 +64,7 @@ def via_name(name: str) -> str | None:
 def is_relay_address(address: str) -> bool:
     """``devnull+jane.example.com@kernel.org``, ``reply+AB12CD@reply.github.com``: an address that
     stands for whoever used the relay, never one person's mailbox."""
-    return bool(_RELAY_LOCAL.match(address.rpartition("@")[0])) or has_hash_tag(address)
+    return bool(_RELAY_LOCAL.match(address.rpartition("@")[0]))
 
 
 def real_author(h: dict[str, str], name: str, address: str) -> tuple[str, str, str | None]:

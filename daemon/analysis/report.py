@@ -155,8 +155,10 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
     hours = kind_mod.HoursModel.fit(evidence.off_hours[real_ones].tolist())
     domain = kind_mod.domain_cues(table.addresses, who.address_person, count, real, workplaces)
     accounts = kind_mod.account_contexts(table, person, count, real, domain, me, workplaces)
+    two_way, rhythm_cue = kind_mod.rhythm_cue(wide, count)
     kinds = kind_mod.classify(evidence, domain, kind_mod.account_pull(table, person, count, accounts),
-                              [g.override.relationship if g.override else None for g in groups], hours)
+                              [g.override.relationship if g.override else None for g in groups], hours,
+                              two_way, rhythm_cue)
     professional = real & (np.array(kinds.relationship) == "professional")
     others = real & ~professional  # real contacts judged with the 7-day reply window
     chosen = conv_mod.Conversations.concat([wide.take(professional[wide.group]), narrow.take(others[narrow.group])])

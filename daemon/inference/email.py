@@ -123,6 +123,7 @@ def infer_mail(record: RawRecord, me: Me, source: str = "") -> Inferred:
         "in_reply_to": first_message_id(h.get("in-reply-to")),
         "source": source,
         "ident": record.ident,
+        "hint": h.get("purpose", ""),  # what the subject's words say it was about
     }
     people = _people(roles, me, lists)
     if outbound:

@@ -240,7 +240,7 @@ def classify(e: Evidence, domain: np.ndarray, accounts: np.ndarray, overrides: l
     rhythm = np.zeros(len(n)) if rhythm is None else rhythm
     cues = np.array([
         2.5 * (e.professional_context / n - e.personal_context / n),
-        2.0 * accounts,
+        1.5 * accounts,
         np.array([cue for cue, _ in _DOMAIN_CUE.values()])[domain],
         np.clip((hours.midpoint - e.off_hours) / hours.half_spread, -1.5, 1.5),
         np.minimum(e.work_meetings, 4) * 0.5 - np.minimum(e.social_meetings, 4) * 0.6,

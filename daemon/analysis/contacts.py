@@ -75,7 +75,7 @@ def group_people(table: Table, overrides: tuple[PersonOverride, ...] = ()) -> Pe
     """Group interactions by person. Ignored people (``ignore = true``) are left out."""
     present = np.flatnonzero(np.bincount(table.address, minlength=len(table.addresses)))
     addresses = present.tolist()
-    keys = [merge_key(table.addresses[a]) for a in addresses]  # of each present address, in that order
+    keys = _keys_apart_by_name(table, addresses, [merge_key(table.addresses[a]) for a in addresses])
     key_code: dict[str, int] = {}
     key_of = np.fromiter((key_code.setdefault(k, len(key_code)) for k in keys), dtype=np.int64, count=len(keys))
     uf = _UnionFind()
@@ -132,6 +132,33 @@ def group_people(table: Table, overrides: tuple[PersonOverride, ...] = ()) -> Pe
         name = override.name if override and override.name else best.get(index, "")
         groups.append(PersonGroup(ident, nice_name(name, emails[0]), emails, override))
     return People(groups, order, group, row_person, person_of)
+
+
+def _keys_apart_by_name(table: Table, addresses: list[int], keys: list[str]) -> list[str]:
+    """The merge keys of the present ``addresses``, except that a plus-tagged address whose display
+    names are all unlike those of the rest of its mailbox keeps a key of its own: a tag never joins
+    two people (a shared mailbox, a relay the rules did not know)."""
+    tagged = [k for k, a in enumerate(addresses) if "+" in table.addresses[a].partition("@")[0]]
+    if not tagged:
+        return keys
+    shared = {keys[k] for k in tagged}
+    involved = [k for k, key in enumerate(keys) if key in shared]
+    if len(involved) == len(tagged) and len(shared) == len(tagged):
+        return keys  # each tag alone in its mailbox: nothing to join
+    wanted = np.array([addresses[k] for k in involved], dtype=np.int64)
+    rows = np.flatnonzero(np.isin(table.address, wanted))
+    names: dict[int, set[str]] = {}
+    for a, n in set(zip(table.address[rows].tolist(), table.name[rows].tolist())):
+        m = _mergeable_name(table.names[n])
+        if m:
+            names.setdefault(a, set()).add(m)
+    out = list(keys)
+    for k in tagged:
+        mine = names.get(addresses[k], set())
+        others = set().union(*(names.get(addresses[j], set()) for j in involved if keys[j] == keys[k] and j != k))
+        if mine and others and not mine & others:
+            out[k] = table.addresses[addresses[k]]
+    return out
 
 
 @lru_cache(maxsize=65536)

@@ -226,13 +226,30 @@ def test_local_clock_date_text_agrees_with_datetime(stamps, name):
 
 
 def oracle_people(items: list[Interaction], overrides) -> dict[frozenset[str], str]:
-    """Who is who, as plainly as it can be written: addresses meet by merge key, by a mergeable
-    full display name and by a [[people]] entry; ignored people are left out. Each person's
-    addresses -> their id."""
+    """Who is who, as plainly as it can be written: addresses meet by merge key (a plus-tagged one
+    only if it shares a display name with the rest of its mailbox, or either has none), by a
+    mergeable full display name (unless two of its addresses took part in one message together),
+    by the one name an unnamed address spells, and by a [[people]] entry; ignored people are left
+    out. Each person's addresses -> their id."""
     import hashlib
 
     from daemon.analysis.contacts import _mergeable_name
-    from daemon.identity import merge_key
+    from daemon.identity import is_cjk_name, merge_key, spelled_name
+
+    names_of: dict[str, set[str]] = {}
+    for i in items:
+        names_of.setdefault(i.address, set())
+        if _mergeable_name(i.name):
+            names_of[i.address].add(_mergeable_name(i.name))
+
+    def key_of(address: str) -> str:
+        key = merge_key(address)
+        if "+" in address.partition("@")[0]:
+            mine = names_of.get(address, set())
+            others = set().union(*(n for a, n in names_of.items() if a != address and merge_key(a) == key))
+            if mine and others and not mine & others:
+                return address
+        return key
 
     parent: dict[str, str] = {}
 
@@ -244,32 +261,53 @@ def oracle_people(items: list[Interaction], overrides) -> dict[frozenset[str], s
     def union(a: str, b: str) -> None:
         parent[find(a)] = find(b)
 
-    by_name: dict[str, str] = {}
+    keys_of_name: dict[str, list[str]] = {}
     for i in items:
-        key = merge_key(i.address)
+        key = key_of(i.address)
         find(key)
         name = _mergeable_name(i.name)
-        if name:
-            union(key, by_name.setdefault(name, key))
+        if name and key not in keys_of_name.setdefault(name, []):
+            keys_of_name[name].append(key)
+    moments: dict[tuple, set[str]] = {}
+    for i in items:
+        moments.setdefault((i.ts, i.thread), set()).add(key_of(i.address))
+    usable = {}
+    for name, keys in keys_of_name.items():
+        if any(len(set(keys) & ks) > 1 for ks in moments.values()):
+            continue  # two people of one name
+        usable[name] = keys[0]
+        for k in keys[1:]:
+            union(keys[0], k)
+    named = {key_of(a) for a, n in names_of.items() if n}
+    for address in names_of:
+        key = key_of(address)
+        if key in named:
+            continue
+        words, letters = spelled_name(address)
+        found = {k for n, k in usable.items() if n.isascii() and not is_cjk_name(n)
+                 and (n == words or (len(letters) >= 6 and letters in ("".join(n.split()), "".join(reversed(n.split())))))}
+        if len(found) == 1:
+            union(found.pop(), key)
     override_of = {}
     for person in overrides:
-        keys = [merge_key(a) for a in person.addresses]
+        keys = [key_of(a) for a in person.addresses]
         for k in keys:
             union(keys[0], k)
             override_of[k] = person
     members: dict[str, set[str]] = {}
     for i in items:
-        members.setdefault(find(merge_key(i.address)), set()).add(i.address)
+        members.setdefault(find(key_of(i.address)), set()).add(i.address)
     out = {}
     for addresses in members.values():
-        keys = sorted({merge_key(a) for a in addresses})
+        keys = sorted({key_of(a) for a in addresses})
         override = next((override_of[k] for k in keys if k in override_of), None)
         if not (override and override.ignore):
             out[frozenset(addresses)] = hashlib.sha1(keys[0].encode()).hexdigest()[:12]
     return out
 
 
-_names = st.sampled_from(["", "Ann", "Ann Lee", "Lee, Ann", "ann  LEE", "Bo Chen", "Chen, Bo", "Team", "Cy Dee", "me"])
+_names = st.sampled_from(["", "Ann", "Ann Lee", "Lee, Ann", "ann  LEE", "Bo Chen", "Chen, Bo", "Team", "Cy Dee", "me",
+                          "E F", "Ef Gh", "佐藤 花子", "佐藤花子"])
 
 
 @settings(max_examples=300, deadline=None)

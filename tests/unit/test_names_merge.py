@@ -75,3 +75,10 @@ def test_an_unnamed_address_joins_the_name_its_local_part_spells():
     rep = analyse(items, me, timezone.utc, NOW)
     assert sorted(c.emails for c in rep.contacts) == [("ana.costa7@gmail.example",), ("ana@costa-family.example",),
                                                       ("ana@costa-work.example",)]
+
+
+def test_a_plus_tag_never_joins_two_differently_named_people():
+    items = _exchanges("team+alice@shared.example", "Alice Archer", 300, "a") + _exchanges("team@shared.example", "Bob Baker", 200, "b")
+    assert len(analyse(items, me, timezone.utc, NOW).contacts) == 2
+    items = _exchanges("wsa+renesas@sang.example", "Wolfram Sang", 300, "a") + _exchanges("wsa@sang.example", "Wolfram Sang", 200, "b")
+    assert len(analyse(items, me, timezone.utc, NOW).contacts) == 1

@@ -229,7 +229,8 @@ def _apart_when_together(table: Table, present: np.ndarray, key_of: np.ndarray,
 def _spelled_joins(table: Table, present: np.ndarray, key_of: np.ndarray, names: _Names) -> list[tuple[int, int]]:
     """Addresses never used with a name, joined to the one named person whose name their local part
     spells ("ana.costa@…" to "Ana Costa"; "anacosta@…" too). A spelling two names share joins nothing."""
-    if not names.first_key:
+    unnamed = [(a, key) for a, key in zip(present.tolist(), key_of.tolist()) if key not in names.named_keys]
+    if not names.first_key or not unnamed:
         return []
     by_words: dict[str, list[int]] = {}
     by_letters: dict[str, list[int]] = {}
@@ -241,9 +242,7 @@ def _spelled_joins(table: Table, present: np.ndarray, key_of: np.ndarray, names:
         for letters in {"".join(words), "".join(reversed(words))}:
             by_letters.setdefault(letters, []).append(key)
     joins = []
-    for a, key in zip(present.tolist(), key_of.tolist()):
-        if key in names.named_keys:
-            continue
+    for a, key in unnamed:
         words, letters = spelled_name(table.addresses[a])
         found = by_words.get(words) if words else None
         found = found or (by_letters.get(letters) if len(letters) >= 6 else None)

@@ -349,3 +349,16 @@ def test_friends_and_the_professional_network_from_what_separates_them():
     rep = analyse(items, Me([ME]), ZONE, NOW)
     kinds = {c.emails[0]: c.relationship for c in rep.contacts}
     assert kinds == {"kim@mail.example": "personal", "mentor@mail.example": "professional"}
+
+
+def test_an_account_carries_what_its_correspondents_say_or_what_the_user_says():
+    """One address for everything, all correspondents at company domains: a work mailbox, so its
+    contacts are professional even when written to in the evening; [identity] context overrides."""
+    items = []
+    for n in range(6):
+        items += steady(f"dev{n}@company{n}.example", 20, 5, 300)
+    rep = analyse(items, Me([ME]), ZONE, NOW)
+    assert {c.relationship for c in rep.contacts} == {"professional"}
+    assert any("which of my addresses it went through (toward professional" in s for s in rep.contacts[0].signals)
+    told = analyse(items, Me([ME], {ME: "personal"}), ZONE, NOW)
+    assert any("which of my addresses it went through (toward personal" in s for s in told.contacts[0].signals)

@@ -169,8 +169,7 @@ def _ident(key: str) -> str:
 def _sharing_a_name(table: Table, present: np.ndarray, key_of: np.ndarray) -> tuple[list[tuple[int, int]], _Names]:
     """Pairs of merge keys (codes; ``key_of``: the code of each ``present`` address) whose addresses
     were used with the same full display name: each key paired with the first of its name's keys.
-    A name under which two addresses took part in one message together is two people: it joins
-    nothing. Also returns which names were seen and which keys have one."""
+    A name under which two addresses attended one meeting together is two people: it joins nothing. Also returns which names were seen and which keys have one."""
     position = np.full(len(table.addresses), -1, dtype=np.int64)
     position[present] = np.arange(len(present))
     width = max(len(table.names), 1)
@@ -207,15 +206,16 @@ class _Names:
 
 def _apart_when_together(table: Table, present: np.ndarray, key_of: np.ndarray,
                          pairs: list[tuple[int, int]]) -> set[int]:
-    """The names (by their first key) among ``pairs`` whose addresses took part in one message or
-    meeting together (same moment, same thread): two people who share a name, not one person."""
+    """The names (by their first key) among ``pairs`` whose addresses attended one meeting together
+    (same moment, same event): two people who share a name, not one person. Mail to both at once
+    proves nothing: mailing both addresses of one person is common (get_maintainer, reply-all)."""
     if not pairs:
         return set()
     involved = {k for pair in pairs for k in pair}
     key_of_address = np.full(len(table.addresses), -1, dtype=np.int64)
     key_of_address[present] = key_of
     row_key = key_of_address[table.address]
-    rows = np.flatnonzero(np.isin(row_key, list(involved)))
+    rows = np.flatnonzero(np.isin(row_key, list(involved)) & table.meeting)
     seen: dict[tuple[float, int], int] = {}
     together: set[frozenset[int]] = set()
     for ts, thread, k in zip(table.ts[rows].tolist(), table.thread[rows].tolist(), row_key[rows].tolist()):

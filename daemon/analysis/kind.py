@@ -242,7 +242,8 @@ def classify(e: Evidence, domain: np.ndarray, accounts: np.ndarray, overrides: l
         2.5 * (e.professional_context / n - e.personal_context / n),
         1.5 * accounts,
         np.array([cue for cue, _ in _DOMAIN_CUE.values()])[domain],
-        np.clip((hours.midpoint - e.off_hours) / hours.half_spread, -1.5, 1.5),
+        # the hours of one or two conversations are chance: the cue grows to full with three
+        np.clip((hours.midpoint - e.off_hours) / hours.half_spread, -1.5, 1.5) * np.minimum(two_way, 3) / 3,
         np.minimum(e.work_meetings, 4) * 0.5 - np.minimum(e.social_meetings, 4) * 0.6,
         np.where(e.recurring_meetings, 0.8, 0.0),
         rhythm,

@@ -362,3 +362,18 @@ def test_an_account_carries_what_its_correspondents_say_or_what_the_user_says():
     assert any("which of my addresses it went through (toward professional" in s for s in rep.contacts[0].signals)
     told = analyse(items, Me([ME], {ME: "personal"}), ZONE, NOW)
     assert any("which of my addresses it went through (toward personal" in s for s in told.contacts[0].signals)
+
+
+def test_late_answers_close_a_thread_and_wait_for_nobody():
+    """A maintainer answers patches weeks after they came ("applied, thanks"): those answers are no
+    unanswered run of mine, and the patches they answer were the other side's starts."""
+    items = steady("dev@x.example", 20, 250, 500)
+    for k, d in enumerate((200, 150, 100)):
+        t = NOW.timestamp() - d * DAY
+        items += [mail(t, "dev@x.example", "in", thread=f"patch{k}"), mail(t + 30 * DAY, "dev@x.example", "out", thread=f"patch{k}")]
+    rep = report(items)
+    assert not _flags(rep, "dev@x.example") & {"unanswered_by_them", "unanswered_by_you"}
+    # the same three mails of mine, each in a thread of its own: they wait for an answer
+    items = steady("dev@x.example", 20, 250, 500)
+    items += [mail(NOW.timestamp() - d * DAY + 30 * DAY, "dev@x.example", "out", thread=f"new{d}") for d in (200, 150, 100)]
+    assert "unanswered_by_them" in _flags(report(items), "dev@x.example")

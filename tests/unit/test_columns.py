@@ -6,6 +6,7 @@ quiet gaps right around the 72 hours that split a conversation."""
 
 import math
 import random
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import numpy as np
@@ -26,32 +27,45 @@ NOW = 1_800_000_000.0
 
 def oracle_conversations(items: list[Interaction], reply_window_days: float) -> list[Conversation]:
     """The conversation rule, one interaction at a time."""
-    out, current, threads = [], [], set()
+    out, current, threads, late = [], [], set(), False
+    last_of_thread: dict[str, tuple[str, int]] = {}  # each thread's latest direction so far, and its conversation
+    answered_later: set[int] = set()  # conversations that a later mail answered
     for i in items:
         if i.weight <= 0:
             continue
-        if current and i.ts - current[-1].ts > QUIET and not (
+        if not current or i.ts - current[-1].ts > QUIET and not (
                 i.thread and i.thread in threads and i.ts - current[0].ts <= reply_window_days * DAY):
-            out.append(_close(current))
+            if current:
+                out.append(_close(current, late))
+            before = last_of_thread.get(i.thread, ("", -1))[0] if i.thread else None
+            late = i.direction in ("in", "out") and before in ("in", "out") and before != i.direction
             current, threads = [], set()
         current.append(i)
         if i.thread:
+            before, where = last_of_thread.get(i.thread, ("", -1))
+            if i.direction in ("in", "out") and before in ("in", "out") and before != i.direction:
+                answered_later.add(where)
             threads.add(i.thread)
+            last_of_thread[i.thread] = (i.direction, len(out))
     if current:
-        out.append(_close(current))
-    return out
+        out.append(_close(current, late))
+    return [replace(c, answered=True) if k in answered_later else c for k, c in enumerate(out)]
 
 
-def _close(items: list[Interaction]) -> Conversation:
+def _close(items: list[Interaction], late_answer: bool = False) -> Conversation:
+    """A conversation of ``items``; ``late_answer``: it opens by answering the other side's earlier
+    mail of its thread, so it is theirs, and answered."""
     first = items[0]
     initiator = {"out": "me", "in": "them"}.get(first.direction, first.initiator)
+    if late_answer:
+        initiator = "them" if first.direction == "out" else "me"
     outbound = sum(i.direction == "out" for i in items)
     inbound = sum(i.direction == "in" for i in items)
     met = any(i.direction == "both" for i in items)
     direct_out = any(i.direction == "out" and i.weight >= DIRECT for i in items)
     direct_in = any(i.direction == "in" and i.weight >= DIRECT for i in items)
     small_meeting = any(i.direction == "both" and i.fanout <= 5 for i in items)
-    answered = met or (inbound > 0 if initiator == "me" else outbound > 0 if initiator == "them" else True)
+    answered = late_answer or met or (inbound > 0 if initiator == "me" else outbound > 0 if initiator == "them" else True)
     return Conversation(first.ts, items[-1].ts, initiator, outbound, inbound, met, max(i.weight for i in items),
                         answered, small_meeting or (direct_out and direct_in))
 
@@ -228,7 +242,7 @@ def test_local_clock_date_text_agrees_with_datetime(stamps, name):
 def oracle_people(items: list[Interaction], overrides) -> dict[frozenset[str], str]:
     """Who is who, as plainly as it can be written: addresses meet by merge key (a plus-tagged one
     only if it shares a display name with the rest of its mailbox, or either has none), by a
-    mergeable full display name (unless two of its addresses took part in one message together),
+    mergeable full display name (unless two of its addresses attended one meeting together),
     by the one name an unnamed address spells, and by a [[people]] entry; ignored people are left
     out. Each person's addresses -> their id."""
     import hashlib
@@ -270,7 +284,8 @@ def oracle_people(items: list[Interaction], overrides) -> dict[frozenset[str], s
             keys_of_name[name].append(key)
     moments: dict[tuple, set[str]] = {}
     for i in items:
-        moments.setdefault((i.ts, i.thread), set()).add(key_of(i.address))
+        if i.channel == "meeting":
+            moments.setdefault((i.ts, i.thread), set()).add(key_of(i.address))
     usable = {}
     for name, keys in keys_of_name.items():
         if any(len(set(keys) & ks) > 1 for ks in moments.values()):

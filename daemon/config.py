@@ -26,7 +26,8 @@ SOURCE_TYPES = ("maildir", "mbox", "ics", "imap", "caldav", "gmail", "google_cal
 GMAIL_QUOTAS = ("standard", "strict")
 TLS_MODES = ("ssl", "starttls", "none")
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
-RELATIONSHIPS = ("personal", "professional")
+RELATIONSHIPS = ("personal", "professional")  # what a source or an account carries
+PERSON_RELATIONSHIPS = ("personal", "professional", "family")  # what a tie is, when the user says so
 _REQUIRED = object()
 
 
@@ -551,7 +552,7 @@ def _people(raw: Any, problems: list[str], base: Path) -> tuple[Person, ...]:
         person = Person(
             name=t.string("name", None),
             addresses=tuple(a.lower() for a in t.strings("addresses")),
-            relationship=t.choice("relationship", RELATIONSHIPS, None),
+            relationship=t.choice("relationship", PERSON_RELATIONSHIPS, None),
             cadence_days=t.number("cadence_days", None),
             ignore=t.boolean("ignore", False),
         )

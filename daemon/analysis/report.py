@@ -178,7 +178,7 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
             sigma[k] = rhythm.PRIOR_SIGMA / 2
     median = np.array(medians, dtype=np.float64)
     tiers = [rhythm.tier_for(r, d) for r, d in zip(kinds.relationship, medians)]
-    lapses = lapse.assess(history, median, sigma, tiers, now_ts)
+    lapses = lapse.assess(history, median, sigma, tiers, now_ts, kinds.relationship)
     day = local // 86400  # local dates, as days since 1970-01-01
     judged = _Judged(groups, kinds, history, lapses, medians, tiers, others_baseline, now_ts, zone)
     spans = _spans(table.ts[who.order], day[who.order], who.group, count)

@@ -377,3 +377,11 @@ def test_late_answers_close_a_thread_and_wait_for_nobody():
     items = steady("dev@x.example", 20, 250, 500)
     items += [mail(NOW.timestamp() - d * DAY + 30 * DAY, "dev@x.example", "out", thread=f"new{d}") for d in (200, 150, 100)]
     assert "unanswered_by_them" in _flags(report(items), "dev@x.example")
+
+
+def test_family_ties_may_stay_quiet_longer():
+    items = steady("mum@x.example", 10, 38, 400)
+    assert _flags(report(items), "mum@x.example") == {"lapsed"}
+    family = (Person(None, ("mum@x.example",), relationship="family"),)
+    rep = report(items, family)
+    assert _flags(rep, "mum@x.example") == set() and rep.contacts[0].relationship == "family"

@@ -124,6 +124,7 @@ class Person:
     relationship: str | None = None
     cadence_days: float | None = None
     ignore: bool = False
+    origin: str = "the config"  # where the user said it: "the config" or "tiekeeper set"
 
 
 @dataclass(frozen=True)

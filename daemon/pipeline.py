@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import connectors
+from daemon import corrections
 from daemon.analysis.report import Report, analyse
 from daemon.analysis.table import Table
 from daemon.config import Config, Person
@@ -133,8 +134,18 @@ def report(config: Config, store: Store, now: datetime) -> Report:
     contexts = {s.name: s.context for s in config.sources}
     ignored = tuple(Person(None, (address,), ignore=True) for address, _, _ in store.actions("ignore"))
     snoozed = {merge_key(address): until for address, until, _ in store.actions("snooze")}
-    return analyse(interactions(config, store, now), me, config.identity.zone, now, config.people + ignored, contexts,
+    people = corrections.apply(config.people, stored_corrections(store)) + ignored
+    return analyse(interactions(config, store, now), me, config.identity.zone, now, people, contexts,
                    config.analysis.window_days, snoozed)
+
+
+def stored_corrections(store: Store) -> list[corrections.Correction]:
+    """The user's `tiekeeper set` corrections, one per person's address, oldest first."""
+    found: dict[str, corrections.Correction] = {}
+    for address, when, note in sorted(store.actions(corrections.KIND), key=lambda a: a[1]):
+        key = merge_key(address)
+        found[key] = corrections.merge(found.get(key), corrections.Correction.of(address, when, note))
+    return list(found.values())
 
 
 def busy(config: Config, store: Store, now: datetime, days: int = followups_mod.HORIZON_DAYS + 7) -> list[tuple[float, float]]:

@@ -194,11 +194,12 @@ class Kinds:
     off_hours: np.ndarray
     hours: HoursModel
     override: list[str | None]
+    origin: list[str]  # where each override was said ("the config", "tiekeeper set")
 
     def signals(self, k: int) -> tuple[str, ...]:
         """Why person ``k`` is judged so, in words: each cue that pulled, which way and how hard."""
         if self.override[k]:
-            return ("set in the config",)
+            return (f"set by you ({self.origin[k]})",)
         whys = ("account kind of the sources it went through", "which of my addresses it went through",
                 _DOMAIN_CUE[int(self.domain[k])][1],
                 f"{self.off_hours[k]:.0%} in evenings and weekends (your split: {self.hours.midpoint:.0%})",
@@ -228,7 +229,7 @@ def rhythm_cue(convs: Conversations, count: int) -> tuple[np.ndarray, np.ndarray
 
 def classify(e: Evidence, domain: np.ndarray, accounts: np.ndarray, overrides: list[str | None],
              hours: HoursModel = HoursModel(), two_way: np.ndarray | None = None,
-             rhythm: np.ndarray | None = None) -> Kinds:
+             rhythm: np.ndarray | None = None, origins: list[str] | None = None) -> Kinds:
     """Everyone's kind of tie. ``domain``: their domain cues; ``accounts``: their pull from the
     kind of my accounts it went through (``account_pull``); ``overrides``: a relationship set in
     the config, or None. ``hours``: how the user's contacts split into evening and daytime ones; a
@@ -264,4 +265,5 @@ def classify(e: Evidence, domain: np.ndarray, accounts: np.ndarray, overrides: l
             weak = abs(s) < UNKNOWN_BELOW if not judged else s == 0
             relationship.append("unknown" if weak else "professional" if s > 0 else "personal")
             confidence.append(round(1 / (1 + math.exp(-abs(s))), 2))
-    return Kinds(relationship, confidence, cues, domain, e.off_hours, hours, overrides)
+    return Kinds(relationship, confidence, cues, domain, e.off_hours, hours, overrides,
+                 origins or ["the config"] * len(overrides))

@@ -60,6 +60,7 @@ class Contact:
     flags: tuple[Flag, ...]
     why_contact: str = ""
     recent_initiation: str = ""  # who started the last few two-way conversations, e.g. "You started the last 4."
+    told: str = ""  # where the user set this tie's relationship or rhythm ("the config", "tiekeeper set"), if they did
     explain: Callable[[], Explanation] = field(default=Explanation, repr=False, compare=False)
 
     @cached_property
@@ -160,7 +161,7 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
     two_way, rhythm_cue = kind_mod.rhythm_cue(wide, count)
     kinds = kind_mod.classify(evidence, domain, kind_mod.account_pull(table, person, count, accounts),
                               [g.override.relationship if g.override else None for g in groups], hours,
-                              two_way, rhythm_cue)
+                              two_way, rhythm_cue, [g.override.origin if g.override else "" for g in groups])
     professional = real & (np.array(kinds.relationship) == "professional")
     others = real & ~professional  # real contacts judged with the 7-day reply window
     chosen = conv_mod.Conversations.concat([wide.take(professional[wide.group]), narrow.take(others[narrow.group])])
@@ -290,8 +291,10 @@ class _Judged:
                 g.id, g.name, tuple(g.addresses), kinds.relationship[k], kinds.confidence[k], self.tiers[k],
                 interactions[k], conversations[k], two_way[k], days[k], first[k], last[k], last_two_way[k],
                 round(self.medians[k], 1), tuple(flags),
-                "set in the config" if g.override and not direct[k] else "a direct two-way exchange or a small meeting",
-                lapse.initiation_summary(lately_mine[k], lately[k]), partial(_Judged.explanation, self, k))
+                f"set by you ({g.override.origin})" if g.override and not direct[k] else "a direct two-way exchange or a small meeting",
+                lapse.initiation_summary(lately_mine[k], lately[k]),
+                g.override.origin if g.override and (g.override.relationship or g.override.cadence_days) else "",
+                partial(_Judged.explanation, self, k))
 
     def explanation(self, k: int) -> Explanation:
         h, state, limit = self.history[k], int(self.lapses.state[k]), float(self.lapses.limit[k])

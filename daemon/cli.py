@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +27,37 @@ examples:
 The config file is read from --config, else $TIEKEEPER_CONFIG, else {default}.
 Exit codes: 0 ok, 1 error, 2 bad config or arguments, 3 a source failed, 4 store, 5 output, 6 already running.
 """
+
+
+EXAMPLES = {
+    "sync": ["tiekeeper sync                       every source", "tiekeeper sync home_mail --force     one source, "
+             "applying deletions even if it suddenly lists far less"],
+    "report": ["tiekeeper report                     who needs attention, and why",
+               "tiekeeper report --all               every contact", "tiekeeper report --format json | jq ."],
+    "followups": ["tiekeeper followups --output ~/follow-ups.ics"],
+    "digest": ["tiekeeper digest --output digest.eml --preview digest.html"],
+    "explain": ["tiekeeper explain jane@example.org", "tiekeeper explain \"Jane Doe <jane@example.org>\""],
+    "run": ["tiekeeper run --once                 one pass: sync, analyse, write the outputs",
+            "tiekeeper run                        the service (see `tiekeeper service install`)"],
+    "snooze": ["tiekeeper snooze jane@example.org 30d", "tiekeeper snooze jane@example.org --undo"],
+    "ignore": ["tiekeeper ignore news@shop.example", "tiekeeper ignore news@shop.example --undo"],
+    "log": ["tiekeeper log jane@example.org --note coffee", "tiekeeper log jane@example.org --date 2026-05-02",
+            "tiekeeper log sam@new.example --new --name \"Sam Lee\"   someone not in your mail yet",
+            "tiekeeper log jane@example.org --undo                 remove the latest logged contact"],
+    "contacts": ["tiekeeper contacts --flag lapsed --kind personal"],
+    "auth": ["tiekeeper auth password work_mail", "tiekeeper auth google --client-file client_secret.json"],
+    "status": ["tiekeeper status", "tiekeeper status --format json"],
+    "doctor": ["tiekeeper doctor"],
+    "service": ["tiekeeper service install && systemctl --user enable --now tiekeeper"],
+    "config": ["tiekeeper config init                write the example config where it is read",
+               "tiekeeper config check               validate it, and check every source can be reached",
+               "tiekeeper config path"],
+}
+
+
+def _examples(command: str) -> str:
+    return "example" + ("s" if len(EXAMPLES[command]) > 1 else "") + ":\n" + \
+        "\n".join(f"  {line}" for line in EXAMPLES[command])
 
 
 def _as_of(value: str) -> datetime:
@@ -52,7 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, help_: str, analyses: bool = False) -> argparse.ArgumentParser:
-        c = sub.add_parser(name, help=help_, description=help_)
+        c = sub.add_parser(name, help=help_, description=help_, epilog=_examples(name),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        # the global options work after the command too; SUPPRESS keeps one given before it
+        c.add_argument("--config", type=Path, metavar="PATH", default=argparse.SUPPRESS, help="the config file (TOML)")
+        c.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        c.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         if analyses:
             c.add_argument("--as-of", type=_as_of, metavar="DATETIME",
                            help="analyse as if it were this moment (default: now, or analysis.as_of in the config)")
@@ -116,8 +153,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _config_path(args: argparse.Namespace) -> Path:
-    import os
-
     if args.config:
         return args.config
     env = os.environ.get("TIEKEEPER_CONFIG")
@@ -159,6 +194,28 @@ def _progress_factory():
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        try:
+            code = _main(argv)
+        except SystemExit as e:  # --help and argument errors: their output is flushed below too
+            code = e.code if isinstance(e.code, int) else 0 if e.code is None else 2
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:  # `tiekeeper report | head -1`: the reader has what it wanted
+        _quiet_stdout()
+        return 0
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's own flush at exit finds no closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     log_setup.setup(args.verbose, args.quiet)

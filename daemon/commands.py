@@ -12,7 +12,7 @@ from daemon.analysis.report import Report, to_json
 from daemon.analysis.rhythm import human_days
 from daemon.config import Config
 from daemon.errors import UsageError
-from daemon.identity import Me, clean_text, merge_key, normalize_address
+from daemon.identity import Me, clean_text, merge_key, normalize_address, parse_address_list
 from daemon.store import Store
 
 
@@ -67,8 +67,21 @@ def print_text_report(rep: Report, zone, everyone: bool = False) -> None:
                  f"{_when(c.last_two_way, zone):>13}  {flags}")
 
 
+def _hint_if_never_synced(config: Config) -> None:
+    """An empty report before any sync is no news: say what to run (on stderr, so json stays clean)."""
+    store = Store(config.store_path)
+    try:
+        synced = any(s.last_sync for s in store.source_states())
+    finally:
+        store.close()
+    if not synced:
+        sys.stderr.write("tiekeeper: nothing synced yet: run `tiekeeper sync` (or `tiekeeper run --once`) first\n")
+
+
 def cmd_report(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     rep = _report(config, as_of)
+    if not rep.contacts:
+        _hint_if_never_synced(config)
     if args.format == "json":
         print_json(to_json(rep))
     else:
@@ -299,7 +312,11 @@ _UNITS = {"d": 1, "w": 7, "m": 30}
 
 
 def _address(value: str) -> str:
+    """The address in ``jane@example.org``, ``<jane@example.org>`` or ``Jane Doe <jane@example.org>``."""
     address = normalize_address(value)
+    if not address:
+        found = parse_address_list(value, limit=2)
+        address = found[0][1] if len(found) == 1 else ""
     if not address:
         raise UsageError(f"{value!r} is not an email address", "name the contact by any of their addresses")
     return address
@@ -342,6 +359,8 @@ def cmd_log(config: Config, args: argparse.Namespace, as_of, progress) -> int:
 
 def cmd_contacts(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     rep = _report(config, as_of)
+    if not rep.contacts:
+        _hint_if_never_synced(config)
 
     def keep(c) -> bool:
         names = {f.pattern or f.kind for f in c.flags} | {f.kind for f in c.flags}

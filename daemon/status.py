@@ -207,8 +207,8 @@ def _keyring_check(sources) -> Check:
     backend, why = keyring_backend()
     if backend is not None:
         return Check("keyring", True, f"backend {backend_name(backend)}")
-    needy = [s.name for s in sources if s.type in ("imap", "caldav") and not s.password_command
-             or s.type in ("gmail", "google_calendar") and s.token_file is None]
+    needy = [s.name for s in sources if (s.type == "imap" or s.type == "caldav" and s.username) and not s.password_command
+             or s.type in ("gmail", "google_calendar") and s.token_file is None]  # a caldav source without username logs in to nothing
     if not needy:
         return Check("keyring", True, f"{why}; no source here needs one")
     return Check("keyring", False, f"{why}; needed by {', '.join(needy)}",

@@ -12,7 +12,9 @@ from daemon.analysis.report import Report, to_json
 from daemon.analysis.rhythm import human_days
 from daemon.config import Config
 from daemon.errors import UsageError
-from daemon.identity import Me, clean_text, merge_key, normalize_address, parse_address_list
+from daemon.acting import address_of as _address
+from daemon.acting import cmd_ignore, cmd_log, cmd_snooze  # noqa: F401 - the commands live there
+from daemon.identity import Me, clean_text, merge_key
 from daemon.store import Store
 
 
@@ -305,55 +307,6 @@ def _auth_google(config: Config, args: argparse.Namespace) -> int:
             _out(f"source {source.name}: authorized for {grant.account}; the token is in {where}")
             if args.token_file and source.token_file != args.token_file:
                 _out(f"  set sources.{source.name}.token_file = \"{args.token_file}\" in the config to use it")
-    return 0
-
-
-_UNITS = {"d": 1, "w": 7, "m": 30}
-
-
-def _address(value: str) -> str:
-    """The address in ``jane@example.org``, ``<jane@example.org>`` or ``Jane Doe <jane@example.org>``."""
-    address = normalize_address(value)
-    if not address:
-        found = parse_address_list(value, limit=2)
-        address = found[0][1] if len(found) == 1 else ""
-    if not address:
-        raise UsageError(f"{value!r} is not an email address", "name the contact by any of their addresses")
-    return address
-
-
-def cmd_snooze(config: Config, args: argparse.Namespace, as_of, progress) -> int:
-    import re
-    from datetime import timedelta
-
-    m = re.match(r"^\s*(\d+)\s*([dwm])\s*$", args.duration.lower())
-    if not m or int(m[1]) < 1:
-        raise UsageError(f"expected a duration like 30d, 2w or 3m, got {args.duration!r}")
-    address = _address(args.contact)
-    until = pipeline.clock(config, as_of) + timedelta(days=int(m[1]) * _UNITS[m[2]])
-    Store(config.store_path).add_action(address, "snooze", until.timestamp())
-    _out(f"{address}: nudges held back until {until.astimezone(config.identity.zone):%-d %b %Y}")
-    return 0
-
-
-def cmd_ignore(config: Config, args: argparse.Namespace, as_of, progress) -> int:
-    address = _address(args.contact)
-    store = Store(config.store_path)
-    if args.undo:
-        store.remove_actions(address, "ignore")
-        _out(f"{address}: no longer ignored")
-    else:
-        store.add_action(address, "ignore", 0.0)
-        _out(f"{address}: ignored; they will not appear as a contact (undo: tiekeeper ignore --undo {address})")
-    return 0
-
-
-def cmd_log(config: Config, args: argparse.Namespace, as_of, progress) -> int:
-    address = _address(args.contact)
-    when = args.date or datetime.now(config.identity.zone)
-    when = when if when.tzinfo else when.replace(tzinfo=config.identity.zone)
-    Store(config.store_path).add_action(address, "log", when.timestamp(), args.note)
-    _out(f"{address}: contact on {when:%-d %b %Y} logged" + (f" ({args.note})" if args.note else ""))
     return 0
 
 

@@ -121,8 +121,10 @@ def interactions(config: Config, store: Store, now: datetime) -> Table:
     items = []
     for source, record in whole_series(store.records(EVENT, names)):
         items.extend(infer_event(record, me, config.identity.zone, start, end, source).interactions)
+    names = {address: name for address, _, name in store.actions("name")}  # people made by `log --new`
     for address, ts, _note in store.actions("log"):  # an offline contact the user logged: it counts both ways
-        items.append(Interaction(ts=ts, channel="logged", address=address, name="", direction="both", weight=1.0,
+        items.append(Interaction(ts=ts, channel="logged", address=address, name=names.get(address, ""),
+                                 direction="both", weight=1.0,
                                  initiator="other", thread=f"logged:{ts}", source="logged", ident=f"{address}@{ts}"))
     return Table.concat([mail, Table.of(items)])
 

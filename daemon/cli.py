@@ -153,7 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("action", choices=("install", "print"), help="install: write the unit; print: show it")
     sv.add_argument("--unit-dir", default="~/.config/systemd/user", help="where to write the unit (default: %(default)s)")
     cfg = command("config", "configuration helpers")
-    cfg.add_argument("action", choices=("check", "path"), help="check: validate the config; path: print where it is read")
+    cfg.add_argument("action", choices=("check", "path", "init"),
+                     help="check: validate the config and check every source can be reached; path: print where it "
+                          "is read; init: write the example config there (runs on the bundled sample as it is)")
     return p
 
 
@@ -248,11 +250,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "config" and args.action == "path":
         print(path)
         return 0
+    if args.command == "config" and args.action == "init":
+        from daemon import config_init
+
+        print(config_init.write(path))
+        return 0
     config = load(path)
     args.config_path = path
-    if args.command == "config":
-        print(f"{path}: ok ({len(config.sources)} source(s), store {config.store_path})")
-        return 0
     handler = getattr(commands, f"cmd_{args.command}", None)
     if handler is None:
         raise UsageError(f"unknown command {args.command}")

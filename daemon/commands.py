@@ -204,10 +204,27 @@ def cmd_doctor(config: Config, args: argparse.Namespace, as_of, progress) -> int
 
     checks = doctor(config)
     for c in checks:
-        _out(f"{'ok  ' if c.ok else 'FAIL'} {c.what}: {c.detail}" + ("" if c.ok or not c.fix else f" -> {c.fix}"))
+        _out(c.line())
     failed = [c for c in checks if not c.ok]
     _out(f"{len(failed)} problem(s) found" if failed else "everything looks fine")
     return 1 if failed else 0
+
+
+def cmd_config(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+    """`config check`: the config is valid (load() said so), and every source can be reached."""
+    from daemon import reach
+
+    _out(f"{config.path}: valid ({len(config.sources)} source(s), store {config.store_path})")
+    checks = reach.checks(config)
+    for c in checks:
+        _out(c.line())
+    failed = [c for c in checks if not c.ok]
+    if not failed:
+        _out("ok")
+        return 0
+    _out(f"{len(failed)} problem(s) found: fix them, then run `tiekeeper config check` again")
+    paths = any(c.detail.startswith("sources.") and ".path:" in c.detail for c in failed)
+    return 2 if paths else 3
 
 
 def cmd_service(config: Config, args: argparse.Namespace, as_of, progress) -> int:

@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import datetime
 
-from daemon import pipeline
+from daemon import own_addresses, pipeline
 from daemon.analysis.report import Report, to_json
 from daemon.analysis.rhythm import human_days
 from daemon.config import Config
@@ -34,8 +34,14 @@ def cmd_sync(config: Config, args: argparse.Namespace, as_of, progress) -> int:
                          f"sources in the config: {', '.join(s.name for s in config.sources)}")
     store = Store(config.store_path)
     done, failed = pipeline.sync_all(config, store, args.force, args.sources or None, progress)
-    pipeline.derive(store, Me(config.identity.addresses))
+    pipeline.derive(store, own_addresses.me(config, store))
+    _warn_own_addresses(config, store)
     return 3 if failed else 0
+
+
+def _warn_own_addresses(config: Config, store: Store) -> None:
+    for line in own_addresses.warning_lines(config, own_addresses.remembered(store)):
+        sys.stderr.write(f"tiekeeper: warning: {line}\n")
 
 
 def _report(config: Config, as_of: datetime | None) -> Report:
@@ -134,10 +140,14 @@ def cmd_digest(config: Config, args: argparse.Namespace, as_of, progress) -> int
 
 def cmd_explain(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     address = _address(args.address)
-    me = Me(config.identity.addresses)
     zone = config.identity.zone
-    if address in me:
+    if address in Me(config.identity.addresses):
         _out(f"{address} is one of your own addresses (identity.addresses): never a contact.")
+        return 0
+    store = Store(config.store_path)
+    if address in own_addresses.me(config, store):
+        _out(f"{address} is one of your own addresses (you send from it; add it to identity.addresses): "
+             "never a contact.")
         return 0
     rep = _report(config, as_of)
     key = merge_key(address)
@@ -164,7 +174,6 @@ def cmd_explain(config: Config, args: argparse.Namespace, as_of, progress) -> in
             break
     else:
         _out(f"{address} has no interactions in the analysis window.")
-    store = Store(config.store_path)
     for rule, count in store.drops_for(address):
         _out(f"  {count} message(s) from it dropped: {rule}")
     return 0
@@ -174,6 +183,7 @@ def cmd_run(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     if args.once:
         store = Store(config.store_path)
         result = pipeline.run_once(config, store, as_of, args.force, progress)
+        _warn_own_addresses(config, store)
         if result.report:
             print_text_report(result.report, config.identity.zone)
         _out()
@@ -213,9 +223,10 @@ def cmd_doctor(config: Config, args: argparse.Namespace, as_of, progress) -> int
 def cmd_config(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     """`config check`: the config is valid (load() said so), and every source can be reached."""
     from daemon import reach
+    from daemon.status import identity_checks
 
     _out(f"{config.path}: valid ({len(config.sources)} source(s), store {config.store_path})")
-    checks = reach.checks(config)
+    checks = reach.checks(config) + [c for c in identity_checks(config) if c.warning]
     for c in checks:
         _out(c.line())
     failed = [c for c in checks if not c.ok]

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import connectors
+from daemon import own_addresses
 from daemon.analysis.report import Report, analyse
 from daemon.analysis.table import Table
 from daemon.config import Config, Person
@@ -56,7 +57,7 @@ def sync_all(config: Config, store: Store, force: bool = False, only: list[str] 
     """Sync each source in isolation. ``quiet_errors``: leave logging failures to the caller (the
     service logs a failure once, not on every retry)."""
     report_error = log.debug if quiet_errors else log.error
-    me = Me(config.identity.addresses)
+    me = own_addresses.me(config, store)
     done, failed = [], []
     for source in config.sources:
         if only and source.name not in only:
@@ -77,6 +78,8 @@ def sync_all(config: Config, store: Store, force: bool = False, only: list[str] 
             report_error("%s", err.one_line())
             store.record_failure(source.name, err.one_line())
             failed.append(err)
+    if done:
+        own_addresses.refresh(config, store)  # addresses you send from that [identity] leaves out
     return done, failed
 
 
@@ -112,7 +115,7 @@ def derive(store: Store, me: Me) -> int:
 
 def interactions(config: Config, store: Store, now: datetime) -> Table:
     """Every interaction in the analysis window: mail (stored) and meetings (expanded now)."""
-    me = Me(config.identity.addresses)
+    me = own_addresses.me(config, store)
     derive(store, me)
     names = {s.name for s in config.sources}
     start, end = window(now, config.analysis.window_days)
@@ -131,7 +134,7 @@ def interactions(config: Config, store: Store, now: datetime) -> Table:
 
 def report(config: Config, store: Store, now: datetime) -> Report:
     """The analysis with the user's own word on top: ignored people, snoozes and logged contacts."""
-    me = Me(config.identity.addresses)
+    me = own_addresses.me(config, store)
     contexts = {s.name: s.context for s in config.sources}
     ignored = tuple(Person(None, (address,), ignore=True) for address, _, _ in store.actions("ignore"))
     snoozed = {merge_key(address): until for address, until, _ in store.actions("snooze")}
@@ -140,7 +143,7 @@ def report(config: Config, store: Store, now: datetime) -> Report:
 
 
 def busy(config: Config, store: Store, now: datetime, days: int = followups_mod.HORIZON_DAYS + 7) -> list[tuple[float, float]]:
-    me = Me(config.identity.addresses)
+    me = own_addresses.me(config, store)
     names = {s.name for s in config.sources}
     out: list[tuple[float, float]] = []
     for _, record in whole_series(store.records(EVENT, names)):

@@ -158,6 +158,7 @@ def doctor(config: Config) -> list[Check]:
     else:
         checks.append(Check("store", _writable_dir(sp.parent), f"{sp} will be created on the first sync",
                             f"make {sp.parent} writable or set [store] path"))
+    checks += identity_checks(config)
     checks.append(_keyring_check(config.sources))
     if not config.sources:
         from daemon import reach
@@ -171,6 +172,28 @@ def doctor(config: Config) -> list[Check]:
     if config.followups.caldav or config.followups.google:
         checks.append(_followups_calendar_check(config))
     return checks
+
+
+def identity_checks(config: Config) -> list[Check]:
+    """A warning per group of addresses you send from that [identity] does not list (needs a store)."""
+    from daemon.own_addresses import advice, detect
+
+    from daemon.errors import StoreError
+
+    if not config.store_path.exists():
+        return []
+    try:
+        store = Store(config.store_path, readonly=True)
+        try:
+            missing = detect(config, store)
+        finally:
+            store.close()
+    except (StoreError, sqlite3.DatabaseError):
+        return []  # the store checks above say what is wrong with it
+    if not missing:
+        return [Check("identity", True, "every address you send from is in identity.addresses")]
+    return [Check("identity", True, f"you send from {', '.join(missing)}, which identity.addresses does not list",
+                  f"set in [identity]: {advice(config, missing)}", warning=True)]
 
 
 def _followups_calendar_check(config: Config) -> Check:

@@ -179,6 +179,17 @@ class Store:
             if wanted is None or source in wanted:
                 yield source, RawRecord(ident, etag, k, json.loads(data), scope)
 
+    def sent_from(self, sources: Iterable[str]) -> Iterator[str]:
+        """The From header of each mail record from a Sent folder (or Gmail's SENT label) of ``sources``."""
+        names = list(sources)
+        rows = self.db.execute(
+            "SELECT json_extract(data, '$.from') FROM records WHERE kind = 'mail' "
+            "AND instr(data, '\"sent_folder\":\"1\"') > 0 AND json_extract(data, '$.sent_folder') = '1' "
+            f"AND source IN ({','.join('?' * len(names))})", names)
+        for (value,) in rows:
+            if isinstance(value, str):
+                yield value
+
     # -- derived interactions ---------------------------------------------------------------------
     def uninferred(self, kind: str, version: str, limit: int = -1) -> Iterator[tuple[str, RawRecord]]:
         """Records not yet inferred by this inference ``version`` (at most ``limit``; -1: all)."""

@@ -15,6 +15,7 @@ from daemon import pipeline
 from daemon.config import Config
 from daemon.errors import UsageError
 from daemon.identity import merge_key, normalize_address, parse_address_list
+from daemon.stages import stage
 from daemon.store import Store
 
 _UNITS = {"d": 1, "w": 7, "m": 30}
@@ -48,7 +49,8 @@ def who(config: Config, store: Store, address: str, as_of: datetime | None) -> s
         return CONTACT
     if any(merge_key(e) == key for e in store.contact_emails()):
         return CONTACT
-    rep = pipeline.report(config, store, pipeline.clock(config, as_of))
+    with stage("analysing"):
+        rep = pipeline.report(config, store, pipeline.clock(config, as_of))
     if any(merge_key(e) == key for c in rep.contacts for e in c.emails):
         return CONTACT
     if any(merge_key(e) == key for n in rep.not_contacts for e in n.emails) or store.drops_for(address):

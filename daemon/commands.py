@@ -15,6 +15,7 @@ from daemon.errors import UsageError
 from daemon.acting import address_of as _address
 from daemon.acting import cmd_ignore, cmd_log, cmd_snooze  # noqa: F401 - the commands live there
 from daemon.identity import Me, clean_text, merge_key
+from daemon.stages import stage
 from daemon.store import Store
 
 
@@ -47,7 +48,8 @@ def _warn_own_addresses(config: Config, store: Store) -> None:
 def _report(config: Config, as_of: datetime | None) -> Report:
     store = Store(config.store_path)
     try:
-        return pipeline.report(config, store, pipeline.clock(config, as_of))
+        with stage("analysing"):
+            return pipeline.report(config, store, pipeline.clock(config, as_of))
     finally:
         store.close()
 
@@ -106,7 +108,8 @@ def cmd_followups(config: Config, args: argparse.Namespace, as_of, progress) -> 
         raise UsageError("no follow-ups output configured",
                          "set [outputs.followups] path (or caldav / google), or pass --output PATH")
     store = Store(config.store_path)
-    rep = pipeline.report(config, store, pipeline.clock(config, as_of))
+    with stage("analysing"):
+        rep = pipeline.report(config, store, pipeline.clock(config, as_of))
     path = pipeline.write_followups(config, store, rep)
     if path:
         _out(f"follow-ups for {len(rep.flagged())} contact(s) written to {path}")
@@ -182,7 +185,7 @@ def cmd_explain(config: Config, args: argparse.Namespace, as_of, progress) -> in
 def cmd_run(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     if args.once:
         store = Store(config.store_path)
-        result = pipeline.run_once(config, store, as_of, args.force, progress)
+        result = pipeline.run_once(config, store, as_of, args.force, progress, stage)
         _warn_own_addresses(config, store)
         if result.report:
             print_text_report(result.report, config.identity.zone)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -248,10 +249,14 @@ def write_digest(config: Config, store: Store, rep: Report, path: Path | None = 
 
 
 def run_once(config: Config, store: Store, as_of: datetime | None = None, force: bool = False,
-             progress: ProgressFactory | None = None) -> RunResult:
+             progress: ProgressFactory | None = None,
+             stage: Callable[[str], AbstractContextManager] = lambda _label: nullcontext()) -> RunResult:
+    """``stage(label)`` wraps each long step (the CLI shows progress with it)."""
     result = RunResult()
-    result.synced, result.failed = sync_all(config, store, force, progress=progress)
-    rep, followups = analyse_and_publish(config, store, clock(config, as_of))
+    with stage(f"syncing {len(config.sources)} source(s)"):
+        result.synced, result.failed = sync_all(config, store, force, progress=progress)
+    with stage("analysing"):
+        rep, followups = analyse_and_publish(config, store, clock(config, as_of))
     result.report = rep
     try:  # a calendar server that is down must not hold back the digest
         result.pushed = push_followups(config, store)

@@ -32,7 +32,8 @@ def actions(home) -> list[tuple]:
 def test_log_refuses_a_mistyped_address_and_stores_nothing(home):
     out = tiekeeper(home / "config.toml", "log", "who@nowhere.example")
     assert out.returncode == 2 and "Traceback" not in out.stderr
-    assert out.stderr.count("\n") == 1 and "who@nowhere.example appears nowhere in your mail" in out.stderr
+    errors = [line for line in out.stderr.splitlines() if line.startswith("tiekeeper:")]
+    assert len(errors) == 1 and "who@nowhere.example appears nowhere in your mail" in errors[0], out.stderr
     assert "--new --name" in out.stderr
     assert actions(home) == [] and "who@nowhere.example" not in report(home)
 
@@ -77,7 +78,7 @@ def test_snooze_undo_lifts_the_snooze(home):
 
 def test_snooze_and_ignore_warn_about_an_address_that_is_no_contact(home):
     known = tiekeeper(home / "config.toml", "snooze", "jane@home.example.com", "2w")
-    assert known.returncode == 0 and known.stderr == ""
+    assert known.returncode == 0 and "warning" not in known.stderr
     typo = tiekeeper(home / "config.toml", "snooze", "jane@hom.example.com", "2w")
     assert typo.returncode == 0 and "warning: jane@hom.example.com appears nowhere" in typo.stderr
     seen = tiekeeper(home / "config.toml", "snooze", "greg@growthleads.example", "2w")
@@ -85,6 +86,6 @@ def test_snooze_and_ignore_warn_about_an_address_that_is_no_contact(home):
     ignored = tiekeeper(home / "config.toml", "ignore", "who@nowhere.example")
     assert ignored.returncode == 0 and "warning: who@nowhere.example appears nowhere" in ignored.stderr
     news = tiekeeper(home / "config.toml", "ignore", "news@weekly.example")  # seen: ignoring it is a fair wish
-    assert news.returncode == 0 and news.stderr == ""
+    assert news.returncode == 0 and "warning" not in news.stderr
     undo = tiekeeper(home / "config.toml", "ignore", "--undo", "who@nowhere.example")
     assert undo.returncode == 0 and "no longer ignored" in undo.stdout

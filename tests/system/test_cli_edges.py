@@ -48,14 +48,16 @@ def _into_closed_pipe(config: Path, *args: str) -> subprocess.CompletedProcess:
                                   ("report", "--help")])
 def test_output_into_a_closed_pipe_ends_quietly(sample, args):
     out = _into_closed_pipe(sample / "config.toml", *args)
-    assert out.stderr == "" and out.returncode == 0, out.stderr
+    assert out.returncode == 0, out.stderr
+    assert not [line for line in out.stderr.splitlines() if line != "analysing ..."], out.stderr
 
 
 def test_head_reads_the_first_line_and_nothing_complains(sample):
+    """Only the stage line: no BrokenPipeError, no "Exception ignored" at exit."""
     shell = (f"{sys.executable} -m daemon --config {sample / 'config.toml'} report --all | head -1; "
              "exit ${PIPESTATUS[0]}")
     out = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, env=_env(), timeout=300)
-    assert out.returncode == 0 and out.stdout.startswith("As of ") and out.stderr == "", out.stderr
+    assert out.returncode == 0 and out.stdout.startswith("As of ") and out.stderr == "analysing ...\n", out.stderr
 
 
 def test_config_works_after_the_subcommand_too(sample):
@@ -96,6 +98,17 @@ def test_report_before_any_sync_says_to_sync(tmp_path):
     synced = tk(cfg, "sync")
     assert synced.returncode == 0, synced.stderr
     assert "tiekeeper sync" not in tk(cfg, "report").stderr
+
+
+def test_piped_output_gets_one_line_per_stage_on_stderr(sample):
+    run = tk(sample / "config.toml", "run", "--once")
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.splitlines().count("syncing 2 source(s) ...") == 1
+    assert run.stderr.splitlines().count("analysing ...") == 1
+    assert "analysing" not in run.stdout
+    report = tk(sample / "config.toml", "report", "--format", "json")
+    assert report.stderr == "analysing ...\n" and report.stdout.startswith("{")
+    assert tk(sample / "config.toml", "-q", "report").stderr == ""
 
 
 def test_doctor_raises_no_keyring_alarm_for_caldav_without_username(tmp_path):

@@ -78,6 +78,9 @@ def gather(config: Config) -> dict[str, Any]:
                                 "failures": j.failures, "error": j.last_error, "period": j.period})
             if j.last_error and not j.name.startswith("sync:"):
                 out["needs_you"].append(f"{j.name}: {j.last_error}")
+        from daemon.own_addresses import remembered, warning_lines
+
+        out["needs_you"] += warning_lines(config, remembered(store))
         bad_config = store.get("config_error")
         if bad_config:
             out["needs_you"].append(f"the config could not be reloaded, the old one is in use: {bad_config}")

@@ -44,6 +44,8 @@ def test_doctor_and_config_check_name_it_with_the_line_to_add(sample):
     check = tk(sample / "config.toml", "config", "check")
     assert check.returncode == 0 and "warn identity: you send from alex.morgan@northwind.example" in check.stdout
     assert LINE in check.stdout
+    status = tk(sample / "config.toml", "status")
+    assert "you send from alex.morgan@northwind.example" in status.stdout and LINE in status.stdout
     explain = tk(sample / "config.toml", "explain", "alex.morgan@northwind.example")
     assert "one of your own addresses" in explain.stdout
 

@@ -30,8 +30,8 @@ Exit codes: 0 ok, 1 error, 2 bad config or arguments, 3 a source failed, 4 store
 
 
 EXAMPLES = {
-    "sync": ["tiekeeper sync                       every source", "tiekeeper sync home_mail --force     one source, "
-             "applying deletions even if it suddenly lists far less"],
+    "sync": ["tiekeeper sync                       every source",
+             "tiekeeper sync home_mail --force     one source, deleting even if it suddenly lists far less"],
     "report": ["tiekeeper report                     who needs attention, and why",
                "tiekeeper report --all               every contact", "tiekeeper report --format json | jq ."],
     "followups": ["tiekeeper followups --output ~/follow-ups.ics"],
@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     ig.add_argument("contact", help="any of the person's addresses")
     ig.add_argument("--undo", action="store_true", help="treat them as a contact again")
     lg = command("log", "record a contact that happened offline (a call, a coffee): it resets the clock")
-    lg.add_argument("contact", help="any of the contact's addresses")
+    lg.add_argument("contact", help="any of the person's addresses")
     lg.add_argument("--date", type=_as_of, metavar="DATE", help="when (default: now), e.g. 2026-05-02")
     lg.add_argument("--note", default="", help="a word for yourself, e.g. \"coffee\"")
     lg.add_argument("--new", action="store_true",

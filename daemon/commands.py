@@ -8,12 +8,12 @@ import sys
 from datetime import datetime
 
 from daemon import own_addresses, pipeline
+from daemon.acting import address_of as _address
+from daemon.acting import cmd_ignore, cmd_log, cmd_snooze  # noqa: F401 - the commands live there
 from daemon.analysis.report import Report, to_json
 from daemon.analysis.rhythm import human_days
 from daemon.config import Config
 from daemon.errors import UsageError
-from daemon.acting import address_of as _address
-from daemon.acting import cmd_ignore, cmd_log, cmd_snooze  # noqa: F401 - the commands live there
 from daemon.identity import Me, clean_text, merge_key
 from daemon.stages import stage
 from daemon.store import Store

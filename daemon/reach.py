@@ -87,7 +87,7 @@ def _feed(src: SourceConfig, timeout: float) -> Check:
         return Check(_what(src), False, f"the feed: {detail[0]}", detail[1])
     if status in (401, 403, 404, 410):
         return Check(_what(src), False, f"the feed at {where} answered HTTP {status}",
-                     "check sources.{0}.url: its secret token may be wrong or revoked".format(src.name))
+                     f"check sources.{src.name}.url: its secret token may be wrong or revoked")
     if status >= 500:
         return Check(_what(src), False, f"the feed at {where} answered HTTP {status} (a server error)",
                      "try again later")

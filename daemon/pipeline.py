@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import connectors
-from daemon import corrections
+from daemon import corrections, own_addresses
 from daemon.analysis.report import Report, analyse
 from daemon.analysis.table import Table
 from daemon.config import Config, Person
@@ -57,7 +58,7 @@ def sync_all(config: Config, store: Store, force: bool = False, only: list[str] 
     """Sync each source in isolation. ``quiet_errors``: leave logging failures to the caller (the
     service logs a failure once, not on every retry)."""
     report_error = log.debug if quiet_errors else log.error
-    me = Me(config.identity.addresses)
+    me = own_addresses.me(config, store)
     done, failed = [], []
     for source in config.sources:
         if only and source.name not in only:
@@ -78,6 +79,8 @@ def sync_all(config: Config, store: Store, force: bool = False, only: list[str] 
             report_error("%s", err.one_line())
             store.record_failure(source.name, err.one_line())
             failed.append(err)
+    if done:
+        own_addresses.refresh(config, store)  # addresses you send from that [identity] leaves out
     return done, failed
 
 
@@ -113,7 +116,7 @@ def derive(store: Store, me: Me) -> int:
 
 def interactions(config: Config, store: Store, now: datetime) -> Table:
     """Every interaction in the analysis window: mail (stored) and meetings (expanded now)."""
-    me = Me(config.identity.addresses)
+    me = own_addresses.me(config, store)
     derive(store, me)
     names = {s.name for s in config.sources}
     start, end = window(now, config.analysis.window_days)
@@ -122,15 +125,17 @@ def interactions(config: Config, store: Store, now: datetime) -> Table:
     items = []
     for source, record in whole_series(store.records(EVENT, names)):
         items.extend(infer_event(record, me, config.identity.zone, start, end, source).interactions)
+    names = {address: name for address, _, name in store.actions("name")}  # people made by `log --new`
     for address, ts, _note in store.actions("log"):  # an offline contact the user logged: it counts both ways
-        items.append(Interaction(ts=ts, channel="logged", address=address, name="", direction="both", weight=1.0,
+        items.append(Interaction(ts=ts, channel="logged", address=address, name=names.get(address, ""),
+                                 direction="both", weight=1.0,
                                  initiator="other", thread=f"logged:{ts}", source="logged", ident=f"{address}@{ts}"))
     return Table.concat([mail, Table.of(items)])
 
 
 def report(config: Config, store: Store, now: datetime) -> Report:
     """The analysis with the user's own word on top: ignored people, snoozes and logged contacts."""
-    me = Me(config.identity.addresses, dict(config.identity.contexts))
+    me = own_addresses.me(config, store)
     contexts = {s.name: s.context for s in config.sources}
     ignored = tuple(Person(None, (address,), ignore=True) for address, _, _ in store.actions("ignore"))
     snoozed = {merge_key(address): until for address, until, _ in store.actions("snooze")}
@@ -149,7 +154,7 @@ def stored_corrections(store: Store) -> list[corrections.Correction]:
 
 
 def busy(config: Config, store: Store, now: datetime, days: int = followups_mod.HORIZON_DAYS + 7) -> list[tuple[float, float]]:
-    me = Me(config.identity.addresses)
+    me = own_addresses.me(config, store)
     names = {s.name for s in config.sources}
     out: list[tuple[float, float]] = []
     for _, record in whole_series(store.records(EVENT, names)):
@@ -254,10 +259,14 @@ def write_digest(config: Config, store: Store, rep: Report, path: Path | None = 
 
 
 def run_once(config: Config, store: Store, as_of: datetime | None = None, force: bool = False,
-             progress: ProgressFactory | None = None) -> RunResult:
+             progress: ProgressFactory | None = None,
+             stage: Callable[[str], AbstractContextManager] = lambda _label: nullcontext()) -> RunResult:
+    """``stage(label)`` wraps each long step (the CLI shows progress with it)."""
     result = RunResult()
-    result.synced, result.failed = sync_all(config, store, force, progress=progress)
-    rep, followups = analyse_and_publish(config, store, clock(config, as_of))
+    with stage(f"syncing {len(config.sources)} source(s)"):
+        result.synced, result.failed = sync_all(config, store, force, progress=progress)
+    with stage("analysing"):
+        rep, followups = analyse_and_publish(config, store, clock(config, as_of))
     result.report = rep
     try:  # a calendar server that is down must not hold back the digest
         result.pushed = push_followups(config, store)

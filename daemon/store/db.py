@@ -179,6 +179,17 @@ class Store:
             if wanted is None or source in wanted:
                 yield source, RawRecord(ident, etag, k, json.loads(data), scope)
 
+    def sent_from(self, sources: Iterable[str]) -> Iterator[str]:
+        """The From header of each mail record from a Sent folder (or Gmail's SENT label) of ``sources``."""
+        names = list(sources)
+        rows = self.db.execute(
+            "SELECT json_extract(data, '$.from') FROM records WHERE kind = 'mail' "
+            "AND instr(data, '\"sent_folder\":\"1\"') > 0 AND json_extract(data, '$.sent_folder') = '1' "
+            f"AND source IN ({','.join('?' * len(names))})", names)
+        for (value,) in rows:
+            if isinstance(value, str):
+                yield value
+
     # -- derived interactions ---------------------------------------------------------------------
     def uninferred(self, kind: str, version: str, limit: int = -1) -> Iterator[tuple[str, RawRecord]]:
         """Records not yet inferred by this inference ``version`` (at most ``limit``; -1: all)."""
@@ -282,7 +293,7 @@ class Store:
     # -- the user's actions --------------------------------------------------------------------------
     def add_action(self, address: str, kind: str, ts: float, note: str = "") -> None:
         with self.transaction():
-            if kind in ("snooze", "ignore"):  # the latest one counts
+            if kind in ("snooze", "ignore", "name"):  # the latest one counts
                 self.db.execute("DELETE FROM actions WHERE address = ? AND kind = ?", (address, kind))
             self.db.execute("INSERT INTO actions(address, kind, ts, note, created) VALUES (?,?,?,?,?)",
                             (address, kind, ts, note, time.time()))
@@ -290,6 +301,20 @@ class Store:
     def remove_actions(self, address: str, kind: str) -> None:
         with self.transaction():
             self.db.execute("DELETE FROM actions WHERE address = ? AND kind = ?", (address, kind))
+
+    def remove_latest_action(self, address: str, kind: str) -> tuple[float, str] | None:
+        """Remove the action of this kind recorded last for ``address``; its (ts, note), or None."""
+        with self.transaction():
+            row = self.db.execute("SELECT rowid, ts, note FROM actions WHERE address = ? AND kind = ? "
+                                  "ORDER BY created DESC, rowid DESC LIMIT 1", (address, kind)).fetchone()
+            if row is None:
+                return None
+            self.db.execute("DELETE FROM actions WHERE rowid = ?", (row[0],))
+        return row[1], row[2]
+
+    def contact_emails(self) -> set[str]:
+        """Every address of the contacts the last saved analysis found."""
+        return {e for (emails,) in self.db.execute("SELECT emails FROM contacts") for e in json.loads(emails)}
 
     def actions(self, kind: str) -> list[tuple[str, float, str]]:
         """(address, ts, note) of every action of a kind."""

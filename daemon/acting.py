@@ -141,3 +141,37 @@ def _unlog(config: Config, store: Store, address: str) -> int:
     _out(f"{address}: the contact logged on {when:%-d %b %Y}" + (f" ({removed[1]})" if removed[1] else "")
          + " is removed")
     return 0
+
+
+def cmd_set(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+    """Correct a tie: its relationship, its rhythm, or both; --undo takes back the last correction."""
+    from daemon import corrections
+
+    address = address_of(args.contact)
+    store = Store(config.store_path)
+    if args.undo:
+        removed = store.remove_latest_action(address, corrections.KIND)
+        if removed is None:
+            raise UsageError(f"nothing was set for {address}", "nothing to undo")
+        _out(f"{address}: the last correction is taken back; "
+             + ("an earlier one stands" if any(a == address for a, _, _ in store.actions(corrections.KIND))
+                else "tiekeeper judges this tie itself again"))
+        return 0
+    if not args.relationship and not args.cadence:
+        raise UsageError("say what to set: --relationship personal|professional|family and/or --cadence 30d",
+                         f"e.g. tiekeeper set {address} --relationship family")
+    cadence = None
+    if args.cadence:
+        m = re.match(r"^\s*(\d+)\s*([dwm])\s*$", args.cadence.lower())
+        if not m or int(m[1]) < 1:
+            raise UsageError(f"expected a rhythm like 30d, 2w or 3m, got {args.cadence!r}")
+        cadence = float(int(m[1]) * _UNITS[m[2]])
+    kind = who(config, store, address, as_of)
+    if kind != CONTACT:
+        warn(f"{address} {_NOT_A_CONTACT[kind]}; set anyway, for when they are")
+    correction = corrections.Correction(address, args.relationship, cadence)
+    store.add_action(address, corrections.KIND, datetime.now(timezone.utc).timestamp(), correction.note())
+    said = ", ".join(p for p in (args.relationship and f"relationship {args.relationship}",
+                                 cadence and f"usual rhythm every {int(cadence)} days") if p)
+    _out(f"{address}: {said}; this wins over what tiekeeper infers (undo: tiekeeper set --undo {address})")
+    return 0

@@ -44,6 +44,9 @@ EXAMPLES = {
     "log": ["tiekeeper log jane@example.org --note coffee", "tiekeeper log jane@example.org --date 2026-05-02",
             "tiekeeper log sam@new.example --new --name \"Sam Lee\"   someone not in your mail yet",
             "tiekeeper log jane@example.org --undo                 remove the latest logged contact"],
+    "set": ["tiekeeper set mum@example.org --relationship family",
+            "tiekeeper set dana@studio.example --relationship professional --cadence 90d",
+            "tiekeeper set dana@studio.example --undo          take the last correction back"],
     "contacts": ["tiekeeper contacts --flag lapsed --kind personal"],
     "auth": ["tiekeeper auth password work_mail", "tiekeeper auth google --client-file client_secret.json"],
     "status": ["tiekeeper status", "tiekeeper status --format json"],
@@ -130,10 +133,17 @@ def build_parser() -> argparse.ArgumentParser:
                     help="someone who is no contact yet (not in your mail or calendars); needs --name")
     lg.add_argument("--name", help="with --new: the person's name")
     lg.add_argument("--undo", action="store_true", help="remove the contact logged last with them")
+    se = command("set", "correct a tie: its relationship or usual rhythm wins over what tiekeeper infers",
+                 analyses=True)
+    se.add_argument("contact", help="any of the person's addresses")
+    se.add_argument("--relationship", choices=("personal", "professional", "family"),
+                    help="what the tie is (family ties may stay quiet 1.5x longer)")
+    se.add_argument("--cadence", metavar="RHYTHM", help="how often you are usually in touch: 30d, 2w, 3m")
+    se.add_argument("--undo", action="store_true", help="take back the last correction of this address")
     co = command("contacts", "list contacts, filtered by flag or relationship", analyses=True)
     co.add_argument("--flag", choices=("any", "lapsed", "one_sided", "you_initiate", "they_initiate",
                                        "unanswered_by_them", "unanswered_by_you", "none"), help="only these")
-    co.add_argument("--kind", choices=("personal", "professional", "unknown"), help="only this relationship")
+    co.add_argument("--kind", choices=("personal", "professional", "family", "unknown"), help="only this relationship")
     co.add_argument("--format", choices=("text", "json"), default="text")
     au = command("auth", "store a source's password, or authorize Google, in the system keyring (never in the config)")
     au.add_argument("kind", choices=("password", "google"),

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from daemon import own_addresses, pipeline
 from daemon.acting import address_of as _address
-from daemon.acting import cmd_ignore, cmd_log, cmd_snooze  # noqa: F401 - the commands live there
+from daemon.acting import cmd_ignore, cmd_log, cmd_set, cmd_snooze  # noqa: F401 - the commands live there
 from daemon.analysis.report import Report, to_json
 from daemon.analysis.rhythm import human_days
 from daemon.config import Config
@@ -64,7 +64,8 @@ def print_text_report(rep: Report, zone, everyone: bool = False) -> None:
          f"{len(flagged)} need attention, {rep.interactions} interactions analysed.")
     for c in sorted(flagged, key=lambda c: -max(f.severity for f in c.flags)):
         _out()
-        _out(f"{clean_text(c.name)} <{c.emails[0]}> — {c.relationship}, usually every {human_days(c.expected_gap_days)}")
+        told = " (as you set it)" if c.told else ""
+        _out(f"{clean_text(c.name)} <{c.emails[0]}> — {c.relationship}, usually every {human_days(c.expected_gap_days)}{told}")
         for f in c.flags:
             label = f.pattern.replace("_", " ") if f.pattern else f.kind
             _out(f"  [{label}] {clean_text(f.why)}")
@@ -158,7 +159,11 @@ def cmd_explain(config: Config, args: argparse.Namespace, as_of, progress) -> in
         if any(merge_key(e) == key for e in c.emails):
             _out(f"{clean_text(c.name)} is a contact: {c.why_contact}.")
             _out(f"  addresses: {', '.join(c.emails)}")
-            _out(f"  relationship: {c.relationship} (confidence {c.confidence:.0%}); tie: {c.tier}")
+            if c.told:
+                _out(f"  relationship: {c.relationship}; tie: {c.tier} (set by you in {c.told}; undo: "
+                     f"{'tiekeeper set --undo ' + c.emails[0] if c.told == 'tiekeeper set' else 'edit [[people]]'})")
+            else:
+                _out(f"  relationship: {c.relationship} (confidence {c.confidence:.0%}); tie: {c.tier}")
             for s in c.signals:
                 _out(f"    signal: {s}")
             _out(f"  {c.interactions} interactions in {c.conversations} conversations "

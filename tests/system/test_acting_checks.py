@@ -89,3 +89,28 @@ def test_snooze_and_ignore_warn_about_an_address_that_is_no_contact(home):
     assert news.returncode == 0 and "warning" not in news.stderr
     undo = tiekeeper(home / "config.toml", "ignore", "--undo", "who@nowhere.example")
     assert undo.returncode == 0 and "no longer ignored" in undo.stdout
+
+
+def test_set_corrects_a_tie_shows_it_and_can_be_undone(home):
+    before = report(home)["sam.rivera@example.com"]
+    out = tiekeeper(home / "config.toml", "set", "Sam Rivera <sam.rivera@example.com>", "--relationship", "professional",
+                    "--cadence", "2w")
+    assert out.returncode == 0 and "wins over what tiekeeper infers" in out.stdout, out.stderr
+    after = report(home)["sam.rivera@example.com"]
+    assert before["relationship"] == "personal" and after["relationship"] == "professional"
+    assert after["expected_gap_days"] == 14.0
+    explained = tiekeeper(home / "config.toml", "explain", "sam.rivera@example.com").stdout
+    assert "set by you in tiekeeper set" in explained
+    text = tiekeeper(home / "config.toml", "report").stdout
+    assert "Sam Rivera <sam.rivera@example.com> — professional, usually every 2 weeks (as you set it)" in text
+    # a second correction keeps what it does not change; undo takes back one at a time
+    assert tiekeeper(home / "config.toml", "set", "sam.rivera@example.com", "--relationship", "family").returncode == 0
+    assert (report(home)["sam.rivera@example.com"]["relationship"], report(home)["sam.rivera@example.com"]["expected_gap_days"]) == ("family", 14.0)
+    assert tiekeeper(home / "config.toml", "set", "sam.rivera@example.com", "--undo").returncode == 0
+    assert report(home)["sam.rivera@example.com"]["relationship"] == "professional"
+    assert tiekeeper(home / "config.toml", "set", "sam.rivera@example.com", "--undo").returncode == 0
+    assert report(home)["sam.rivera@example.com"] == before
+    undo = tiekeeper(home / "config.toml", "set", "sam.rivera@example.com", "--undo")
+    assert undo.returncode == 2 and "nothing was set" in undo.stderr
+    bad = tiekeeper(home / "config.toml", "set", "sam.rivera@example.com")
+    assert bad.returncode == 2 and "--relationship" in bad.stderr and "Traceback" not in bad.stderr

@@ -60,7 +60,10 @@ def domain_cues(addresses: list[str], address_person: np.ndarray, count: int, re
 
 
 LEARN_FROM = 5  # an account's context is learned from at least this many real contacts
-PROFESSIONAL_BELOW, PERSONAL_ABOVE = 0.25, 0.6  # shares of free-mail-only contacts
+# Shares of free-mail-only contacts: nearly none is a work account; few, in mail among groups of
+# people (CROWD of its rows with three people or more), is one too; most is a personal account.
+NEARLY_NONE, FEW, PERSONAL_ABOVE = 0.15, 0.4, 0.6
+CROWD = 0.3
 
 
 def account_contexts(table: Table, person: np.ndarray, count: int, real: np.ndarray, domain: np.ndarray, me: Me,
@@ -68,8 +71,8 @@ def account_contexts(table: Table, person: np.ndarray, count: int, real: np.ndar
     """What each of my accounts (``table.accounts``) carries: "professional", "personal" or None.
 
     Said in ``[identity] context``, else learned from whom I correspond with through it: an account
-    whose real contacts nearly all write from company domains carries work; one whose contacts
-    mostly write from free-mail carries personal mail. Only when that says nothing, and I have both
+    whose real contacts nearly all write from company domains, or mostly do in mail among groups of
+    people, carries work; one whose contacts mostly write from free-mail carries personal mail. Only when that says nothing, and I have both
     a workplace account and another, does the workplace domain decide. ``person``: whose each row is
     (``count``: no one's); ``domain``: each person's domain cue."""
     width = count + 1
@@ -81,14 +84,17 @@ def account_contexts(table: Table, person: np.ndarray, count: int, real: np.ndar
     account, who = account[keep], who[keep]
     contacts = np.bincount(account, minlength=len(table.accounts)).tolist()
     free = np.bincount(account[domain[who] == FREEMAIL_ONLY], minlength=len(table.accounts)).tolist()
+    rows = (person < count) & real[np.minimum(person, count - 1)] if count else np.zeros(len(person), dtype=bool)
+    through = np.maximum(np.bincount(table.account[rows], minlength=len(table.accounts)), 1)
+    crowd = (np.bincount(table.account[rows & (table.fanout >= 3)], minlength=len(table.accounts)) / through).tolist()
     has_both = bool(workplaces) and any(domain_of(a) not in workplaces for a in me.addresses)
     out: list[str | None] = []
-    for address, n, f in zip(table.accounts, contacts, free):
+    for address, n, f, c in zip(table.accounts, contacts, free, crowd):
         if not address or address not in me:
             out.append(None)
         elif told := me.context_of(address):
             out.append(told)
-        elif n >= LEARN_FROM and f <= PROFESSIONAL_BELOW * n:
+        elif n >= LEARN_FROM and (f <= NEARLY_NONE * n or (f <= FEW * n and c >= CROWD)):
             out.append("professional")
         elif n >= LEARN_FROM and f >= PERSONAL_ABOVE * n:
             out.append("personal")

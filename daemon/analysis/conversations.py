@@ -39,6 +39,7 @@ class Conversation:
     weight: float
     answered: bool  # the side that did not start it took part
     direct: bool  # both directions (or the meeting) were direct, not mere Cc or crowd
+    addressed: bool = True  # its starter wrote to the other directly (not a mere Cc), or we met
 
     @property
     def two_way(self) -> bool:
@@ -59,6 +60,7 @@ class Conversations:
     weight: np.ndarray
     answered: np.ndarray
     direct: np.ndarray
+    addressed: np.ndarray
 
     @property
     def two_way(self) -> np.ndarray:
@@ -75,14 +77,15 @@ class Conversations:
         return merged.take(np.argsort(narrow(merged.group), kind="stable"))
 
     def objects(self) -> list[Conversation]:
-        return [Conversation(s, e, INITIATORS[i], o, n, m, w, a, d) for s, e, i, o, n, m, w, a, d in zip(
+        return [Conversation(s, e, INITIATORS[i], o, n, m, w, a, d, ad) for s, e, i, o, n, m, w, a, d, ad in zip(
             self.start.tolist(), self.end.tolist(), self.initiator.tolist(), self.outbound.tolist(),
             self.inbound.tolist(), self.met.tolist(), self.weight.tolist(), self.answered.tolist(),
-            self.direct.tolist())]
+            self.direct.tolist(), self.addressed.tolist())]
 
 
-_DTYPES = (np.int64, np.float64, np.float64, np.int8, np.int64, np.int64, bool, np.float64, bool, bool)
-_FIELDS = ("group", "start", "end", "initiator", "outbound", "inbound", "met", "weight", "answered", "direct")
+_DTYPES = (np.int64, np.float64, np.float64, np.int8, np.int64, np.int64, bool, np.float64, bool, bool, bool)
+_FIELDS = ("group", "start", "end", "initiator", "outbound", "inbound", "met", "weight", "answered", "direct",
+           "addressed")
 
 
 def split(table: Table, order: np.ndarray, group: np.ndarray, reply_windows_days: tuple[float, ...]) -> list[Conversations]:
@@ -224,8 +227,10 @@ def _summarise(rows: _Rows, every_starts: list[np.ndarray]) -> list[Conversation
         answering = np.flatnonzero(rows.late_answer)
         if len(answering):
             answered[np.searchsorted(starts, rows.earlier[answering], side="right") - 1] = True
+        addressed = met | np.where(initiator == ME, direct_out, np.where(initiator == THEM, direct_in, True))
         found.append(Conversations(rows.group[starts], ts[starts], ts[stops - 1], initiator, outbound, inbound, met,
-                                   np.maximum.reduceat(w, starts), answered, small_meeting | (direct_out & direct_in)))
+                                   np.maximum.reduceat(w, starts), answered, small_meeting | (direct_out & direct_in),
+                                   addressed))
     return found
 
 

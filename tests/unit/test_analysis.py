@@ -385,3 +385,13 @@ def test_family_ties_may_stay_quiet_longer():
     family = (Person(None, ("mum@x.example",), relationship="family"),)
     rep = report(items, family)
     assert _flags(rep, "mum@x.example") == set() and rep.contacts[0].relationship == "family"
+
+
+def test_copies_among_many_are_no_unanswered_messages():
+    """My mails that merely copied them (Cc, weight under DIRECT) wait for no answer from them, and
+    start nothing; the same mails To them do."""
+    items = steady("rev@x.example", 20, 250, 500)
+    copies = [mail(NOW.timestamp() - d * DAY, "rev@x.example", "out", weight=0.075) for d in (200, 150, 100, 50)]
+    assert _flags(report(items + copies), "rev@x.example") == {"lapsed"}
+    direct = [mail(NOW.timestamp() - d * DAY, "rev@x.example", "out") for d in (200, 150, 100, 50)]
+    assert _flags(report(items + direct), "rev@x.example") == {"unanswered_by_them"}

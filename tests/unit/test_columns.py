@@ -66,8 +66,9 @@ def _close(items: list[Interaction], late_answer: bool = False) -> Conversation:
     direct_in = any(i.direction == "in" and i.weight >= DIRECT for i in items)
     small_meeting = any(i.direction == "both" and i.fanout <= 5 for i in items)
     answered = late_answer or met or (inbound > 0 if initiator == "me" else outbound > 0 if initiator == "them" else True)
+    addressed = met or (direct_out if initiator == "me" else direct_in if initiator == "them" else True)
     return Conversation(first.ts, items[-1].ts, initiator, outbound, inbound, met, max(i.weight for i in items),
-                        answered, small_meeting or (direct_out and direct_in))
+                        answered, small_meeting or (direct_out and direct_in), addressed)
 
 
 def oracle_history(convs: list[Conversation], now: float) -> dict:
@@ -81,8 +82,11 @@ def oracle_history(convs: list[Conversation], now: float) -> dict:
         for c in reversed(recent):
             if c.two_way:
                 break
-            n += c.initiator == starter and not c.answered
+            n += c.initiator == starter and c.addressed and not c.answered
         return n
+
+    def started(by: str, convs: list) -> int:  # only what was addressed to the other counts as a start
+        return sum(c.initiator == by and c.addressed for c in convs)
 
     lately = [c for c in two_way if c.initiator in ("me", "them")][-5:]
     logs = [math.log(max((b.start - a.start) / DAY, 1.0)) for a, b in zip(two_way, two_way[1:])]
@@ -90,11 +94,10 @@ def oracle_history(convs: list[Conversation], now: float) -> dict:
     return {
         "conversations": len(convs), "two_way": len(two_way),
         "first_two_way": two_way[0].start if two_way else None, "last_two_way": last.end if last else None,
-        "since_mine": sum(c.initiator == "me" for c in since), "since_theirs": sum(c.initiator == "them" for c in since),
-        "recent_mine": sum(c.initiator == "me" for c in recent),
-        "recent_theirs": sum(c.initiator == "them" for c in recent),
+        "since_mine": started("me", since), "since_theirs": started("them", since),
+        "recent_mine": started("me", recent), "recent_theirs": started("them", recent),
         "unanswered_mine": run("me"), "unanswered_theirs": run("them"),
-        "lately_mine": sum(c.initiator == "me" for c in lately), "lately": len(lately), "gaps": len(logs),
+        "lately_mine": started("me", lately), "lately": len(lately), "gaps": len(logs),
         "gap_mean": mean, "gap_var": sum((x - mean) ** 2 for x in logs) / len(logs) if logs else 0.0,
         "direct_two_way": any(c.direct and c.two_way for c in convs),
         "last_contact": convs[-1].end if convs else None,

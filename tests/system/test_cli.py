@@ -23,8 +23,8 @@ PLANTED = {  # what sample/generate.py plants, by address
     "jane@home.example.com": {"lapsed"},
     "sam.rivera@example.com": {"you_initiate"},
     "priya@lumen.example": {"lapsed"},
-    "tom@becker.example.net": {"lapsed", "unanswered_by_them"},
-    "mia.chen@example.org": {"lapsed", "unanswered_by_you"},
+    "tom@becker.example.net": {"unanswered_by_them"},  # an unanswered run is no lapse
+    "mia.chen@example.org": {"unanswered_by_you"},
     "luca@rossi-consulting.example": set(),
     "nora.park@northwind.example": set(),
     "ben@ortiz.example.com": set(),

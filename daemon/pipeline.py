@@ -17,6 +17,7 @@ import connectors
 from daemon.analysis.report import Report, analyse
 from daemon.analysis.table import Table
 from daemon.config import Config, Person
+from daemon.delivery import Delivery, deliver
 from daemon.errors import OutputError, SourceError
 from daemon.fsutil import write_private
 from daemon.identity import Me, merge_key
@@ -25,7 +26,6 @@ from daemon.inference.calendar import busy_intervals, infer_event, whole_series,
 from daemon.inference.email import infer_mail
 from daemon.ingest import Progress, SyncResult, sync_source
 from daemon.models import EVENT, MAIL, Derived, Interaction, RawRecord
-from daemon.outputs import digest as digest_mod
 from daemon.outputs import followups as followups_mod
 from daemon.outputs import publish as publish_mod
 from daemon.store import Store
@@ -42,6 +42,7 @@ class RunResult:
     report: Report | None = None
     written: dict[str, Path] = field(default_factory=dict)
     pushed: int | None = None  # writes to the remote follow-ups calendar (None: none configured)
+    digest: Delivery | None = None
     output_errors: list[OutputError] = field(default_factory=list)
 
 
@@ -201,11 +202,6 @@ def push_followups(config: Config, store: Store) -> int | None:
     return len(todo)
 
 
-def problems(store: Store) -> list[str]:
-    """What needs the user: every source whose last sync failed, with the error and its remedy."""
-    return [s.last_error for s in store.source_states() if s.last_error]
-
-
 def save_report(store: Store, rep: Report) -> None:
     store.save_contacts(rep.as_of.timestamp(), (
         (c.id, c.name, c.emails, c.relationship, c.expected_gap_days, c.last_two_way,
@@ -220,28 +216,6 @@ def analyse_and_publish(config: Config, store: Store, now: datetime) -> tuple[Re
     return rep, write_followups(config, store, rep)
 
 
-def write_digest(config: Config, store: Store, rep: Report, path: Path | None = None) -> Path | None:
-    """Write the digest to its file and/or send it over SMTP, as configured, with what needs the
-    user (failing sources) on top. Returns the file."""
-    cfg = config.digest
-    path = path or cfg.path
-    if path is None and cfg.smtp_host is None:
-        return None
-    sender = f"tiekeeper <{cfg.sender or cfg.to}>" if cfg.smtp_host else "tiekeeper <tiekeeper@localhost>"
-    msg = digest_mod.build(rep, config.identity.zone, sender=sender, recipient=cfg.to, problems=problems(store))
-    if path is not None:
-        try:
-            write_private(path, msg.as_bytes())
-        except OSError as e:
-            raise OutputError(f"cannot write the digest {path}: {e.strerror}", "check outputs.digest.path") from None
-    if cfg.smtp_host:
-        from daemon.outputs.mailer import send
-
-        send(cfg, msg)
-        log.info("digest sent by SMTP")
-    return path
-
-
 def run_once(config: Config, store: Store, as_of: datetime | None = None, force: bool = False,
              progress: ProgressFactory | None = None) -> RunResult:
     result = RunResult()
@@ -253,7 +227,12 @@ def run_once(config: Config, store: Store, as_of: datetime | None = None, force:
     except OutputError as e:
         log.error("%s", e.one_line())
         result.output_errors.append(e)
-    for name, path in (("followups", followups), ("digest", write_digest(config, store, rep))):
+    try:  # the file always; the mail only when a digest is due, by the service's rule
+        result.digest = deliver(config, store, rep, datetime.now(timezone.utc), "run --once")
+    except OutputError as e:
+        log.error("%s", e.one_line())
+        result.output_errors.append(e)
+    for name, path in (("followups", followups), ("digest", result.digest and result.digest.path)):
         if path:
             result.written[name] = path
     return result

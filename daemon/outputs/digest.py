@@ -11,7 +11,7 @@ import html
 from datetime import tzinfo
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 
 from daemon.analysis.report import Contact, Report
 from daemon.analysis.rhythm import human_days
@@ -162,6 +162,13 @@ def _html(report: Report, groups: dict[str, list[tuple[Contact, str]]], zone: tz
     return "<!doctype html><html><body style=\"margin:0;background:#ffffff\">" + "".join(parts) + "</body></html>"
 
 
+def _domain(sender: str) -> str:
+    """The domain of the sender's address, for the Message-ID (RFC 5322 3.6.4: a domain the sender
+    may speak for; a receiving filter may score a foreign or made-up one as spam)."""
+    address = parseaddr(sender)[1]
+    return address.rpartition("@")[2] or "localhost"
+
+
 def build(report: Report, zone: tzinfo, sender: str = "tiekeeper <tiekeeper@localhost>",
           recipient: str | None = None, problems: list[str] = ()) -> EmailMessage:
     """The digest as a MIME message (text and HTML alternatives)."""
@@ -174,7 +181,8 @@ def build(report: Report, zone: tzinfo, sender: str = "tiekeeper <tiekeeper@loca
     if recipient:
         msg["To"] = recipient
     msg["Date"] = format_datetime(report.as_of.astimezone(zone))
-    msg["Message-ID"] = make_msgid(domain="tiekeeper.localhost")
+    msg["Message-ID"] = make_msgid(domain=_domain(sender))
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies or other auto-answers to it
     msg.set_content(_text(report, groups, zone, problems))
     msg.add_alternative(_html(report, groups, zone, problems), subtype="html")
     return msg

@@ -279,6 +279,17 @@ class Store:
             self.db.execute("INSERT OR REPLACE INTO jobs VALUES (?,?,?,?,?,?,?)",
                             (s.name, s.last_attempt, s.last_success, s.next_due, s.failures, s.last_error, s.period))
 
+    # -- the digest's sends ---------------------------------------------------------------------------
+    def record_digest_send(self, period: str, sent_at: float, trigger: str, recipient: str, message_id: str) -> None:
+        with self.transaction():
+            self.db.execute("INSERT INTO digest_sends(period, sent_at, trigger, recipient, message_id) "
+                            "VALUES (?,?,?,?,?)", (period, sent_at, trigger, recipient, message_id))
+
+    def digest_sends(self) -> list[tuple[str, float, str, str, str]]:
+        """(period, sent_at, trigger, recipient, message_id) of every digest sent, oldest first."""
+        return self.db.execute("SELECT period, sent_at, trigger, recipient, message_id FROM digest_sends "
+                               "ORDER BY id").fetchall()
+
     # -- the user's actions --------------------------------------------------------------------------
     def add_action(self, address: str, kind: str, ts: float, note: str = "") -> None:
         with self.transaction():

@@ -155,4 +155,16 @@ MIGRATIONS: list[str | tuple[str, ...]] = [
                 AND first = (SELECT max(first) FROM interaction_segments WHERE first <= new.id);
         END""",
     ),
+    # 7: every digest sent, whoever sent it (the service, `run --once`, `digest --send`): the one record
+    # that "is a digest due" reads, so no trigger sends a second one for the same period
+    """
+    CREATE TABLE digest_sends (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        period TEXT NOT NULL,       -- the start of the weekly period it was sent for (ISO, local time)
+        sent_at REAL NOT NULL,
+        trigger TEXT NOT NULL,      -- service | run --once | digest --send | digest --send --force
+        recipient TEXT NOT NULL,
+        message_id TEXT NOT NULL
+    );
+    """,
 ]

@@ -175,31 +175,54 @@ def _stored_followups(store: Store) -> list[followups_mod.FollowUp]:
 
 
 def push_followups(config: Config, store: Store) -> int | None:
-    """Make the follow-ups calendar on CalDAV or Google hold exactly the confirmed follow-ups the
-    store planned: new and changed ones written, cancelled ones deleted. Each write is recorded as
-    soon as the server took it, so an interrupted push resumes instead of duplicating. Returns the
-    number of writes (None: no remote calendar configured)."""
+    """Make the follow-ups calendar on CalDAV or Google hold the confirmed follow-ups the store
+    planned, the user's edits winning: new and changed ones written (conditionally on the etag),
+    cancelled ones deleted, and what the user moved, renamed or deleted there left alone (see
+    daemon.outputs.publish). Each write is recorded as soon as the server took it, so an interrupted
+    push resumes instead of duplicating. Returns the number of writes (None: no remote calendar)."""
     if not publishes_remotely(config):
         return None
     planned = _stored_followups(store)
-    alarm = config.followups.alarm_minutes
     where = f"source {config.followups.caldav or config.followups.google}, calendar {config.followups.calendar!r}"
     try:
         with connectors.followup_target(config) as target:
             key = target.key
-            todo = publish_mod.changes(planned, store.published(key))
-            for change in todo:
-                if change.action == "put":
-                    remote_id = target.put(change.followup, alarm, change.remote_id)
-                    store.mark_published(key, change.uid, change.followup.sequence, remote_id)
-                else:
-                    target.delete(change.uid, change.remote_id)
-                    store.mark_published(key, change.uid, None)
+            known = {uid: publish_mod.Published(*row) for uid, row in store.published(key).items()}
+            seen = publish_mod.reconcile(known, target.listing())
+            for uid, p in seen.items():
+                if p != known[uid]:
+                    log.info("follow-ups: one was %s in the calendar; it is left as the user has it", p.state)
+                    store.mark_published(key, uid, p.sequence, p.remote_id, p.etag, p.state)
+            todo = publish_mod.changes(planned, seen)
+            writes = sum(_apply(target, store, key, change, config.followups.alarm_minutes, seen.get(change.uid))
+                         for change in todo)
     except SourceError as e:  # the target's connector speaks in source errors; here it is an output
         raise OutputError(f"publishing follow-ups ({where}): {e.message.removeprefix(f'source {e.source}: ')}",
                           e.remedy) from None
-    log.info("follow-ups: %d change(s) pushed, %d live", len(todo), sum(f.status == "CONFIRMED" for f in planned))
-    return len(todo)
+    log.info("follow-ups: %d change(s) pushed, %d live", writes, sum(f.status == "CONFIRMED" for f in planned))
+    return writes
+
+
+def _apply(target, store: Store, key: str, change: publish_mod.Change, alarm: int | None,
+           old: publish_mod.Published | None) -> int:
+    """One write to the remote calendar; 1 if the server took it, 0 when the user's edit won."""
+    from connectors.base import EditConflict
+
+    try:
+        if change.action == "put":
+            remote_id, etag = target.put(change.followup, alarm, change.remote_id, change.etag)
+            store.mark_published(key, change.uid, change.followup.sequence, remote_id, etag)
+        elif change.action == "delete":
+            target.delete(change.uid, change.remote_id, change.etag)
+            store.mark_published(key, change.uid, None)
+        else:  # the user deleted it already
+            store.mark_published(key, change.uid, None)
+            return 0
+    except EditConflict:  # changed by the user since the listing: theirs; the next push sees how
+        if old is not None:
+            store.mark_published(key, change.uid, old.sequence, old.remote_id, "", publish_mod.EDITED)
+        return 0
+    return 1
 
 
 def save_report(store: Store, rep: Report) -> None:

@@ -167,4 +167,10 @@ MIGRATIONS: list[str | tuple[str, ...]] = [
         message_id TEXT NOT NULL
     );
     """,
+    # 8: the etag of each follow-up as tiekeeper last saw it in its remote calendar, and whose it is
+    # (daemon/outputs/publish.py): rows from before keep their data and are taken as tiekeeper's own
+    """
+    ALTER TABLE published ADD COLUMN etag TEXT NOT NULL DEFAULT '';
+    ALTER TABLE published ADD COLUMN state TEXT NOT NULL DEFAULT 'ours';  -- ours | edited | dismissed
+    """,
 ]

@@ -67,6 +67,7 @@ class GoogleState:
     fail_parts: dict[str, list[int]] = field(default_factory=dict)  # message id -> statuses to answer first
     fail_requests: list[int] = field(default_factory=list)  # statuses for the next whole requests
     garbage: bool = False  # answer REST calls with HTML
+    before_write: object = None  # called once with (calendar id, event id) before the next event write
     stats: Counter = field(default_factory=Counter)
     _tokens: float = 0.0
     _stamp: float = 0.0
@@ -434,6 +435,9 @@ class GoogleServer(ThreadingHTTPServer):
             return 404, _error(404, "notFound", "Not Found"), None
         if method == "GET":
             return 200, self._public(cal["events"][eid]), None
+        if st.before_write is not None and method in ("PUT", "PATCH", "DELETE"):
+            hook, st.before_write = st.before_write, None
+            hook(cid, eid)  # e.g. the user editing that event in another app at this very moment
         if if_match not in (None, "*", cal["events"][eid]["etag"]):  # optimistic concurrency, as Google's
             with st.lock:
                 st.stats["412"] += 1

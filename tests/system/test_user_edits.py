@@ -177,3 +177,24 @@ def test_the_users_moves_renames_notes_and_deletions_win_over_later_runs(side, t
     assert tiekeeper(cfg, "log", address, "--date", "2026-12-10").returncode == 0
     resumed = tiekeeper(cfg, "run", "--once", "--as-of", LATER)
     assert _pushed(resumed) == 1 and set(side.events()) == {renamed, *untouched}
+
+
+def test_an_edit_made_while_tiekeeper_writes_wins_through_if_match(google, tmp_path):
+    """The user changes an event between tiekeeper's listing and its write: Google answers the
+    conditional update 412, and the user's version stays."""
+    side = GoogleSide(google, tmp_path)
+    cfg = _home(tmp_path, side.source, side.followups)
+    assert _pushed(tiekeeper(cfg, "run", "--once")) == 5
+    edited = []
+
+    def user_edits(cid: str, eid: str) -> None:
+        uid = google.state.calendars[cid]["events"][eid]["extendedProperties"]["private"]["tiekeeper_uid"]
+        side.edit(uid, location=PLACE)
+        edited.append(uid)
+
+    google.state.before_write = user_edits
+    assert _pushed(tiekeeper(cfg, "run", "--once", "--as-of", LATER)) == 4
+    (uid,) = edited
+    assert google.state.stats["412"] == 1 and side.events()[uid]["location"] == PLACE
+    assert side.events()[uid]["start"] != _feed(cfg)[uid]["start"]  # tiekeeper's move did not land
+    assert _pushed(tiekeeper(cfg, "run", "--once", "--as-of", LATER)) == 0  # and is not tried again

@@ -172,6 +172,7 @@ def test_run_once_sends_only_when_due_and_the_service_counts_what_the_cli_sent(h
     finally:
         service.store.close()
     assert [s[2] for s in _sends(cfg)] == ["run --once"]
+    assert "digest: last sent" in tiekeeper(cfg, "status").stdout and "by run --once" in tiekeeper(cfg, "status").stdout
     assert tiekeeper(cfg, "digest", "--send").stdout.count("digest not sent") == 1 and len(handler.envelopes) == 1
 
 

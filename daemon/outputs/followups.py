@@ -70,7 +70,7 @@ def _texts(c: Contact, now: float) -> tuple[str, str]:
         summary += "; " + c.recent_initiation[0].lower() + c.recent_initiation[1:].rstrip(".")
     lines = [clean_text(f.why) for f in c.flags]
     lines.append("Addresses: " + ", ".join(clean_text(e) for e in c.emails[:5]))
-    lines.append("Placed by tiekeeper. Contact them, and this event is cancelled on the next run.")
+    lines.append("Placed by tiekeeper. Contact them, and this event goes away on the next run.")
     return summary, "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import connectors
+from connectors.base import EditConflict, FollowupCalendar
 from daemon.analysis.report import Report, analyse
 from daemon.analysis.table import Table
 from daemon.config import Config, Person
@@ -203,11 +204,9 @@ def push_followups(config: Config, store: Store) -> int | None:
     return writes
 
 
-def _apply(target, store: Store, key: str, change: publish_mod.Change, alarm: int | None,
+def _apply(target: FollowupCalendar, store: Store, key: str, change: publish_mod.Change, alarm: int | None,
            old: publish_mod.Published | None) -> int:
     """One write to the remote calendar; 1 if the server took it, 0 when the user's edit won."""
-    from connectors.base import EditConflict
-
     try:
         if change.action == "put":
             remote_id, etag = target.put(change.followup, alarm, change.remote_id, change.etag)

@@ -160,8 +160,9 @@ def write_followups(config: Config, store: Store, rep: Report) -> Path | None:
         return None
     previous = _stored_followups(store)
     planned = followups_mod.plan(rep, previous, busy(config, store, rep.as_of), config.followups, config.identity.zone)
-    if path is not None:
-        data = followups_mod.to_ics(planned, config.followups.alarm_minutes)
+    if path is not None:  # without those the user deleted from the follow-ups calendar: dismissed
+        dismissed = store.dismissed_followups()
+        data = followups_mod.to_ics([f for f in planned if f.uid not in dismissed], config.followups.alarm_minutes)
         try:
             write_private(path, data)
         except OSError as e:

@@ -8,8 +8,8 @@ the etag of the version tiekeeper last saw, and whose it is:
   the etag), and deleted once contact resumes.
 - ``edited``: the user changed it (moved it, renamed it, gave it a location or notes). tiekeeper
   never writes it again, so it keeps every edit; once contact resumes it is deleted like the others.
-- ``dismissed``: the user deleted it. It is not made again for this lapse (its UID is per contact
-  and lapse, so a new lapse gets a new event).
+- ``dismissed``: the user deleted it. It is not made again for this lapse, and leaves the feed at the
+  next analysis (its UID is per contact and lapse, so a new lapse gets a new event).
 
 ``reconcile`` learns those states from the calendar's listing (remote id -> etag); ``changes``
 then lists the writes. An unchanged plan writes nothing. The store keys all of it by the

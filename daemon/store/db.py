@@ -247,6 +247,10 @@ class Store:
         rows = self.db.execute("SELECT uid, sequence, remote_id, etag, state FROM published WHERE target = ?", (target,))
         return {uid: (seq, rid, etag, state) for uid, seq, rid, etag, state in rows}
 
+    def dismissed_followups(self) -> set[str]:
+        """The UIDs of the follow-ups the user deleted from a remote calendar (dismissed for that lapse)."""
+        return {uid for (uid,) in self.db.execute("SELECT uid FROM published WHERE state = 'dismissed'")}
+
     def mark_published(self, target: str, uid: str, sequence: int | None, remote_id: str = "", etag: str = "",
                        state: str = "ours") -> None:
         """Record one remote write as soon as the server took it, or what the user did to the event

@@ -170,6 +170,7 @@ def test_the_users_moves_renames_notes_and_deletions_win_over_later_runs(side, t
 
     again = tiekeeper(cfg, "run", "--once", "--as-of", LATER)
     assert _pushed(again) == 0 and side.events() == now
+    assert deleted not in _feed(cfg) and set(untouched) < set(_feed(cfg))  # dismissed in the feed too
 
     # Back in touch with the person whose follow-up the user moved: it is deleted all the same.
     report = json.loads(tiekeeper(cfg, "report", "--format", "json", "--as-of", LATER).stdout)

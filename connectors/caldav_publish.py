@@ -77,7 +77,9 @@ class CalDavFollowups(FollowupCalendar):
         a changed one with If-Match: its etag (RFC 4791 5.3.4, RFC 7232). Returns (href, etag)."""
         ics = to_ics([f], alarm_minutes, feed=False).decode("utf-8")
         href = remote_id or self._href(f.uid)
-        resp = self._put(href, ics, {"If-Match": etag} if remote_id else {"If-None-Match": "*"})
+        # a server that never told us an etag leaves nothing to match: that write is unconditional
+        condition = ({"If-Match": etag} if etag else {}) if remote_id else {"If-None-Match": "*"}
+        resp = self._put(href, ics, condition)
         if resp.status == 412 and not remote_id:
             # there already: an earlier run wrote it and was interrupted before recording it
             current = self._etags(href, 0).get(href, "")

@@ -63,7 +63,10 @@ def test_the_digest_arrives_over_smtp_as_multipart_with_its_sections(home):
     assert msg.get_content_type() == "multipart/alternative" and msg["To"] == "alex@home.example.net"
     text = msg.get_body(("plain",)).get_content()
     assert "Reconnect with friends" in text and "Jane Doe" in text and "Replies you owe" in text
-    assert "<h2" in msg.get_body(("html",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    assert "<h2" in html
+    # the chart: month names, counts, and the running month (the sample ends on 20 Nov) marked as partial
+    assert "Nov<br>so far" in html and "Oct</td>" in html and "Nov so far (to 20 Nov)" in text
 
 
 def test_starttls_needs_a_trusted_certificate_and_the_right_password(home, tmp_path):
@@ -131,6 +134,7 @@ def test_digest_writes_the_eml_and_sends_only_with_send_once_a_period_unless_for
     assert preview.returncode == 0 and not handler.envelopes  # --preview never sends
     both = tiekeeper(cfg, "digest", "--preview", str(home / "p.html"), "--send")
     assert both.returncode == 2 and "--preview never sends" in both.stderr and not handler.envelopes
+    assert len(both.stderr.splitlines()) == 1 and "Traceback" not in both.stderr
 
     sent = tiekeeper(cfg, "digest", "--send")
     assert sent.returncode == 0 and "digest sent to alex@home.example.net" in sent.stdout

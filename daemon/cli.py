@@ -108,9 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     f = command("followups", "write the follow-up events file (outputs.followups.path) and push them to their "
                 "CalDAV or Google calendar, if configured", analyses=True)
     f.add_argument("--output", type=Path, metavar="PATH", help="write here instead of the configured path")
-    d = command("digest", "write the email summary as an .eml file (outputs.digest.path)", analyses=True)
+    d = command("digest", "write the email summary as an .eml file (outputs.digest.path); with --send, also mail "
+                "it, at most once per period (outputs.digest.every), counting what the service sent", analyses=True)
     d.add_argument("--output", type=Path, metavar="PATH", help="write here instead of the configured path")
-    d.add_argument("--preview", type=Path, metavar="HTML", help="also write the summary's HTML to this file")
+    d.add_argument("--preview", type=Path, metavar="HTML", help="also write the summary's HTML to this file (never sends)")
+    d.add_argument("--send", action="store_true",
+                   help="mail it through outputs.digest.smtp_host, unless a digest went out this period already")
+    d.add_argument("--force", action="store_true", help="with --send: mail it even if one went out this period")
     e = command("explain", "say why an address is or is not a contact, and how each flag was reached", analyses=True)
     e.add_argument("address", help="an email address (any of the person's addresses)")
     run = command("run", "the service: sync, analyse and write outputs on a schedule ([schedule] sync_every, "

@@ -121,21 +121,33 @@ def cmd_followups(config: Config, args: argparse.Namespace, as_of, progress) -> 
 
 
 def cmd_digest(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+    from datetime import timezone
+
+    from daemon.delivery import deliver
     from daemon.fsutil import write_private
     from daemon.outputs.digest import preview_html
 
-    rep = _report(config, as_of)
+    if args.preview and args.send:
+        raise UsageError("--preview never sends", "drop --send to look at the digest, or --preview to send it")
+    if args.force and not args.send:
+        raise UsageError("--force goes with --send", "tiekeeper digest --send --force")
+    if args.send and not config.digest.smtp_host:
+        raise UsageError("--send needs a mail server", "set [outputs.digest] smtp_host and to")
     path = args.output or config.digest.path
-    if path is None and not args.preview and not config.digest.smtp_host:
-        raise UsageError("no digest file or mail server configured",
-                         "set [outputs.digest] path or smtp_host, or pass --output PATH")
-    if path or config.digest.smtp_host:
+    if path is None and not args.preview and not args.send:
+        raise UsageError("no digest file configured",
+                         "set [outputs.digest] path, pass --output PATH, or --send to mail it")
+    rep = _report(config, as_of)
+    if path or args.send:
         store = Store(config.store_path)
-        written = pipeline.write_digest(config, store, rep, path)
-        if written:
-            _out(f"digest written to {written}")
-        if config.digest.smtp_host:
-            _out(f"digest sent to {config.digest.to}")
+        trigger = "digest --send --force" if args.force else "digest --send"
+        done = deliver(config, store, rep, datetime.now(timezone.utc), trigger, path, args.send, args.force)
+        if done.path:
+            _out(f"digest written to {done.path}")
+        if done.sent_to:
+            _out(f"digest sent to {done.sent_to}")
+        if done.not_sent:
+            _out(f"digest not sent: {done.not_sent} (--force sends another)")
     if args.preview:
         write_private(args.preview, preview_html(rep, config.identity.zone).encode())
         _out(f"HTML preview written to {args.preview}")
@@ -199,6 +211,8 @@ def cmd_run(config: Config, args: argparse.Namespace, as_of, progress) -> int:
             _out(f"{name}: {path}")
         if result.pushed is not None:
             _out(f"follow-ups calendar: {result.pushed} change(s) pushed")
+        if result.digest and result.digest.sent_to:
+            _out(f"digest sent to {result.digest.sent_to}")
         return 3 if result.failed else 5 if result.output_errors else 0
     from daemon.service import serve
 

@@ -15,10 +15,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import connectors
+from connectors.base import EditConflict, FollowupCalendar
 from daemon import corrections, own_addresses
 from daemon.analysis.report import Report, analyse
 from daemon.analysis.table import Table
 from daemon.config import Config, Person
+from daemon.delivery import Delivery, deliver
 from daemon.errors import OutputError, SourceError
 from daemon.fsutil import write_private
 from daemon.identity import Me, merge_key
@@ -27,7 +29,6 @@ from daemon.inference.calendar import busy_intervals, infer_event, whole_series,
 from daemon.inference.email import infer_mail
 from daemon.ingest import Progress, SyncResult, sync_source
 from daemon.models import EVENT, MAIL, Derived, Interaction, RawRecord
-from daemon.outputs import digest as digest_mod
 from daemon.outputs import followups as followups_mod
 from daemon.outputs import publish as publish_mod
 from daemon.store import Store
@@ -44,6 +45,7 @@ class RunResult:
     report: Report | None = None
     written: dict[str, Path] = field(default_factory=dict)
     pushed: int | None = None  # writes to the remote follow-ups calendar (None: none configured)
+    digest: Delivery | None = None
     output_errors: list[OutputError] = field(default_factory=list)
 
 
@@ -174,8 +176,9 @@ def write_followups(config: Config, store: Store, rep: Report) -> Path | None:
         return None
     previous = _stored_followups(store)
     planned = followups_mod.plan(rep, previous, busy(config, store, rep.as_of), config.followups, config.identity.zone)
-    if path is not None:
-        data = followups_mod.to_ics(planned, config.followups.alarm_minutes)
+    if path is not None:  # without those the user deleted from the follow-ups calendar: dismissed
+        dismissed = store.dismissed_followups()
+        data = followups_mod.to_ics([f for f in planned if f.uid not in dismissed], config.followups.alarm_minutes)
         try:
             write_private(path, data)
         except OSError as e:
@@ -190,36 +193,52 @@ def _stored_followups(store: Store) -> list[followups_mod.FollowUp]:
 
 
 def push_followups(config: Config, store: Store) -> int | None:
-    """Make the follow-ups calendar on CalDAV or Google hold exactly the confirmed follow-ups the
-    store planned: new and changed ones written, cancelled ones deleted. Each write is recorded as
-    soon as the server took it, so an interrupted push resumes instead of duplicating. Returns the
-    number of writes (None: no remote calendar configured)."""
+    """Make the follow-ups calendar on CalDAV or Google hold the confirmed follow-ups the store
+    planned, the user's edits winning: new and changed ones written (conditionally on the etag),
+    cancelled ones deleted, and what the user moved, renamed or deleted there left alone (see
+    daemon.outputs.publish). Each write is recorded as soon as the server took it, so an interrupted
+    push resumes instead of duplicating. Returns the number of writes (None: no remote calendar)."""
     if not publishes_remotely(config):
         return None
     planned = _stored_followups(store)
-    alarm = config.followups.alarm_minutes
     where = f"source {config.followups.caldav or config.followups.google}, calendar {config.followups.calendar!r}"
     try:
         with connectors.followup_target(config) as target:
             key = target.key
-            todo = publish_mod.changes(planned, store.published(key))
-            for change in todo:
-                if change.action == "put":
-                    remote_id = target.put(change.followup, alarm, change.remote_id)
-                    store.mark_published(key, change.uid, change.followup.sequence, remote_id)
-                else:
-                    target.delete(change.uid, change.remote_id)
-                    store.mark_published(key, change.uid, None)
+            known = {uid: publish_mod.Published(*row) for uid, row in store.published(key).items()}
+            seen = publish_mod.reconcile(known, target.listing())
+            for uid, p in seen.items():
+                if p != known[uid]:
+                    log.info("follow-ups: one was %s in the calendar; it is left as the user has it", p.state)
+                    store.mark_published(key, uid, p.sequence, p.remote_id, p.etag, p.state)
+            todo = publish_mod.changes(planned, seen)
+            writes = sum(_apply(target, store, key, change, config.followups.alarm_minutes, seen.get(change.uid))
+                         for change in todo)
     except SourceError as e:  # the target's connector speaks in source errors; here it is an output
         raise OutputError(f"publishing follow-ups ({where}): {e.message.removeprefix(f'source {e.source}: ')}",
                           e.remedy) from None
-    log.info("follow-ups: %d change(s) pushed, %d live", len(todo), sum(f.status == "CONFIRMED" for f in planned))
-    return len(todo)
+    log.info("follow-ups: %d change(s) pushed, %d live", writes, sum(f.status == "CONFIRMED" for f in planned))
+    return writes
 
 
-def problems(store: Store) -> list[str]:
-    """What needs the user: every source whose last sync failed, with the error and its remedy."""
-    return [s.last_error for s in store.source_states() if s.last_error]
+def _apply(target: FollowupCalendar, store: Store, key: str, change: publish_mod.Change, alarm: int | None,
+           old: publish_mod.Published | None) -> int:
+    """One write to the remote calendar; 1 if the server took it, 0 when the user's edit won."""
+    try:
+        if change.action == "put":
+            remote_id, etag = target.put(change.followup, alarm, change.remote_id, change.etag)
+            store.mark_published(key, change.uid, change.followup.sequence, remote_id, etag)
+        elif change.action == "delete":
+            target.delete(change.uid, change.remote_id, change.etag)
+            store.mark_published(key, change.uid, None)
+        else:  # the user deleted it already
+            store.mark_published(key, change.uid, None)
+            return 0
+    except EditConflict:  # changed by the user since the listing: theirs; the next push sees how
+        if old is not None:
+            store.mark_published(key, change.uid, old.sequence, old.remote_id, "", publish_mod.EDITED)
+        return 0
+    return 1
 
 
 def save_report(store: Store, rep: Report) -> None:
@@ -234,28 +253,6 @@ def analyse_and_publish(config: Config, store: Store, now: datetime) -> tuple[Re
     save_report(store, rep)
     log.info("analysis: %d contacts, %d flagged, %d interactions", len(rep.contacts), len(rep.flagged()), rep.interactions)
     return rep, write_followups(config, store, rep)
-
-
-def write_digest(config: Config, store: Store, rep: Report, path: Path | None = None) -> Path | None:
-    """Write the digest to its file and/or send it over SMTP, as configured, with what needs the
-    user (failing sources) on top. Returns the file."""
-    cfg = config.digest
-    path = path or cfg.path
-    if path is None and cfg.smtp_host is None:
-        return None
-    sender = f"tiekeeper <{cfg.sender or cfg.to}>" if cfg.smtp_host else "tiekeeper <tiekeeper@localhost>"
-    msg = digest_mod.build(rep, config.identity.zone, sender=sender, recipient=cfg.to, problems=problems(store))
-    if path is not None:
-        try:
-            write_private(path, msg.as_bytes())
-        except OSError as e:
-            raise OutputError(f"cannot write the digest {path}: {e.strerror}", "check outputs.digest.path") from None
-    if cfg.smtp_host:
-        from daemon.outputs.mailer import send
-
-        send(cfg, msg)
-        log.info("digest sent by SMTP")
-    return path
 
 
 def run_once(config: Config, store: Store, as_of: datetime | None = None, force: bool = False,
@@ -273,7 +270,12 @@ def run_once(config: Config, store: Store, as_of: datetime | None = None, force:
     except OutputError as e:
         log.error("%s", e.one_line())
         result.output_errors.append(e)
-    for name, path in (("followups", followups), ("digest", write_digest(config, store, rep))):
+    try:  # the file always; the mail only when a digest is due, by the service's rule
+        result.digest = deliver(config, store, rep, datetime.now(timezone.utc), "run --once")
+    except OutputError as e:
+        log.error("%s", e.one_line())
+        result.output_errors.append(e)
+    for name, path in (("followups", followups), ("digest", result.digest and result.digest.path)):
         if path:
             result.written[name] = path
     return result

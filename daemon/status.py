@@ -81,6 +81,7 @@ def gather(config: Config) -> dict[str, Any]:
         from daemon.own_addresses import remembered, warning_lines
 
         out["needs_you"] += warning_lines(config, remembered(store))
+        out["digest"] = _last_digest(store)
         bad_config = store.get("config_error")
         if bad_config:
             out["needs_you"].append(f"the config could not be reloaded, the old one is in use: {bad_config}")
@@ -88,6 +89,18 @@ def gather(config: Config) -> dict[str, Any]:
         store.close()
     out["now"] = now
     return out
+
+
+def _last_digest(store: Store) -> dict[str, Any] | None:
+    """The last digest sent, by whichever trigger (None: none yet, or a store not migrated yet)."""
+    try:
+        sends = store.digest_sends()
+    except sqlite3.OperationalError:  # read-only on a store an older tiekeeper wrote
+        return None
+    if not sends:
+        return None
+    period, sent_at, trigger, _recipient, _msgid = sends[-1]
+    return {"sent_at": sent_at, "period": period, "by": trigger, "sends": len(sends)}
 
 
 def render(data: dict[str, Any]) -> list[str]:
@@ -114,6 +127,9 @@ def render(data: dict[str, Any]) -> list[str]:
         elif j["next_due"]:
             line += f", next {_ago(j['next_due'], now)}"
         lines.append(line)
+    if data.get("digest"):
+        d = data["digest"]
+        lines.append(f"digest: last sent {_ago(d['sent_at'], now)} by {d['by']}, for the week of {d['period'][:10]}")
     if data["needs_you"]:
         lines.append("needs you:")
         lines += [f"  - {n}" for n in data["needs_you"]]

@@ -253,18 +253,25 @@ class Store:
             self.db.execute("DELETE FROM followups")
             self.db.executemany("INSERT INTO followups VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
 
-    def published(self, target: str) -> dict[str, tuple[int, str]]:
-        """uid -> (sequence, remote id) of the follow-ups a remote calendar holds."""
-        rows = self.db.execute("SELECT uid, sequence, remote_id FROM published WHERE target = ?", (target,))
-        return {uid: (seq, rid) for uid, seq, rid in rows}
+    def published(self, target: str) -> dict[str, tuple[int, str, str, str]]:
+        """uid -> (sequence, remote id, etag, state) of the follow-ups a remote calendar holds."""
+        rows = self.db.execute("SELECT uid, sequence, remote_id, etag, state FROM published WHERE target = ?", (target,))
+        return {uid: (seq, rid, etag, state) for uid, seq, rid, etag, state in rows}
 
-    def mark_published(self, target: str, uid: str, sequence: int | None, remote_id: str = "") -> None:
-        """Record one remote write as soon as the server took it (None: the event was deleted)."""
+    def dismissed_followups(self) -> set[str]:
+        """The UIDs of the follow-ups the user deleted from a remote calendar (dismissed for that lapse)."""
+        return {uid for (uid,) in self.db.execute("SELECT uid FROM published WHERE state = 'dismissed'")}
+
+    def mark_published(self, target: str, uid: str, sequence: int | None, remote_id: str = "", etag: str = "",
+                       state: str = "ours") -> None:
+        """Record one remote write as soon as the server took it, or what the user did to the event
+        (None: it is gone from the calendar and from our records)."""
         with self.transaction():
             if sequence is None:
                 self.db.execute("DELETE FROM published WHERE target = ? AND uid = ?", (target, uid))
             else:
-                self.db.execute("INSERT OR REPLACE INTO published VALUES (?,?,?,?)", (target, uid, sequence, remote_id))
+                self.db.execute("INSERT OR REPLACE INTO published(target, uid, sequence, remote_id, etag, state) "
+                                "VALUES (?,?,?,?,?,?)", (target, uid, sequence, remote_id, etag, state))
 
     def save_contacts(self, as_of: float, contacts: Iterable[tuple]) -> None:
         """Replace the contacts snapshot: (id, name, emails, relationship, gap, last_two_way, flags)."""
@@ -289,6 +296,17 @@ class Store:
         with self.transaction():
             self.db.execute("INSERT OR REPLACE INTO jobs VALUES (?,?,?,?,?,?,?)",
                             (s.name, s.last_attempt, s.last_success, s.next_due, s.failures, s.last_error, s.period))
+
+    # -- the digest's sends ---------------------------------------------------------------------------
+    def record_digest_send(self, period: str, sent_at: float, trigger: str, recipient: str, message_id: str) -> None:
+        with self.transaction():
+            self.db.execute("INSERT INTO digest_sends(period, sent_at, trigger, recipient, message_id) "
+                            "VALUES (?,?,?,?,?)", (period, sent_at, trigger, recipient, message_id))
+
+    def digest_sends(self) -> list[tuple[str, float, str, str, str]]:
+        """(period, sent_at, trigger, recipient, message_id) of every digest sent, oldest first."""
+        return self.db.execute("SELECT period, sent_at, trigger, recipient, message_id FROM digest_sends "
+                               "ORDER BY id").fetchall()
 
     # -- the user's actions --------------------------------------------------------------------------
     def add_action(self, address: str, kind: str, ts: float, note: str = "") -> None:

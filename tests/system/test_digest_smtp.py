@@ -195,3 +195,15 @@ def test_the_service_records_its_send_and_the_cli_respects_it(home, smtp):
     assert len(handler.envelopes) == 1 and [s[2] for s in _sends(cfg)] == ["service"]
     run = tiekeeper(cfg, "run", "--once")
     assert run.returncode == 0 and "digest sent" not in run.stdout and len(handler.envelopes) == 1
+
+
+def test_a_mail_server_that_is_down_is_one_clean_line(home):
+    from tests.servers import free_port
+
+    port = free_port()  # nothing listens there
+    _config(home, f'smtp_host = "127.0.0.1"\nsmtp_port = {port}\nsmtp_tls = "none"\nto = "alex@home.example.net"')
+    assert tiekeeper(home / "config.toml", "sync").returncode == 0
+    out = tiekeeper(home / "config.toml", "digest", "--send")
+    errors = [line for line in out.stderr.splitlines() if line.startswith("tiekeeper:")]
+    assert len(errors) == 1 and f"cannot connect to 127.0.0.1:{port}: connection refused" in errors[0], out.stderr
+    assert "outputs.digest.smtp_host" in errors[0] and "Errno" not in out.stderr and "Traceback" not in out.stderr

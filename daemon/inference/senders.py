@@ -8,6 +8,7 @@ sender is not a contact) or None.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from daemon.identity import TOKEN_TAG, parse_address_list
 
@@ -37,6 +38,7 @@ def has_hash_tag(address: str) -> bool:
     return bool(plus) and bool(_HASHY.match(tag))
 
 
+@lru_cache(maxsize=65536)
 def robot_rule(name: str, address: str) -> str | None:
     """The rule that says this sender is a machine, or None. Strong markers only: a machine's words
     in the name, "bot" or "robot" as a part of the local part, a one-word "…bot" name or local part
@@ -102,6 +104,7 @@ _LIST_LOCAL = re.compile(r"[-_.](?:devel|dev|users|discuss|discussion|announce|c
                          r"lists|maintainers|security-announce)$|^(?:lkml|linux-kernel)$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=65536)
 def is_list_address(address: str) -> bool:
     """Whether an address looks like a mailing list's posting address, by its host or local part."""
     local, _, domain = address.rpartition("@")

@@ -126,7 +126,7 @@ def test_smtp_failures_are_one_line_too(tmp_path, tls):
         cfg.write_text('[identity]\naddresses = ["me@example.org"]\n[store]\npath = "s.db"\n'
                        f'[outputs.digest]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nsmtp_tls = "ssl"\n'
                        'to = "me@example.org"\n')
-        out = tk(cfg, "digest")
+        out = tk(cfg, "digest", "--send")
         assert out.returncode == 5, out.stderr
         lines = [line for line in out.stderr.splitlines() if line != "analysing ..."]
         assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and words in lines[0].lower(), out.stderr

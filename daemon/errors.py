@@ -62,10 +62,6 @@ class EmptySourceGuard(SourceError):
     """A source that had records now lists none (or far fewer): nothing is deleted without --force."""
 
 
-class BadRecord(TiekeeperError):
-    """One record could not be parsed. It is skipped with a warning; the rest is ingested."""
-
-
 class StoreError(TiekeeperError):
     """The local database is unusable (locked, corrupt, newer schema)."""
 

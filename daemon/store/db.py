@@ -19,7 +19,7 @@ from daemon.analysis.table import Table
 from daemon.errors import StoreError
 from daemon.fsutil import ensure_private_dir
 from daemon.jobs import JobState
-from daemon.models import Derived, Interaction, RawRecord
+from daemon.models import Derived, RawRecord
 from daemon.store import columns
 from daemon.store.migrations import MIGRATIONS
 
@@ -165,12 +165,6 @@ class Store:
                 "UPDATE sources SET last_error = ?, failures = failures + 1 WHERE name = ?", (message, source)
             )
 
-    def forget_source(self, source: str) -> None:
-        with self.transaction():
-            for table in ("records", "interactions", "drops"):
-                self.db.execute(f"DELETE FROM {table} WHERE source = ?", (source,))
-            self.db.execute("DELETE FROM sources WHERE name = ?", (source,))
-
     def records(self, kind: str, sources: Iterable[str] | None = None) -> Iterator[tuple[str, RawRecord]]:
         """(source, record) for every stored record of a kind."""
         rows = self.db.execute("SELECT source, ident, etag, scope, kind, data FROM records WHERE kind = ?", (kind,))
@@ -207,17 +201,6 @@ class Store:
         )
         self.db.executemany("INSERT INTO drops(source, ident, address, rule) VALUES (?,?,?,?)",
                             [(source, ident, *d.dropped) for ident, d in derived.items() if d.dropped])
-
-    def interactions(self, sources: Iterable[str] | None = None, since: float | None = None) -> list[Interaction]:
-        """Every stored interaction (of ``sources``, from ``since`` on), whole, row by row: for
-        tools and tests. The analysis reads them as columns (``interaction_table``)."""
-        where, args = ("WHERE ts >= ?", (since,)) if since is not None else ("", ())
-        rows = self.db.execute(f"SELECT {_INTERACTION_COLUMNS} FROM interactions {where} ORDER BY id", args)
-        wanted = set(sources) if sources is not None else None
-        return [Interaction(ts, channel, address, name, direction, weight, initiator, thread, message_id, in_reply_to,
-                            account, fanout, hint, bool(recurring), source, ident)
-                for source, ident, ts, channel, address, name, direction, weight, initiator, thread, message_id,
-                in_reply_to, account, fanout, hint, recurring in rows if wanted is None or source in wanted]
 
     def interaction_table(self, sources: Iterable[str] | None = None, since: float | None = None) -> Table:
         """The stored interactions (of ``sources``, from ``since`` on) as columns, for the analysis."""

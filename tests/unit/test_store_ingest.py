@@ -153,9 +153,11 @@ def test_interactions_can_be_loaded_from_a_moment_on(tmp_path):
     with store.transaction():
         store.put_inferred("m", "r1000.0", Derived("v", (old,)))
         store.put_inferred("m", "r2000.0", Derived("v", (new,)))
-    assert store.interactions() == [old, new]
-    assert store.interactions(since=1500.0) == [new]
-    assert store.interactions(["other"]) == []
+    table = store.interaction_table()
+    assert sorted(table.ts.tolist()) == [1000.0, 2000.0]
+    recent = store.interaction_table(since=1500.0)
+    assert recent.ts.tolist() == [2000.0] and recent.addresses[recent.address[0]] == "a@x.example"
+    assert len(store.interaction_table(["other"])) == 0
 
 
 def test_a_maildir_sync_lists_only_the_folders_that_moved_and_ends_as_a_full_one(tmp_path, monkeypatch):

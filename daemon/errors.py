@@ -68,6 +68,10 @@ class StoreError(TiekeeperError):
     exit_code = 4
 
 
+class StoreBusy(StoreError):
+    """Another process held the store's write lock for longer than we wait for it (busy_timeout)."""
+
+
 class OutputError(TiekeeperError):
     """An output (follow-ups file, digest) could not be written or sent."""
 

@@ -22,6 +22,10 @@ from daemon.jobs import JobState
 from daemon.models import Derived, RawRecord
 from daemon.store import columns
 from daemon.store.migrations import MIGRATIONS
+from daemon.store.sqlerrors import Connection
+
+# how long a write waits for another writer (the service's sync batch) before it gives up with StoreBusy
+BUSY_TIMEOUT_MS = 10_000
 
 _INTERACTION_COLUMNS = (
     "source, ident, ts, channel, address, name, direction, weight, initiator, thread, message_id, "
@@ -48,21 +52,24 @@ class Store:
             if readonly:
                 if not self.path.exists():
                     raise StoreError(f"no store at {self.path} yet", "run `tiekeeper sync` first")
-                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None,
+                                          factory=Connection)
             else:
                 ensure_private_dir(self.path.parent)
                 if not self.path.exists():
                     os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
                 os.chmod(self.path, 0o600)
-                self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self.db.execute("PRAGMA busy_timeout = 10000")
+                self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                          factory=Connection)
+            self.db.store_path = self.path
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if not readonly:
                 self.db.execute("PRAGMA journal_mode = WAL")
                 self.db.execute("PRAGMA synchronous = NORMAL")
                 self._migrate()
             else:
                 self._check_version()
-        except sqlite3.DatabaseError as e:
+        except sqlite3.DatabaseError as e:  # from connect(); what runs on the connection raises StoreError
             raise StoreError(f"cannot open the store {self.path}: {e}", "is it a tiekeeper database?") from None
 
     # -- schema ---------------------------------------------------------------------------------
@@ -89,11 +96,11 @@ class Store:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
             self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:  # not when SQLite already rolled it back itself
+                self.db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self.db.close()

@@ -119,17 +119,14 @@ class Store:
     def ensure_source(self, name: str, type_: str) -> None:
         self.db.execute("INSERT OR IGNORE INTO sources(name, type) VALUES (?, ?)", (name, type_))
 
-    def stored_items(self, source: str, except_scopes: Iterable[str] = ()) -> dict[str, tuple[str, str]]:
-        """ident -> (etag, scope) for every stored record of a source (but those in ``except_scopes``)."""
-        return {ident: (etag, scope) for ident, etag, scope in self.stored_rows(source, except_scopes)}
+    def stored_items(self, source: str) -> dict[str, tuple[str, str]]:
+        """ident -> (etag, scope) for every stored record of a source."""
+        return {ident: (etag, scope) for ident, etag, scope in self.stored_rows(source)}
 
-    def stored_rows(self, source: str, except_scopes: Iterable[str] = ()) -> Iterator[tuple[str, str, str]]:
-        """(ident, etag, scope) of every stored record of a source (but those in ``except_scopes``),
-        one at a time: a million of them need not be in memory at once."""
-        skip = set(except_scopes)
-        for row in self.db.execute("SELECT ident, etag, scope FROM records WHERE source = ?", (source,)):
-            if row[2] not in skip:
-                yield row
+    def stored_rows(self, source: str) -> Iterator[tuple[str, str, str]]:
+        """(ident, etag, scope) of every stored record of a source, one at a time: a million of
+        them need not be in memory at once."""
+        yield from self.db.execute("SELECT ident, etag, scope FROM records WHERE source = ?", (source,))
 
     def put_records(self, source: str, records: Iterable[RawRecord],
                     derived: dict[str, Derived] | None = None) -> int:

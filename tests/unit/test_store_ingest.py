@@ -249,3 +249,23 @@ def test_new_records_are_fetched_and_stored_in_key_order_batch_by_batch(tmp_path
     sync_source(Store(tmp_path / "t.db"), Spy("m", root), "maildir")
     flat = [i for batch in asked for i in batch]
     assert len(flat) == 15 and flat == sorted(flat) and max(map(len, asked)) == 4
+
+
+def test_emptying_one_folder_is_no_empty_source_when_the_others_stand(tmp_path):
+    """Found by tests/unit/test_sync_machine.py: a listing of only the folders that moved counted
+    just their records for the empty-source guard, so the last message leaving a folder (or most of
+    a folder's leaving) refused the sync although the source as a whole had hardly changed."""
+    root = make_maildir(tmp_path / "mail", {
+        "INBOX": [message(f"in{i}@x.example", ME, NOW, msgid=f"<in{i}@t>") for i in range(3)],
+        "Sent": [message(ME, "se@x.example", NOW, msgid="<se@t>")]})
+    for folder, when in ((root, 1_600_000_000), (root / ".Sent", 1_600_000_000)):
+        for sub in ("cur", "new"):
+            os.utime(folder / sub, (when, when))
+    store = Store(tmp_path / "s.db")
+    assert sync_source(store, MaildirConnector("m", root), "maildir").fetched == 4
+    for f in (root / ".Sent" / "cur").iterdir():
+        f.unlink()
+    os.utime(root / ".Sent" / "cur", (1_600_000_100, 1_600_000_100))  # only Sent moved
+    result = sync_source(store, MaildirConnector("m", root), "maildir")
+    assert (result.fetched, result.deleted) == (0, 1)
+    assert store.source_state("m").records == 3

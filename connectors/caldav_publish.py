@@ -11,8 +11,8 @@ import logging
 
 import caldav
 
-from connectors.caldav import CalDavConnector
 from connectors.base import FollowupCalendar
+from connectors.caldav import CalDavConnector
 from daemon.errors import OutputError
 from daemon.outputs.followups import FollowUp, to_ics
 

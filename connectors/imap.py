@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import socket
 import ssl
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -30,7 +29,7 @@ import imapclient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from connectors.base import Connector
-from connectors.maildir import folder_is_skipped, folder_is_sent, mail_record
+from connectors.maildir import folder_is_sent, folder_is_skipped, mail_record
 from connectors.mailparse import FETCHED_HEADERS
 from daemon.errors import AuthError, SourceError
 from daemon.models import Delta, Item, Listing, RawRecord
@@ -84,7 +83,7 @@ class ImapConnector(Connector):
         except ssl.SSLCertVerificationError as e:
             raise SourceError(self.name, f"{where} presented a certificate that is not trusted ({e.verify_message})",
                               f"if you trust it, set sources.{self.name}.ca_file to its certificate") from None
-        except (ssl.SSLError, OSError, socket.timeout, IMAPClientError) as e:
+        except (TimeoutError, ssl.SSLError, OSError, IMAPClientError) as e:
             raise SourceError(self.name, f"cannot talk to {where}: {e}", "check host, port and tls; retried later") from None
         self._client = c
         return c
@@ -101,7 +100,7 @@ class ImapConnector(Connector):
         """Run one IMAP command, turning a dropped connection or a protocol error into SourceError."""
         try:
             return fn(*args, **kwargs)
-        except (IMAPClientError, OSError, socket.timeout, ssl.SSLError) as e:
+        except (TimeoutError, IMAPClientError, OSError, ssl.SSLError) as e:
             self._client = None
             raise SourceError(self.name, f"{what} failed: {e or type(e).__name__}",
                               "the connection is retried on the next sync; what was stored is kept") from None

@@ -1,6 +1,6 @@
 import os
-from pathlib import Path
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -204,11 +204,11 @@ def test_a_maildir_sync_lists_only_the_folders_that_moved_and_ends_as_a_full_one
 def test_a_sync_stores_each_mail_records_interactions_with_it_as_derive_would(tmp_path):
     """Inference runs on what a sync fetches, in the record's own transaction: no record waits
     for `derive`, and what is stored equals what `derive` makes of the stored record."""
+    from datetime import timedelta
+
     from daemon.identity import Me
     from daemon.models import MAIL
     from daemon.pipeline import derive, mail_deriver
-
-    from datetime import timedelta
 
     msgs = [message(f"p{i}@x.example", ME, NOW - timedelta(hours=i), subject=f"s{i}") for i in range(6)]
     msgs += [message(ME, f"q{i}@x.example", NOW - timedelta(hours=2 * i)) for i in range(4)]

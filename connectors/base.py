@@ -55,7 +55,7 @@ class Connector(ABC):
     def close(self) -> None:
         """Release connections and files."""
 
-    def __enter__(self) -> "Connector":
+    def __enter__(self) -> Connector:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -103,7 +103,7 @@ class FollowupCalendar(ABC):
     def close(self) -> None:
         """Release connections."""
 
-    def __enter__(self) -> "FollowupCalendar":
+    def __enter__(self) -> FollowupCalendar:
         return self
 
     def __exit__(self, *exc: object) -> None:

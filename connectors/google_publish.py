@@ -14,9 +14,9 @@ from datetime import datetime, timezone
 
 from connectors.base import EditConflict, FollowupCalendar
 from connectors.google_calendar import GoogleCalendarConnector
-from daemon.outputs.followups import FollowUp
 from daemon.identity import clean_lines, clean_text
 from daemon.models import google_event_id
+from daemon.outputs.followups import FollowUp
 
 log = logging.getLogger(__name__)
 

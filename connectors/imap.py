@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import socket
 import ssl
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -31,7 +30,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from connectors import neterror
 from connectors.base import Connector
-from connectors.maildir import folder_is_skipped, folder_is_sent, mail_record
+from connectors.maildir import folder_is_sent, folder_is_skipped, mail_record
 from connectors.mailparse import FETCHED_HEADERS
 from daemon.errors import AuthError, SourceError
 from daemon.models import Delta, Item, Listing, RawRecord
@@ -82,7 +81,7 @@ class ImapConnector(Connector):
         except LoginError:
             raise AuthError(self.name, f"{where} refused the username or password",
                             f"store the right one with `tiekeeper auth password {self.name}` or fix password_command") from None
-        except (ssl.SSLError, OSError, socket.timeout, IMAPClientError) as e:
+        except (ssl.SSLError, OSError, TimeoutError, IMAPClientError) as e:
             clean = neterror.describe(e, where, f"sources.{self.name}.ca_file", f"sources.{self.name}.host, port and tls")
             if clean:
                 raise SourceError(self.name, clean[0], f"{clean[1]}; retried on the next sync") from None
@@ -103,7 +102,7 @@ class ImapConnector(Connector):
         """Run one IMAP command, turning a dropped connection or a protocol error into SourceError."""
         try:
             return fn(*args, **kwargs)
-        except (IMAPClientError, OSError, socket.timeout, ssl.SSLError) as e:
+        except (TimeoutError, IMAPClientError, OSError, ssl.SSLError) as e:
             self._client = None
             clean = neterror.describe(e, f"{self.host}:{self.port}", f"sources.{self.name}.ca_file",
                                       f"sources.{self.name}.host, port and tls")

@@ -15,7 +15,6 @@ from daemon.config import Config, default_config_path, load
 from daemon.errors import ConfigError, TiekeeperError, UsageError
 
 log = logging.getLogger(__name__)
-REPO_CONTRIB = Path(__file__).resolve().parent.parent / "contrib"
 
 EPILOG = """\
 examples:

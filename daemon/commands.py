@@ -261,17 +261,13 @@ def cmd_config(config: Config, args: argparse.Namespace, as_of, progress) -> int
 
 
 def cmd_service(config: Config, args: argparse.Namespace, as_of, progress) -> int:
-    import shlex
     from pathlib import Path
 
     from daemon.fsutil import write_private
-    from daemon.cli import REPO_CONTRIB
+    from daemon.systemd import unit as unit_for
 
-    template = (REPO_CONTRIB / "tiekeeper.service").read_text() if (REPO_CONTRIB / "tiekeeper.service").exists() \
-        else _UNIT_FALLBACK
     config_path = Path(args.config_path).resolve()
-    exec_line = " ".join(shlex.quote(p) for p in (sys.executable, "-m", "daemon", "--config", str(config_path)))
-    unit = template.replace("@EXEC@", exec_line)
+    unit = unit_for([sys.executable, "-m", "daemon", "--config", str(config_path)])
     if args.action == "print":
         sys.stdout.write(unit)
         return 0
@@ -280,21 +276,6 @@ def cmd_service(config: Config, args: argparse.Namespace, as_of, progress) -> in
     _out(f"installed {target}")
     _out("start it with: systemctl --user daemon-reload && systemctl --user enable --now tiekeeper")
     return 0
-
-
-_UNIT_FALLBACK = """[Unit]
-Description=tiekeeper: notices relationships that are quietly lapsing
-
-[Service]
-Type=notify
-ExecStart=@EXEC@ run
-ExecReload=/bin/kill -HUP $MAINPID
-Restart=on-failure
-UMask=0077
-
-[Install]
-WantedBy=default.target
-"""
 
 
 def _source_named(config: Config, name: str):

@@ -21,7 +21,7 @@ from daemon.analysis.report import Report, analyse
 from daemon.analysis.table import Table
 from daemon.config import Config, Person
 from daemon.delivery import Delivery, deliver
-from daemon.errors import OutputError, SourceError
+from daemon.errors import OutputError, SourceError, StoreError
 from daemon.fsutil import write_private
 from daemon.identity import Me, merge_key
 from daemon.inference import inference_version
@@ -75,6 +75,8 @@ def sync_all(config: Config, store: Store, force: bool = False, only: list[str] 
             report_error("%s", e.one_line())
             store.record_failure(source.name, e.one_line())
             failed.append(e)
+        except StoreError:  # the store, not this source, cannot go on (e.g. locked by the service)
+            raise
         except Exception as e:  # an isolated source must not take the others down
             log.debug("source %s crashed", source.name, exc_info=True)
             err = SourceError(source.name, f"unexpected {type(e).__name__}: {e}", "run with --verbose and report it")

@@ -195,9 +195,8 @@ def doctor(config: Config) -> list[Check]:
 
 def identity_checks(config: Config) -> list[Check]:
     """A warning per group of addresses you send from that [identity] does not list (needs a store)."""
-    from daemon.own_addresses import advice, detect
-
     from daemon.errors import StoreError
+    from daemon.own_addresses import advice, detect
 
     if not config.store_path.exists():
         return []

@@ -156,7 +156,7 @@ def _error(status: int, reason: str, message: str) -> dict:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "GoogleServer"
+    server: GoogleServer
 
     def log_message(self, *args) -> None:  # quiet
         pass

@@ -146,7 +146,7 @@ def plan(report: Report, previous: list[FollowUp], busy: list[tuple[float, float
     out: list[FollowUp] = []
     # Keep what is already placed in the future and still fits, so events do not jump around.
     placed: dict[str, tuple[float, float]] = {}
-    for uid, (c, cycle) in wanted.items():
+    for uid in wanted:
         old = before.get(uid)
         if old and old.status == "CONFIRMED" and old.start > now_ts and cal.fits(old.start, old.end):
             cal.book(old.start, old.end)

@@ -19,9 +19,13 @@ from daemon.analysis.table import Table
 from daemon.errors import StoreError
 from daemon.fsutil import ensure_private_dir
 from daemon.jobs import JobState
-from daemon.models import Derived, Interaction, RawRecord
+from daemon.models import Derived, RawRecord
 from daemon.store import columns
 from daemon.store.migrations import MIGRATIONS
+from daemon.store.sqlerrors import Connection
+
+# how long a write waits for another writer (the service's sync batch) before it gives up with StoreBusy
+BUSY_TIMEOUT_MS = 10_000
 
 _INTERACTION_COLUMNS = (
     "source, ident, ts, channel, address, name, direction, weight, initiator, thread, message_id, "
@@ -48,21 +52,24 @@ class Store:
             if readonly:
                 if not self.path.exists():
                     raise StoreError(f"no store at {self.path} yet", "run `tiekeeper sync` first")
-                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None,
+                                          factory=Connection)
             else:
                 ensure_private_dir(self.path.parent)
                 if not self.path.exists():
                     os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
                 os.chmod(self.path, 0o600)
-                self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self.db.execute("PRAGMA busy_timeout = 10000")
+                self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                          factory=Connection)
+            self.db.store_path = self.path
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if not readonly:
                 self.db.execute("PRAGMA journal_mode = WAL")
                 self.db.execute("PRAGMA synchronous = NORMAL")
                 self._migrate()
             else:
                 self._check_version()
-        except sqlite3.DatabaseError as e:
+        except sqlite3.DatabaseError as e:  # from connect(); what runs on the connection raises StoreError
             raise StoreError(f"cannot open the store {self.path}: {e}", "is it a tiekeeper database?") from None
 
     # -- schema ---------------------------------------------------------------------------------
@@ -89,11 +96,11 @@ class Store:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
             self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:  # not when SQLite already rolled it back itself
+                self.db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -112,17 +119,14 @@ class Store:
     def ensure_source(self, name: str, type_: str) -> None:
         self.db.execute("INSERT OR IGNORE INTO sources(name, type) VALUES (?, ?)", (name, type_))
 
-    def stored_items(self, source: str, except_scopes: Iterable[str] = ()) -> dict[str, tuple[str, str]]:
-        """ident -> (etag, scope) for every stored record of a source (but those in ``except_scopes``)."""
-        return {ident: (etag, scope) for ident, etag, scope in self.stored_rows(source, except_scopes)}
+    def stored_items(self, source: str) -> dict[str, tuple[str, str]]:
+        """ident -> (etag, scope) for every stored record of a source."""
+        return {ident: (etag, scope) for ident, etag, scope in self.stored_rows(source)}
 
-    def stored_rows(self, source: str, except_scopes: Iterable[str] = ()) -> Iterator[tuple[str, str, str]]:
-        """(ident, etag, scope) of every stored record of a source (but those in ``except_scopes``),
-        one at a time: a million of them need not be in memory at once."""
-        skip = set(except_scopes)
-        for row in self.db.execute("SELECT ident, etag, scope FROM records WHERE source = ?", (source,)):
-            if row[2] not in skip:
-                yield row
+    def stored_rows(self, source: str) -> Iterator[tuple[str, str, str]]:
+        """(ident, etag, scope) of every stored record of a source, one at a time: a million of
+        them need not be in memory at once."""
+        yield from self.db.execute("SELECT ident, etag, scope FROM records WHERE source = ?", (source,))
 
     def put_records(self, source: str, records: Iterable[RawRecord],
                     derived: dict[str, Derived] | None = None) -> int:
@@ -164,12 +168,6 @@ class Store:
             self.db.execute(
                 "UPDATE sources SET last_error = ?, failures = failures + 1 WHERE name = ?", (message, source)
             )
-
-    def forget_source(self, source: str) -> None:
-        with self.transaction():
-            for table in ("records", "interactions", "drops"):
-                self.db.execute(f"DELETE FROM {table} WHERE source = ?", (source,))
-            self.db.execute("DELETE FROM sources WHERE name = ?", (source,))
 
     def records(self, kind: str, sources: Iterable[str] | None = None) -> Iterator[tuple[str, RawRecord]]:
         """(source, record) for every stored record of a kind."""
@@ -218,17 +216,6 @@ class Store:
         )
         self.db.executemany("INSERT INTO drops(source, ident, address, rule) VALUES (?,?,?,?)",
                             [(source, ident, *d.dropped) for ident, d in derived.items() if d.dropped])
-
-    def interactions(self, sources: Iterable[str] | None = None, since: float | None = None) -> list[Interaction]:
-        """Every stored interaction (of ``sources``, from ``since`` on), whole, row by row: for
-        tools and tests. The analysis reads them as columns (``interaction_table``)."""
-        where, args = ("WHERE ts >= ?", (since,)) if since is not None else ("", ())
-        rows = self.db.execute(f"SELECT {_INTERACTION_COLUMNS} FROM interactions {where} ORDER BY id", args)
-        wanted = set(sources) if sources is not None else None
-        return [Interaction(ts, channel, address, name, direction, weight, initiator, thread, message_id, in_reply_to,
-                            account, fanout, hint, bool(recurring), source, ident)
-                for source, ident, ts, channel, address, name, direction, weight, initiator, thread, message_id,
-                in_reply_to, account, fanout, hint, recurring in rows if wanted is None or source in wanted]
 
     def interaction_table(self, sources: Iterable[str] | None = None, since: float | None = None) -> Table:
         """The stored interactions (of ``sources``, from ``since`` on) as columns, for the analysis."""

@@ -91,7 +91,7 @@ def test_refused_connections_name_the_host_and_the_fix(tmp_path):
     token = _token_file(tmp_path, f"http://{where}/token")
     gmail = _sync(tmp_path, f'[sources.g]\ntype = "gmail"\naccount = "me@example.org"\ntoken_file = "{token}"\n'
                             f'api_endpoint = "http://{where}/"\n')
-    assert f"source g: cannot reach Google for" in gmail and f"cannot connect to {where}: connection refused" in gmail
+    assert "source g: cannot reach Google for" in gmail and f"cannot connect to {where}: connection refused" in gmail
     gcal = _sync(tmp_path, f'[sources.c]\ntype = "google_calendar"\naccount = "me@example.org"\n'
                            f'token_file = "{token}"\napi_endpoint = "http://{where}/"\n')
     assert f"cannot connect to {where}: connection refused" in gcal

@@ -40,7 +40,7 @@ def test_run_names_the_missing_address_and_the_report_is_as_with_it_listed(sampl
 
 def test_doctor_and_config_check_name_it_with_the_line_to_add(sample):
     doctor = tk(sample / "config.toml", "doctor")
-    assert f"warn identity: you send from alex.morgan@northwind.example" in doctor.stdout and LINE in doctor.stdout
+    assert "warn identity: you send from alex.morgan@northwind.example" in doctor.stdout and LINE in doctor.stdout
     check = tk(sample / "config.toml", "config", "check")
     assert check.returncode == 0 and "warn identity: you send from alex.morgan@northwind.example" in check.stdout
     assert LINE in check.stdout

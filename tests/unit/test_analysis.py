@@ -213,7 +213,8 @@ def _life(seed: int) -> list[Interaction]:
     for p in range(rng.randint(1, 6)):
         who = f"p{p}@x{p % 3}.example"
         every, last = rng.choice([7, 14, 30, 90]), rng.choice([2, 20, 60, 200])
-        items += steady(who, every, last, rng.choice([200, 400, 700]), first=lambda n, r=rng.random(): "out" if (n * r) % 1 < 0.5 else "in")
+        r = rng.random()
+        items += steady(who, every, last, rng.choice([200, 400, 700]), first=lambda n, r=r: "out" if (n * r) % 1 < 0.5 else "in")
         items += [mail(NOW.timestamp() - rng.uniform(1, 600) * DAY, who, rng.choice(["in", "out"])) for _ in range(rng.randint(0, 5))]
     return items
 

@@ -72,29 +72,26 @@ def account_contexts(table: Table, person: np.ndarray, count: int, real: np.ndar
 
     Said in ``[identity] context``, else learned from whom I correspond with through it: an account
     whose real contacts nearly all write from company domains, or mostly do in mail among groups of
-    people, carries work; one whose contacts mostly write from free-mail carries personal mail. Only when that says nothing, and I have both
-    a workplace account and another, does the workplace domain decide. ``person``: whose each row is
-    (``count``: no one's); ``domain``: each person's domain cue."""
-    width = count + 1
-    pairs = distinct(table.account.astype(np.int64) * width + person)
-    account, who = np.divmod(pairs, width)
-    keep = who < count
-    account, who = account[keep], who[keep]
-    keep = real[who]
-    account, who = account[keep], who[keep]
-    contacts = np.bincount(account, minlength=len(table.accounts)).tolist()
-    free = np.bincount(account[domain[who] == FREEMAIL_ONLY], minlength=len(table.accounts)).tolist()
-    rows = (person < count) & real[np.minimum(person, count - 1)] if count else np.zeros(len(person), dtype=bool)
-    through = np.maximum(np.bincount(table.account[rows], minlength=len(table.accounts)), 1)
-    crowd = (np.bincount(table.account[rows & (table.fanout >= 3)], minlength=len(table.accounts)) / through).tolist()
+    people, carries work; one whose contacts mostly write from free-mail carries personal mail.
+    Only when that says nothing, and I have both a workplace account and another, does the
+    workplace domain decide. ``person``: whose each row is (``count``: no one's); ``domain``: each
+    person's domain cue."""
     has_both = bool(workplaces) and any(domain_of(a) not in workplaces for a in me.addresses)
+    real_rows = np.r_[real, False][person]  # rows of real contacts (the spill slot ``count`` is no one)
+    free = np.r_[real & (domain == FREEMAIL_ONLY), False]
     out: list[str | None] = []
-    for address, n, f, c in zip(table.accounts, contacts, free, crowd):
+    for code, address in enumerate(table.accounts):
         if not address or address not in me:
             out.append(None)
-        elif told := me.context_of(address):
+            continue
+        if told := me.context_of(address):
             out.append(told)
-        elif n >= LEARN_FROM and (f <= NEARLY_NONE * n or (f <= FEW * n and c >= CROWD)):
+            continue
+        rows = real_rows & (table.account == code)
+        reached = np.bincount(person[rows], minlength=count + 1).astype(bool)  # the real contacts reached through it
+        n, f = int(reached.sum()), int((reached & free).sum())
+        crowd = float((table.fanout[rows] >= 3).mean()) if n else 0.0
+        if n >= LEARN_FROM and (f <= NEARLY_NONE * n or (f <= FEW * n and crowd >= CROWD)):
             out.append("professional")
         elif n >= LEARN_FROM and f >= PERSONAL_ABOVE * n:
             out.append("personal")
@@ -109,6 +106,8 @@ def account_pull(table: Table, person: np.ndarray, count: int, contexts: list[st
     """Each person's pull from the accounts their contact went through: the share of it through
     work accounts less the share through personal ones (rows through no known account count as
     neither but dilute the pull)."""
+    if not any(contexts):
+        return np.zeros(count)
     professional = np.array([c == "professional" for c in contexts] or [False], dtype=bool)
     personal = np.array([c == "personal" for c in contexts] or [False], dtype=bool)
     known = np.array([bool(a) for a in table.accounts] or [False], dtype=bool)

@@ -195,9 +195,12 @@ def _one_off_invitation(table: Table, person: np.ndarray, count: int) -> np.ndar
     and no mail: attendance, not a relationship (webinars, vendor demos, broadcast invitations)."""
     if not table.meeting.any():
         return np.zeros(count, dtype=bool)
-    theirs = table.meeting & (table.initiator == THEM) & (table.fanout <= 1)
-    return ((per_person(person, count, table.meeting) == 1) & (per_person(person, count, theirs) == 1)
-            & (per_person(person, count, ~table.meeting) == 0))
+    meetings = np.flatnonzero(table.meeting)
+    mine_or_crowded = (table.initiator[meetings] != THEM) | (table.fanout[meetings] > 1)
+    rows = np.bincount(person, minlength=count + 1)[:count]
+    met = np.bincount(person[meetings], minlength=count + 1)[:count]
+    other = np.bincount(person[meetings[mine_or_crowded]], minlength=count + 1)[:count]
+    return (rows == 1) & (met == 1) & (other == 0)
 
 
 def _not_a_contact_reason(count: int, _direct: bool, unanswered_theirs: int, unanswered_mine: int) -> str:

@@ -233,9 +233,13 @@ class Me:
         self.work_domains = frozenset(d for d in self.domains if d not in FREEMAIL)
         # Every address of mine names one of these in its lower case (Gmail under either name).
         self._hints = tuple(self.domains | (_GMAIL if self.domains & _GMAIL else frozenset()))
+        self._told: dict[str, bool] = {}  # addresses asked about before, and the answer
 
     def __contains__(self, address: str) -> bool:
-        return bool(address) and merge_key(normalize_address(address)) in self._keys
+        told = self._told.get(address)
+        if told is None:
+            told = self._told[address] = bool(address) and merge_key(normalize_address(address)) in self._keys
+        return told
 
     def context_of(self, address: str) -> str | None:
         """What the user said this account of theirs carries, if anything."""

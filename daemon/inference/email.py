@@ -17,6 +17,7 @@ import calendar
 import re
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 from daemon.identity import Me, parse_address_list
 from daemon.inference.filters import LIST_COPY, ROLE_WEIGHT, fanout_weight, is_role_address, mail_noise_rule
@@ -125,35 +126,45 @@ def infer_mail(record: RawRecord, me: Me, source: str = "") -> Inferred:
         "ident": record.ident,
         "hint": h.get("purpose", ""),  # what the subject's words say it was about
     }
-    people = _people(roles, me, lists)
+    people, to_a_list = _people(roles, me, lists)
     if outbound:
         return _outbound(people, common, sender)
     # A message posted to a list is list traffic whichever copy reached me: the list's (List-Id)
     # or the author's own copy to me, which names the list among its recipients.
-    to_a_list = listed or any(addr in lists or is_list_address(addr) for role in ("to", "cc") for _, addr in roles[role])
-    return _inbound(roles, people, me, sender, sender_name, to_a_list, common)
+    return _inbound(roles, people, me, sender, sender_name, listed or to_a_list, common)
 
 
-def _is_person(name: str, address: str, lists: frozenset[str]) -> bool:
-    """Whether a recipient counts as a person: not a list, a role address, a relay or a robot."""
-    return not (address in lists or is_list_address(address) or is_role_address(address)
-                or is_relay_address(address) or robot_rule(name, address))
+@lru_cache(maxsize=65536)
+def _what(name: str, address: str) -> str:
+    """What a recipient is, by its own look: "list", "machine" (a role address, a relay or a robot)
+    or "person". Recipients repeat across a mailbox, so the answer is kept."""
+    if is_list_address(address):
+        return "list"
+    if is_role_address(address) or is_relay_address(address) or robot_rule(name, address):
+        return "machine"
+    return "person"
 
 
-def _people(roles: dict[str, list[tuple[str, str]]], me: Me, lists: frozenset[str]) -> dict[str, dict[str, str]]:
+def _people(roles: dict[str, list[tuple[str, str]]], me: Me,
+            lists: frozenset[str]) -> tuple[dict[str, dict[str, str]], bool]:
     """The people among each role's recipients (not me, no list, role address, relay or robot):
-    role -> {address: display name}; an address keeps its first role (To before Cc before Bcc)."""
+    role -> {address: display name}; an address keeps its first role (To before Cc before Bcc).
+    Also whether a list was among the recipients."""
     seen: set[str] = set()
     out: dict[str, dict[str, str]] = {}
+    to_a_list = False
     for role in ("to", "cc", "bcc"):
         out[role] = {}
         for name, addr in roles.get(role, []):
             if addr in seen or addr in me:
                 continue
             seen.add(addr)
-            if _is_person(name, addr, lists):
+            what = "list" if addr in lists else _what(name, addr)
+            if what == "person":
                 out[role][addr] = name
-    return out
+            elif what == "list" and role != "bcc":
+                to_a_list = True
+    return out, to_a_list
 
 
 def _outbound(people: dict[str, dict[str, str]], common: dict, sender: str) -> Inferred:

@@ -11,6 +11,8 @@ import hashlib
 import re
 from typing import BinaryIO
 
+from daemon.inference.filters import meeting_hint
+
 # Only what inference needs. Subject is reduced to a hash (for threading by subject), never kept.
 ADDRESS_FIELDS = ("from", "to", "cc", "bcc", "reply-to", "sender", "return-path", "x-original-from")
 KEPT_FIELDS = frozenset(
@@ -113,6 +115,9 @@ def _keep(fields: dict[str, str], name: str, parts: list[str]) -> None:
     value = parts[0] if len(parts) == 1 else " ".join(parts)
     if name == "subject":
         fields["subject_key"] = subject_key(value)
+        purpose = meeting_hint(value)  # a derived cue ("social" or "work"); the subject is not kept
+        if purpose:
+            fields["purpose"] = purpose
     elif name not in fields:
         fields[name] = value
     elif name in ADDRESS_FIELDS:

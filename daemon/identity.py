@@ -151,19 +151,61 @@ def parse_address_list(value: str | None, limit: int = 5000) -> list[tuple[str, 
 _NAME_NOISE = re.compile(r"[\"'()\[\]<>]")
 
 
+def _is_cjk(ch: str) -> bool:
+    """Han, Hiragana, Katakana and Hangul: scripts written without spaces between name parts."""
+    o = ord(ch)
+    return (0x3040 <= o <= 0x30FF or 0x3400 <= o <= 0x4DBF or 0x4E00 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF
+            or 0x1100 <= o <= 0x11FF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x2FA1F)
+
+
+def _fold_latin_marks(text: str) -> str:
+    """Diacritics dropped from Latin letters ("Jürgen" -> "Jurgen", "Zoë" -> "Zoe"); marks on other
+    scripts (a kana's voicing mark) are part of the letter and stay."""
+    out = []
+    for ch in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(ch) and out and ord(out[-1]) < 0x0250:
+            continue
+        out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
 @lru_cache(maxsize=65536)
 def normalize_name(name: str) -> str:
-    """A comparable form of a display name: "Doe, Jane" and "jane  DOE" both become "jane doe".
+    """A comparable form of a display name, whatever its script: "Doe, Jane", "jane  DOE" and
+    "Jane Doé" all become "doe jane"; "佐藤 花子", "佐藤花子" and "花子 佐藤" meet too (names in
+    scripts written without spaces compare by their characters, in any order).
 
-    Accents are kept (Jürgen and Jurgen may be different people); case and order are not."""
+    Unicode compatibility forms (full-width letters), case and diacritics on Latin letters are
+    folded; the order of the parts is not kept."""
     n = clean_text(_NAME_NOISE.sub(" ", decode_words(name)))
     if "@" in n:
         return ""
     if n.count(",") == 1:
         last, first = n.split(",")
         n = f"{first} {last}"
-    words = unicodedata.normalize("NFC", n).casefold().replace(",", " ").split()
-    return " ".join(sorted(words))
+    n = _fold_latin_marks(unicodedata.normalize("NFKC", n)).casefold().replace(",", " ")
+    if any(_is_cjk(ch) for ch in n):
+        return "".join(sorted(ch for ch in n if not ch.isspace()))
+    return " ".join(sorted(n.split()))
+
+
+def is_cjk_name(normalized: str) -> bool:
+    return any(_is_cjk(ch) for ch in normalized)
+
+
+_SPELLING = re.compile(r"[._\-]+")
+
+
+@lru_cache(maxsize=65536)
+def spelled_name(address: str) -> tuple[str, str]:
+    """What an address's local part spells, to be matched with names: ("ana costa", "anacosta")
+    for ana.costa7@ and ("", "anacosta") for anacosta@; ("", "") when it spells nothing usable.
+    The first is in ``normalize_name``'s form (words sorted); the second is the letters only."""
+    local = address.rpartition("@")[0].split("+", 1)[0]
+    words = [w for w in (re.sub(r"\d+", "", part) for part in _SPELLING.split(local)) if w]
+    if not words or not all(w.isascii() and w.isalpha() for w in words):
+        return "", ""
+    return (" ".join(sorted(words)) if len(words) >= 2 else ""), "".join(words)
 
 
 @lru_cache(maxsize=65536)

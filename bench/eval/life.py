@@ -12,6 +12,7 @@ The life is rendered as a Maildir (INBOX, Sent, Lists) and two ICS calendars (pe
 from __future__ import annotations
 
 import random
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.header import Header
@@ -131,7 +132,8 @@ class _Maker:
         return mid
 
     def conversation(self, p: Person, m: Moment, address: str, display: str) -> None:
-        crossover = self.rng.random() < 0.12  # a friend writes to the work address, or the reverse
+        # a friend writes to the work address, or the reverse; networking goes through both often
+        crossover = self.rng.random() < (0.4 if p.archetype in NETWORKING else 0.12)
         mine = ("", ME_PERSONAL if self.life.one_account or (p.relationship == "personal") != crossover else ME_WORK)
         theirs = (display, address)
         subject = self.rng.choice(["Hi", "Plans", "Question", "Re: that thing", "Update", "Quick one"])
@@ -178,17 +180,29 @@ ARCHETYPES = {
     "friend_lapsed": ("personal", {"lapsed"}, (7, 30)),
     "friend_you_initiate": ("personal", {"you_initiate"}, (10, 25)),
     "friend_they_initiate": ("personal", {"they_initiate"}, (10, 25)),
-    "friend_unanswered_by_them": ("personal", {"lapsed", "unanswered_by_them"}, (14, 30)),
+    "friend_unanswered_by_them": ("personal", {"unanswered_by_them"}, (14, 30)),
     "friend_bursty": ("personal", set(), (45, 70)),
     "friend_young": ("personal", set(), (5, 10)),
     "colleague_steady": ("professional", set(), (7, 21)),
     "colleague_met_last": ("professional", set(), (14, 30)),
     "colleague_ended": ("professional", {"lapsed"}, (7, 14)),
-    "contact_unanswered_by_you": ("professional", {"lapsed", "unanswered_by_you"}, (20, 40)),
+    "contact_unanswered_by_you": ("professional", {"unanswered_by_you"}, (20, 40)),
     "networker_intermittent": ("professional", set(), (110, 170)),
     "networker_lapsed": ("professional", {"lapsed"}, (60, 80)),
     "thin_history": ("personal", set(), (30, 60)),
+    # the failure classes of issue 16: networking ties met over coffee chats, intro calls and
+    # catch-ups (partly through the personal account and calendar, from free-mail or their own
+    # company), names in CJK scripts, and a second address with no display name
+    "mentor_coffee": ("professional", set(), (60, 110)),
+    "conference_contact": ("professional", set(), (90, 150)),
+    "mentor_lapsed": ("professional", {"lapsed"}, (45, 70)),
+    "friend_cjk": ("personal", set(), (10, 30)),
+    "friend_unnamed_address": ("personal", set(), (10, 30)),
 }
+NETWORKING = ("mentor_coffee", "conference_contact", "mentor_lapsed")
+NETWORKING_MEETINGS = ("Coffee chat", "Catch-up", "Intro call", "Mentoring", "Lunch", "Coffee")
+CJK_NAMES = (("佐藤", "花子", "hanako.sato"), ("김", "민준", "minjun.kim"), ("王", "秀英", "xiuying.wang"),
+             ("高橋", "健太", "kenta.takahashi"), ("李", "娜", "na.li"), ("박", "서연", "seoyeon.park"))
 
 
 def _schedule(mk: _Maker, p: Person, start_day: float, end_day: float) -> list[float]:
@@ -210,7 +224,7 @@ def _plant(mk: _Maker, p: Person) -> None:
     one_sided_share = rng.uniform(0.85, 0.97)
     reply_rate = rng.uniform(0.88, 0.98)  # ordinary life: now and then a mail goes unanswered
     last = 730 - rng.uniform(0.2, 0.8) * r  # an active tie: last contact within its rhythm
-    if a in ("friend_lapsed", "colleague_ended"):
+    if a in ("friend_lapsed", "colleague_ended", "mentor_lapsed"):
         last = 730 - max(4.5 * r, 70)
     if a == "networker_lapsed":
         last = 730 - max(4 * r, 280)
@@ -234,7 +248,7 @@ def _plant(mk: _Maker, p: Person) -> None:
         init = {"friend_you_initiate": "me", "friend_they_initiate": "them"}.get(a) or balanced()
         if a in ("friend_you_initiate", "friend_they_initiate") and rng.random() > one_sided_share:
             init = "them" if init == "me" else "me"
-        channel = "meeting" if a == "colleague_met_last" and rng.random() < 0.5 else "mail"
+        channel = "meeting" if (a == "colleague_met_last" or a in NETWORKING) and rng.random() < 0.5 else "mail"
         # the last three contacts before a tie goes quiet are two-way: they define when it went quiet,
         # and make its history judgeable (tiekeeper needs three two-way conversations)
         answered = channel == "meeting" or n >= len(days) - 3 or rng.random() < reply_rate
@@ -304,8 +318,20 @@ def _enforce_share(rng: random.Random, p: Person) -> None:
 
 
 def _addresses(mk: _Maker, archetype: str, relationship: str, multi: bool) -> tuple[str, list[str], str]:
+    if archetype == "friend_cjk":  # written family name first; one address shows it with a space, one without
+        family, given, local = mk.rng.choice([n for n in CJK_NAMES if f"{n[0]} {n[1]}" not in mk.names])
+        mk.names.add(f"{family} {given}")
+        addrs = [f"{local}{mk.rng.randint(1, 99)}@{mk.rng.choice(FREEMAIL)}", f"{local.split('.')[0]}@{local.split('.')[1]}-home.example"]
+        return f"{family} {given}", addrs, f"{family}{given}"
     first, last = mk.name()
     name = f"{first} {last}"
+    if archetype == "friend_unnamed_address":  # a named family address and an unnamed free-mail one
+        ascii_ = lambda t: unicodedata.normalize("NFKD", t.lower()).encode("ascii", "ignore").decode()  # noqa: E731
+        return name, [f"{ascii_(first)}@{ascii_(last)}-family.example",
+                      f"{ascii_(first)}.{ascii_(last)}{mk.rng.randint(1, 99)}@{mk.rng.choice(FREEMAIL)}"], name
+    if archetype in NETWORKING:  # their own company, or free-mail
+        domain = f"{last.lower()}-consulting.example" if mk.rng.random() < 0.5 else mk.rng.choice(FREEMAIL)
+        return name, [mk.address(first, last, domain)], name
     if relationship == "professional":
         domain = "mycorp.example" if archetype.startswith("colleague") else f"{last.lower()}-co.example"
     else:
@@ -338,7 +364,12 @@ def make_life(seed: int, people_per_archetype: int = 2, multi_share: float = 0.3
                 shown = display if mk.rng.random() < 0.5 else name
                 if m.channel == "series":
                     continue  # rendered once below, as one recurring event
-                if m.channel == "meeting":
+                if archetype == "friend_unnamed_address" and addr == addrs[-1]:
+                    shown = ""  # this address never comes with a name
+                if m.channel == "meeting" and archetype in NETWORKING:
+                    calendar = "personal" if mk.rng.random() < 0.5 else "work"
+                    mk.meeting(p, m, addr, mk.rng.choice(NETWORKING_MEETINGS), calendar)
+                elif m.channel == "meeting":
                     summary = mk.rng.choice(["1:1", "Sync", "Review", "Planning"])
                     mk.meeting(p, m, addr, summary, "work")
                 else:
@@ -396,6 +427,15 @@ def _noise(mk: _Maker) -> None:
                 extra={"List-Id": "<dev.lists.example>", "List-Post": "<mailto:dev@lists.example>"})
     for d in range(7):
         add(f"list-{d}", f"poster{d}@lists-people.example", "mailing list poster")
+    for n in range(2):  # a vendor webinar: an invitation from a stranger, accepted, nobody else visible
+        start = datetime.fromtimestamp(mk.when(300 + 100 * n, False), timezone.utc)
+        host = f"host{n}@webinar{n}.example"
+        life.events["work"].append("\r\n".join([
+            "BEGIN:VEVENT", f"UID:webinar{n}@eval.example", "DTSTAMP:20260101T000000Z",
+            f"DTSTART:{start:%Y%m%dT%H%M%SZ}", f"DTEND:{start + timedelta(hours=1):%Y%m%dT%H%M%SZ}",
+            "SUMMARY:Live demo: scale your pipeline", f"ORGANIZER:mailto:{host}",
+            f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{me_w[1]}", "END:VEVENT"]))
+        add(f"webinar-{n}", host, "webinar organizer")
     # a 300-person conference and a declined and a cancelled meeting
     conf = ["ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:att%d@conf.example" % i for i in range(300)]
     life.events["work"].append("\r\n".join(["BEGIN:VEVENT", "UID:conf@eval.example", "DTSTAMP:20260101T000000Z",

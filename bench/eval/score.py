@@ -8,7 +8,8 @@ relationship accuracy, multi-address merge rate and noise leak.
 conversation went through or on sharing a company domain with the user.
 
 Each life goes through the real pipeline: Maildir and ICS connectors, the store, inference,
-analysis. Nothing here looks inside the product; it reads only the report.
+analysis. Nothing here looks inside the product; it reads only the report. The labels come from
+the life's ground-truth log (``bench.eval.labels``), and addresses are matched as written.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.eval.labels import labels
 from bench.eval.life import ME_PERSONAL, ME_WORK, NOW, Life, make_life, render
 from daemon import pipeline
 from daemon.analysis.report import Report
 from daemon.config import parse
-from daemon.identity import merge_key
 from daemon.store import Store
 
 PATTERNS = ("you_initiate", "they_initiate", "unanswered_by_them", "unanswered_by_you")
@@ -63,7 +64,7 @@ def score(life: Life, report: Report) -> Score:
     owner: dict[str, str] = {}
     for c in report.contacts:
         for e in c.emails:
-            owner[merge_key(e)] = c.id
+            owner[e.lower()] = c.id
     flags = {c.id: {f.pattern or f.kind for f in c.flags} for c in report.contacts}
     kinds = {c.id: c.relationship for c in report.contacts}
     lapsed = [0, 0, 0]
@@ -73,11 +74,12 @@ def score(life: Life, report: Report) -> Score:
     recall = [0, 0]
     claimed: dict[str, str] = {}
     for p in life.people:
-        ids = {owner.get(merge_key(a)) for a in p.addresses} - {None}
+        ids = {owner.get(a.lower()) for a in p.addresses} - {None}
         cid = next(iter(ids)) if len(ids) == 1 else None
         got = flags.get(cid, set()) if cid else set().union(*(flags.get(i, set()) for i in ids)) if ids else set()
+        truth = labels(p, NOW.timestamp())
         for label, counter in (("lapsed", lapsed),) + tuple((pat, one_sided) for pat in PATTERNS):
-            want, have = label in p.labels, label in got
+            want, have = label in truth, label in got
             counter[0] += want and have
             counter[1] += have and not want
             counter[2] += want and not have
@@ -91,7 +93,7 @@ def score(life: Life, report: Report) -> Score:
             merged[0] += cid is not None and claimed.get(cid, p.key) == p.key
         if cid:
             claimed.setdefault(cid, p.key)
-    leaked = sum(1 for n in life.noise if merge_key(n.address) in owner)
+    leaked = sum(1 for n in life.noise if n.address.lower() in owner)
     return Score(life.seed, tuple(lapsed), tuple(one_sided), tuple(rel), tuple(merged), (leaked, len(life.noise)),
                  tuple(recall))
 

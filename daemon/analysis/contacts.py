@@ -14,7 +14,7 @@ import numpy as np
 
 from daemon.analysis.table import DIRECTIONS, Table, distinct, distinct_counts, narrow
 from daemon.config import Person as PersonOverride
-from daemon.identity import merge_key, nice_name, normalize_name
+from daemon.identity import is_cjk_name, merge_key, nice_name, normalize_name, spelled_name
 
 _GENERIC_NAMES = frozenset({"", "me", "team", "support", "info", "admin", "office", "unknown"})
 
@@ -60,8 +60,15 @@ class People:
 
 
 def _mergeable_name(name: str) -> str:
+    """The name's comparable form when it is specific enough to join addresses: two parts or more
+    (a first name alone is shared by too many), or two characters or more in a script written
+    without spaces (most Chinese, Japanese and Korean full names)."""
     n = normalize_name(name)
-    return n if len(n.split()) >= 2 and len(n) >= 5 and n not in _GENERIC_NAMES else ""
+    if n in _GENERIC_NAMES:
+        return ""
+    if is_cjk_name(n):
+        return n if len(n) >= 2 else ""
+    return n if len(n.split()) >= 2 and len(n) >= 5 else ""
 
 
 def group_people(table: Table, overrides: tuple[PersonOverride, ...] = ()) -> People:
@@ -72,7 +79,8 @@ def group_people(table: Table, overrides: tuple[PersonOverride, ...] = ()) -> Pe
     key_code: dict[str, int] = {}
     key_of = np.fromiter((key_code.setdefault(k, len(key_code)) for k in keys), dtype=np.int64, count=len(keys))
     uf = _UnionFind()
-    for first, other in _sharing_a_name(table, present, key_of):
+    joins, names = _sharing_a_name(table, present, key_of)
+    for first, other in joins + _spelled_joins(table, present, key_of, names):
         uf.union(first, other)
     override_of: dict[int, PersonOverride] = {}
     for person in overrides:
@@ -131,9 +139,11 @@ def _ident(key: str) -> str:
     return hashlib.sha1(key.encode()).hexdigest()[:12]
 
 
-def _sharing_a_name(table: Table, present: np.ndarray, key_of: np.ndarray) -> list[tuple[int, int]]:
+def _sharing_a_name(table: Table, present: np.ndarray, key_of: np.ndarray) -> tuple[list[tuple[int, int]], _Names]:
     """Pairs of merge keys (codes; ``key_of``: the code of each ``present`` address) whose addresses
-    were used with the same full display name: each key paired with the first of its name's keys."""
+    were used with the same full display name: each key paired with the first of its name's keys.
+    A name under which two addresses took part in one message together is two people: it joins
+    nothing. Also returns which names were seen and which keys have one."""
     position = np.full(len(table.addresses), -1, dtype=np.int64)
     position[present] = np.arange(len(present))
     width = max(len(table.names), 1)
@@ -148,11 +158,71 @@ def _sharing_a_name(table: Table, present: np.ndarray, key_of: np.ndarray) -> li
     keys = int(key_of.max(initial=0)) + 1
     same_name, key = np.divmod(distinct(shared[keep] * keys + key_of[position[address[keep]]]), keys)
     if not len(key):
-        return []
+        return [], _Names({}, set())
     heads = np.flatnonzero(np.r_[True, same_name[1:] != same_name[:-1]])
     first = np.repeat(key[heads], np.diff(np.r_[heads, len(key)]))
+    codes = {code: n for n, code in merged.items()}
+    names = _Names({codes[c]: k for c, k in zip(same_name[heads].tolist(), key[heads].tolist())}, set(key.tolist()))
     joins = first != key
-    return list(zip(first[joins].tolist(), key[joins].tolist()))
+    pairs = list(zip(first[joins].tolist(), key[joins].tolist()))
+    apart = _apart_when_together(table, present, key_of, pairs)
+    if apart:  # a name of two people joins nothing, by display name or by spelling
+        names.first_key = {n: k for n, k in names.first_key.items() if k not in apart}
+        pairs = [(f, o) for f, o in pairs if f not in apart]
+    return pairs, names
+
+
+@dataclass
+class _Names:
+    first_key: dict[str, int]  # each mergeable name seen -> the first key that used it
+    named_keys: set[int]  # keys used with some mergeable name
+
+
+def _apart_when_together(table: Table, present: np.ndarray, key_of: np.ndarray,
+                         pairs: list[tuple[int, int]]) -> set[int]:
+    """The names (by their first key) among ``pairs`` whose addresses took part in one message or
+    meeting together (same moment, same thread): two people who share a name, not one person."""
+    if not pairs:
+        return set()
+    involved = {k for pair in pairs for k in pair}
+    key_of_address = np.full(len(table.addresses), -1, dtype=np.int64)
+    key_of_address[present] = key_of
+    row_key = key_of_address[table.address]
+    rows = np.flatnonzero(np.isin(row_key, list(involved)))
+    seen: dict[tuple[float, int], int] = {}
+    together: set[frozenset[int]] = set()
+    for ts, thread, k in zip(table.ts[rows].tolist(), table.thread[rows].tolist(), row_key[rows].tolist()):
+        other = seen.setdefault((ts, thread), k)
+        if other != k:
+            together.add(frozenset((other, k)))
+    root = {other: first for first, other in pairs}  # each joined key -> its name's first key
+    return {root.get(a, a) for a, b in map(tuple, together) if root.get(a, a) == root.get(b, b)}
+
+
+def _spelled_joins(table: Table, present: np.ndarray, key_of: np.ndarray, names: _Names) -> list[tuple[int, int]]:
+    """Addresses never used with a name, joined to the one named person whose name their local part
+    spells ("ana.costa@…" to "Ana Costa"; "anacosta@…" too). A spelling two names share joins nothing."""
+    if not names.first_key:
+        return []
+    by_words: dict[str, list[int]] = {}
+    by_letters: dict[str, list[int]] = {}
+    for name, key in names.first_key.items():
+        if is_cjk_name(name) or not name.isascii():
+            continue
+        words = name.split()
+        by_words.setdefault(name, []).append(key)
+        for letters in {"".join(words), "".join(reversed(words))}:
+            by_letters.setdefault(letters, []).append(key)
+    joins = []
+    for a, key in zip(present.tolist(), key_of.tolist()):
+        if key in names.named_keys:
+            continue
+        words, letters = spelled_name(table.addresses[a])
+        found = by_words.get(words) if words else None
+        found = found or (by_letters.get(letters) if len(letters) >= 6 else None)
+        if found and len(set(found)) == 1:
+            joins.append((found[0], key))
+    return joins
 
 
 # "" < "both" < "in" < "out", as the direction strings sort

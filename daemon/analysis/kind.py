@@ -13,10 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from daemon.analysis.conversations import Conversations
 from daemon.analysis.table import IN, SOCIAL, WORK, Table, distinct, per_person
 from daemon.identity import FREEMAIL, Me, domain_of
 
-UNKNOWN_BELOW = 0.8  # |score| under this: "unknown"
+UNKNOWN_BELOW = 0.6  # |score| under this: "unknown", for a thin history only
+BEST_GUESS_FROM = 3  # two-way conversations from which every tie gets a best guess
+DAY = 86400.0
 
 
 def work_domains(me: Me, counterpart_addresses: set[str]) -> frozenset[str]:
@@ -199,7 +202,8 @@ class Kinds:
         whys = ("account kind of the sources it went through", "which of my addresses it went through",
                 _DOMAIN_CUE[int(self.domain[k])][1],
                 f"{self.off_hours[k]:.0%} in evenings and weekends (your split: {self.hours.midpoint:.0%})",
-                "what our meetings were called", "recurring meetings")
+                "what our meetings and mails were about", "recurring meetings",
+                "how often we are in touch (frequent leans personal, intermittent professional)")
         return tuple(f"{why} (toward {'professional' if value > 0 else 'personal'}, {abs(value):.1f})"
                      for why, value in zip(whys, self.cues[:, k].tolist()) if abs(value) >= _PULLS)
 
@@ -207,26 +211,48 @@ class Kinds:
 _PULLS = 0.05  # a cue weaker than this is left out
 
 
+def rhythm_cue(convs: Conversations, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each person's two-way conversations, and what their rhythm says: frequent ties lean personal,
+    intermittent ones professional (+-0.4 a doubling of the typical gap away from 40 days, at most
+    0.6), once there are three gaps to judge by."""
+    two = np.flatnonzero(convs.two_way)
+    group, start = convs.group[two], convs.start[two]
+    same = group[1:] == group[:-1]
+    logs = np.log(np.maximum(np.diff(start) / DAY, 1.0))[same]
+    who = group[1:][same]
+    gaps = np.bincount(who, minlength=count)[:count]
+    mean = np.bincount(who, weights=logs, minlength=count)[:count] / np.maximum(gaps, 1)
+    cue = np.where(gaps >= 3, np.clip((mean - math.log(40.0)) / math.log(2.0) * 0.4, -0.6, 0.6), 0.0)
+    return per_person(convs.group, count, convs.two_way), cue
+
+
 def classify(e: Evidence, domain: np.ndarray, accounts: np.ndarray, overrides: list[str | None],
-             hours: HoursModel = HoursModel()) -> Kinds:
+             hours: HoursModel = HoursModel(), two_way: np.ndarray | None = None,
+             rhythm: np.ndarray | None = None) -> Kinds:
     """Everyone's kind of tie. ``domain``: their domain cues; ``accounts``: their pull from the
     kind of my accounts it went through (``account_pull``); ``overrides``: a relationship set in
     the config, or None. ``hours``: how the user's contacts split into evening and daytime ones; a
-    tie is judged against the user's own habits, not a fixed clock."""
+    tie is judged against the user's own habits, not a fixed clock. ``two_way``: each person's
+    two-way conversations (from BEST_GUESS_FROM on, the sign of the cues decides: "unknown" is for
+    thin histories); ``rhythm``: each one's rhythm cue (``rhythm_cue``)."""
     n = np.maximum(e.interactions, 1)
+    two_way = np.zeros(len(n), dtype=np.int64) if two_way is None else two_way
+    rhythm = np.zeros(len(n)) if rhythm is None else rhythm
     cues = np.array([
         2.5 * (e.professional_context / n - e.personal_context / n),
-        2.0 * accounts,
+        1.5 * accounts,
         np.array([cue for cue, _ in _DOMAIN_CUE.values()])[domain],
         np.clip((hours.midpoint - e.off_hours) / hours.half_spread, -1.5, 1.5),
         np.minimum(e.work_meetings, 4) * 0.5 - np.minimum(e.social_meetings, 4) * 0.6,
         np.where(e.recurring_meetings, 0.8, 0.0),
+        rhythm,
     ])
     score = np.zeros(len(n))
     for cue in cues:  # in this order, as one sum would add them up
         score = score + np.where(np.abs(cue) >= _PULLS, cue, 0.0)
     relationship, confidence = [], []
-    for k, (s, override, some) in enumerate(zip(score.tolist(), overrides, (e.interactions > 0).tolist())):
+    for s, override, some, judged in zip(score.tolist(), overrides, (e.interactions > 0).tolist(),
+                                         (two_way >= BEST_GUESS_FROM).tolist()):
         if override:
             relationship.append(override)
             confidence.append(1.0)
@@ -234,6 +260,7 @@ def classify(e: Evidence, domain: np.ndarray, accounts: np.ndarray, overrides: l
             relationship.append("unknown")
             confidence.append(0.0)
         else:
-            relationship.append("unknown" if abs(s) < UNKNOWN_BELOW else "professional" if s > 0 else "personal")
+            weak = abs(s) < UNKNOWN_BELOW if not judged else s == 0
+            relationship.append("unknown" if weak else "professional" if s > 0 else "personal")
             confidence.append(round(1 / (1 + math.exp(-abs(s))), 2))
     return Kinds(relationship, confidence, cues, domain, e.off_hours, hours, overrides)

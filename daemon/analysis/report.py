@@ -143,20 +143,24 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
     # sets how late a reply may join its conversation), so the wider reply window is used here.
     wide, narrow = conv_mod.split(table, who.order, who.group, (14.0, 7.0))
     wide_counts = _first_pass(wide, count)
-    real = np.array([direct or (g.override is not None and n > 0) for g, (n, direct, _, _) in zip(groups, wide_counts)],
-                    dtype=bool)
-    not_contacts = tuple(NotContact(g.id, g.name, tuple(g.addresses), _not_a_contact_reason(*wide_counts[k]))
+    person = spill(who.person, count)  # each row's person; the rows of ignored people in a slot of no one
+    invited = _one_off_invitation(table, person, count)
+    real = np.array([(direct and not once) or (g.override is not None and n > 0)
+                     for g, (n, direct, _, _), once in zip(groups, wide_counts, invited.tolist())], dtype=bool)
+    not_contacts = tuple(NotContact(g.id, g.name, tuple(g.addresses),
+                                    ONE_OFF if invited[k] else _not_a_contact_reason(*wide_counts[k]))
                          for k, g in enumerate(groups) if not real[k])
     # The user's own habits, from real contacts only (cold pitches and crowds would skew them).
     local = np.floor(localtime.clock(zone).locals(table.ts)).astype(np.int64)  # each row's whole seconds on the wall clock
-    person = spill(who.person, count)  # each row's person; the rows of ignored people in a slot of no one
     evidence = kind_mod.evidence(table, local, person, count, contexts)
     real_ones = np.flatnonzero(real)
     hours = kind_mod.HoursModel.fit(evidence.off_hours[real_ones].tolist())
     domain = kind_mod.domain_cues(table.addresses, who.address_person, count, real, workplaces)
     accounts = kind_mod.account_contexts(table, person, count, real, domain, me, workplaces)
+    two_way, rhythm_cue = kind_mod.rhythm_cue(wide, count)
     kinds = kind_mod.classify(evidence, domain, kind_mod.account_pull(table, person, count, accounts),
-                              [g.override.relationship if g.override else None for g in groups], hours)
+                              [g.override.relationship if g.override else None for g in groups], hours,
+                              two_way, rhythm_cue)
     professional = real & (np.array(kinds.relationship) == "professional")
     others = real & ~professional  # real contacts judged with the 7-day reply window
     chosen = conv_mod.Conversations.concat([wide.take(professional[wide.group]), narrow.take(others[narrow.group])])
@@ -181,6 +185,19 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
     contacts = tuple(_snooze(c, snoozed, now_ts, zone) for c in judged.contacts(real_ones.tolist(), spans))
     flags = Counter(f.pattern or f.kind for c in contacts for f in c.flags)
     return Report(now, contacts, not_contacts, _monthly(day, now, zone), round(baseline, 3), len(table), flags)
+
+
+ONE_OFF = "a one-off invitation of theirs (a webinar, a demo), with nobody else visible and nothing after it"
+
+
+def _one_off_invitation(table: Table, person: np.ndarray, count: int) -> np.ndarray:
+    """Who is known only from one meeting they organised, where nobody but the two of us is visible,
+    and no mail: attendance, not a relationship (webinars, vendor demos, broadcast invitations)."""
+    if not table.meeting.any():
+        return np.zeros(count, dtype=bool)
+    theirs = table.meeting & (table.initiator == THEM) & (table.fanout <= 1)
+    return ((per_person(person, count, table.meeting) == 1) & (per_person(person, count, theirs) == 1)
+            & (per_person(person, count, ~table.meeting) == 0))
 
 
 def _not_a_contact_reason(conversations: int, _direct: bool, unanswered_theirs: int, unanswered_mine: int) -> str:

@@ -30,6 +30,7 @@ from daemon.inference.senders import (
 )
 from daemon.models import Inferred, Interaction, RawRecord
 
+SMALL_GROUP = 3  # mail To this many people at most is addressed to each of them, whatever the Cc
 _MSGID = re.compile(r"<[^<>\s]+>")
 # "[Day, ]DD Mon YYYY HH:MM[:SS] +hhmm[ (comment)]": what nearly every mailer writes
 _RFC5322_DATE = re.compile(r"\s*(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+([12]\d{3})\s+(\d\d):(\d\d)(?::(\d\d))?"
@@ -122,6 +123,7 @@ def infer_mail(record: RawRecord, me: Me, source: str = "") -> Inferred:
         "in_reply_to": first_message_id(h.get("in-reply-to")),
         "source": source,
         "ident": record.ident,
+        "hint": h.get("purpose", ""),  # what the subject's words say it was about
     }
     people = _people(roles, me, lists)
     if outbound:
@@ -155,12 +157,14 @@ def _people(roles: dict[str, list[tuple[str, str]]], me: Me, lists: frozenset[st
 
 
 def _outbound(people: dict[str, dict[str, str]], common: dict, sender: str) -> Inferred:
-    """One interaction per person I wrote to. Those in To weigh by how many people were in To (a
-    reply To one author is direct however many are in Cc); Cc and Bcc by everyone addressed."""
+    """One interaction per person I wrote to. Mail To a small group (SMALL_GROUP people at most)
+    is direct to them however many are in Cc (a reply To one author); To a larger group it weighs
+    by everyone addressed, as Cc and Bcc always do."""
     to, copied = len(people["to"]), len(people["cc"]) + len(people["bcc"])
     if not to + copied:
         return Inferred(dropped="sent only to myself, lists or role addresses")
-    weights = {"to": ROLE_WEIGHT["to"] * fanout_weight(to), "cc": ROLE_WEIGHT["cc"] * fanout_weight(to + copied)}
+    weights = {"to": ROLE_WEIGHT["to"] * fanout_weight(to if to <= SMALL_GROUP else to + copied),
+               "cc": ROLE_WEIGHT["cc"] * fanout_weight(to + copied)}
     weights["bcc"] = weights["cc"]
     return Inferred(tuple(
         Interaction(address=addr, name=name, direction="out", weight=weights[role], initiator="me",
@@ -171,8 +175,8 @@ def _outbound(people: dict[str, dict[str, str]], common: dict, sender: str) -> I
 
 def _inbound(roles: dict[str, list[tuple[str, str]]], people: dict[str, dict[str, str]], me: Me, sender: str,
              sender_name: str, listed: bool, common: dict) -> Inferred:
-    """One interaction with the sender. To me: weighed by how many other people were in To; only
-    in Cc: by everyone addressed, and little. A list copy counts only when it is addressed To me,
+    """One interaction with the sender. To me alone or in a small group: direct, however many are
+    in Cc; To a larger group, or me only in Cc: weighed by everyone addressed, and Cc little. A list copy counts only when it is addressed To me,
     and then for less than private mail (LIST_COPY)."""
     my_role, account = None, ""
     for role in ("to", "cc"):
@@ -192,8 +196,8 @@ def _inbound(roles: dict[str, list[tuple[str, str]]], people: dict[str, dict[str
         return Inferred(dropped=rule, senders=((sender, rule),))
     others_to = len([a for a in people["to"] if a != sender])
     others = others_to + len([a for a in people["cc"] if a != sender])
-    weight = (ROLE_WEIGHT["to"] * fanout_weight(others_to + 1) if my_role == "to"
-              else ROLE_WEIGHT["cc"] * fanout_weight(others + 1))
+    weight = (ROLE_WEIGHT["to"] * fanout_weight(others_to + 1 if others_to + 1 <= SMALL_GROUP else others + 1)
+              if my_role == "to" else ROLE_WEIGHT["cc"] * fanout_weight(others + 1))
     if listed:
         weight *= LIST_COPY
     return Inferred((

@@ -97,25 +97,30 @@ LIST_COPY = 0.5  # a list copy addressed To me says half what private mail says
 MEETING_WEIGHT = 3.0  # a real meeting says more than one mail
 RECURRING_FACTOR = 0.5  # each instance of a recurring series says less than a one-off
 
+# What a meeting or a mail was for, from the words of its title or subject. Dinner, drinks and a
+# birthday are leisure; an intro, a 1:1, a review, mentoring or an interview are work. Coffee,
+# lunch and a catch-up are said of both, so they decide nothing alone.
 _SOCIAL = re.compile(
-    r"\b(dinner|lunch|brunch|breakfast|coffee|drinks?|beers?|party|birthday|bday|bbq|barbecue|picnic|"
-    r"wedding|hike|hiking|climbing|run|movie|cinema|concert|game night|visit|catch[- ]?up|hang ?out|"
-    r"wine|pub|festival|trip|holiday|vacation|christmas|xmas|geburtstag|abendessen|kaffee|essen)\b",
+    r"\b(dinner|drinks?|beers?|party|birthday|bday|bbq|barbecue|picnic|wedding|hike|hiking|climbing|"
+    r"movie|cinema|concert|game night|hang ?out|wine|pub|festival|trip|holiday|vacation|christmas|xmas|"
+    r"geburtstag|abendessen|brunch|sleepover|housewarming|baby shower|anniversary|family)\b",
     re.I,
 )
 _WORK = re.compile(
     r"\b(sync|standup|stand-up|1:1|1on1|one[- ]on[- ]one|review|planning|retro|retrospective|sprint|"
     r"interview|intro|introduction|demo|kickoff|kick-off|all[- ]hands|townhall|town hall|roadmap|"
     r"meeting|call|workshop|onboarding|okr|quarterly|qbr|status|design|check[- ]in|pitch|proposal|"
-    r"contract|project|client|customer|investor|board|webinar|conference|training|office hours)\b",
+    r"contract|project|client|customer|investor|board|webinar|conference|training|office hours|"
+    r"mentor|mentoring|mentorship|networking|referral|career|advice|portfolio|consulting|freelance|"
+    r"invoice|quote|partnership|panel|meetup|talk|patch|pull request|bug|release)\b",
     re.I,
 )
 
 
 def meeting_hint(summary: str) -> str:
-    """ "social" for dinner, drinks, a birthday; "work" for a sync, review or intro; else "". """
-    if _SOCIAL.search(summary):
-        return "social"
-    if _WORK.search(summary):
-        return "work"
-    return ""
+    """ "social" for dinner, drinks, a birthday; "work" for a sync, review or intro; "" for
+    neither, for both ("dinner after the conference"), and for coffee, lunch or a catch-up alone."""
+    social, work = bool(_SOCIAL.search(summary)), bool(_WORK.search(summary))
+    if social == work:
+        return ""
+    return "social" if social else "work"

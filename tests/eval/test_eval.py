@@ -5,41 +5,42 @@ from __future__ import annotations
 
 import pytest
 
-from bench.eval.life import DAY, NOW, make_life, observed_share
+from bench.eval.labels import labels
+from bench.eval.life import DAY, NOW, make_life
 from bench.eval.score import Score, evaluate, score
 from daemon.analysis.report import Contact, Flag, Report
-from daemon.identity import merge_key, normalize_name
 
 SEEDS = (1, 2, 3)
 LABEL_SEEDS = tuple(range(1, 21))  # cheap: no pipeline, so many lives
 
 
 @pytest.mark.parametrize("seed", LABEL_SEEDS)
-def test_the_generators_labels_are_true_of_its_own_data(seed):
+def test_the_labels_from_the_log_follow_the_rules_and_the_archetypes(seed):
+    """The labels are computed from each life's log (bench.eval.labels); they obey the one-diagnosis
+    rules, and nearly every archetype shows in its log what it was made to be (a rare draw of gaps
+    blurs a borderline tie; then the log, not the intent, is the truth)."""
     life = make_life(seed)
     now = NOW.timestamp()
+    off = []
     for p in life.people:
-        two_way = [m for m in p.moments if m.answered]
-        silence = (now - two_way[-1].ts) / DAY
-        judgeable = len(two_way) >= 3 and (now - two_way[0].ts) / DAY >= 60
-        if "lapsed" in p.labels:
-            assert judgeable and silence >= 3 * p.rhythm_days and silence >= 69, p  # 70 days, give or take the hour
-        elif judgeable and p.archetype != "thin_history":
-            assert silence <= 1.5 * p.rhythm_days + 5, p  # an active tie: within its rhythm
-        mine, theirs = observed_share(p)
-        total = mine + theirs
-        if "you_initiate" in p.labels:
-            assert total >= 6 and mine / total >= 0.85, p
-        elif "they_initiate" in p.labels:
-            assert total >= 6 and theirs / total >= 0.85, p
-        elif total >= 6:
-            assert 0.3 <= mine / total <= 0.7, p
-        tail = [m for m in p.moments if m.ts > two_way[-1].ts]
-        for label, starter in (("unanswered_by_them", "me"), ("unanswered_by_you", "them")):
-            run = [m for m in tail if m.initiator == starter and not m.answered]
-            assert (len(run) >= 3) == (label in p.labels), (label, p)
-        if len(p.addresses) > 1:  # a merge the data itself supports: one merge key, or one name
-            assert len({merge_key(a) for a in p.addresses}) == 1 or normalize_name(p.name), p
+        got = labels(p, now)
+        patterns = got - {"lapsed"}
+        assert len(patterns) <= 1, (p.key, got)
+        assert not ("lapsed" in got and patterns & {"unanswered_by_them", "unanswered_by_you"}), (p.key, got)
+        if "lapsed" in got:
+            two_way = [m for m in p.moments if m.answered]
+            assert len(two_way) >= 3 and (now - p.moments[-1].ts) / DAY >= 60, p.key
+        if got != p.labels:
+            off.append((p.key, p.labels, got))
+        if len(p.addresses) > 1:  # a merge the data itself supports: one mailbox, or one name
+            assert len({_mailbox(a) for a in p.addresses}) == 1 or len(p.name.split()) >= 2, p
+    assert len(off) <= 1, off
+
+
+def _mailbox(address: str) -> str:
+    local, _, domain = address.lower().partition("@")
+    local = local.split("+", 1)[0]
+    return f"{local.replace('.', '')}@{domain}" if domain == "gmail.com" else f"{local}@{domain}"
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -72,11 +73,18 @@ def test_the_scorer_can_fail():
     assert loud.relationship[0] < loud.relationship[1]
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_targets_hold_on_lives_with_a_personal_and_a_work_account(seed):
-    s = evaluate(seed)
-    assert Score.f1(*s.lapsed)[2] >= 0.9
-    assert Score.f1(*s.one_sided)[2] >= 0.85
-    assert s.relationship[0] / s.relationship[1] >= 0.9
+def _sum(scores: list[Score]) -> Score:
+    add = lambda *parts: tuple(sum(x) for x in zip(*parts))  # noqa: E731
+    return Score(0, *(add(*(getattr(s, f) for s in scores)) for f in
+                      ("lapsed", "one_sided", "relationship", "merged", "noise_leak", "contact_recall")))
+
+
+@pytest.mark.parametrize("one_account", [False, True], ids=["two-accounts", "one-account"])
+def test_the_issue_goals_hold_over_several_lives(one_account):
+    s = _sum([evaluate(seed, one_account) for seed in SEEDS])
+    assert Score.f1(*s.lapsed)[2] >= 0.95
+    assert Score.f1(*s.one_sided)[2] >= 0.95
+    assert s.relationship[0] / s.relationship[1] >= 0.95
     assert s.merged[0] / s.merged[1] >= 0.9
     assert s.noise_leak[0] == 0
+    assert s.contact_recall[0] == s.contact_recall[1]

@@ -310,3 +310,42 @@ def test_the_hours_model_is_two_means_of_the_shares(shares):
         assert abs(model.half_spread - max((hi - lo) / 2, 0.15)) < 1e-9
     elif hi - lo < 0.3 - 1e-9:
         assert model.half_spread == 0.5
+
+
+def _meeting(ts: float, who: str, organizer: str, fanout: int = 1, summary_hint: str = "") -> Interaction:
+    return Interaction(ts=ts, channel="meeting", address=who, name="", direction="both", weight=3.0,
+                       initiator="me" if organizer == "me" else "them", thread=f"ev{ts}", account=ME,
+                       fanout=fanout, hint=summary_hint, source="cal", ident=f"ev{ts}{who}")
+
+
+def test_a_one_off_invitation_from_a_stranger_is_no_contact():
+    t = NOW.timestamp() - 30 * DAY
+    rep = report([_meeting(t, "host@vendor.example", "them")])
+    assert rep.contacts == ()
+    (nc,) = rep.not_contacts
+    assert "one-off invitation" in nc.reason
+    # the same meeting with mail around it, or organised by me, or a second meeting: a contact
+    assert len(report([_meeting(t, "host@vendor.example", "them")] + exchange(20, "host@vendor.example")).contacts) == 1
+    assert len(report([_meeting(t, "host@vendor.example", "me")]).contacts) == 1
+    assert len(report([_meeting(t, "host@vendor.example", "them"), _meeting(t - 40 * DAY, "host@vendor.example", "them")]).contacts) == 1
+
+
+def test_friends_and_the_professional_network_from_what_separates_them():
+    """A friend met over dinners in the evenings, frequent and regular; a mentor met every few
+    months over coffee chats and intro calls in office hours: told apart on one account."""
+    items = []
+    for k in range(12):  # friend: dinners every 3 weeks, evenings
+        t = NOW.timestamp() - (20 + 21 * k) * DAY + 19.5 * 3600
+        items += [_meeting(t, "kim@mail.example", "them" if k % 2 else "me", summary_hint="social")]
+        items += exchange(22 + 21 * k, "kim@mail.example")
+    for k in range(5):  # mentor: every 3 months, weekday mornings, "coffee chat" (no hint) and "intro call" (work)
+        t = NOW.timestamp() - (30 + 90 * k) * DAY
+        t -= t % DAY - 10 * 3600
+        while datetime.fromtimestamp(t, ZONE).weekday() >= 5:
+            t -= DAY
+        items += [_meeting(t, "mentor@mail.example", "me", summary_hint="" if k % 2 else "work")]
+        items += [mail(t - 2 * DAY, "mentor@mail.example", "out", thread=f"m{k}"),
+                  mail(t - 2 * DAY + 3600, "mentor@mail.example", "in", thread=f"m{k}")]
+    rep = analyse(items, Me([ME]), ZONE, NOW)
+    kinds = {c.emails[0]: c.relationship for c in rep.contacts}
+    assert kinds == {"kim@mail.example": "personal", "mentor@mail.example": "professional"}

@@ -69,6 +69,7 @@ def _read_by_lines(raw: bytes, limit: int) -> bytes:
 
 def _parse_by_lines(block: bytes) -> dict[str, str]:
     from connectors.mailparse import ADDRESS_FIELDS, BULK_FIELDS, KEPT_FIELDS, _decode
+    from daemon.inference.filters import meeting_hint
 
     fields: dict[str, str] = {}
     current: list = []  # [name, parts]
@@ -86,6 +87,8 @@ def _parse_by_lines(block: bytes) -> dict[str, str]:
                     fields.setdefault(name, value)
             elif name == "subject":
                 fields["subject_key"] = subject_key(value)
+                if meeting_hint(value):
+                    fields["purpose"] = meeting_hint(value)
             elif name in BULK_FIELDS and "bulk" not in fields:
                 fields["bulk"] = name
         field, sep, value = line.partition(":")
@@ -126,3 +129,10 @@ def test_the_chunked_reader_and_the_parser_agree_with_line_by_line_reading(monke
     for raw in messages:
         block = _read_by_lines(raw, mailparse.HEADER_LIMIT)
         assert parse_header_block(block) == _parse_by_lines(block), block
+
+
+def test_a_subject_leaves_only_its_purpose_behind():
+    fields = parse_header_block(b"From: a@b.example\nTo: me@x.example\nSubject: Intro call with Dana\n")
+    assert fields["purpose"] == "work" and "Dana" not in repr(fields)
+    assert parse_header_block(b"From: a@b.example\nSubject: Birthday dinner on Friday\n")["purpose"] == "social"
+    assert "purpose" not in parse_header_block(b"From: a@b.example\nSubject: Coffee?\n")  # coffee decides nothing alone

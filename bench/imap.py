@@ -39,9 +39,9 @@ def _connector(server) -> ImapConnector:
 
 def incremental(server, store: Store) -> None:
     """100 new messages and 10 expunged in INBOX: the per-folder fast path (UIDNEXT, VANISHED)."""
-    import imapclient
-
     from datetime import datetime, timezone
+
+    import imapclient
 
     from tests.helpers import message
 

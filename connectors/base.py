@@ -55,11 +55,16 @@ class Connector(ABC):
     def close(self) -> None:
         """Release connections and files."""
 
-    def __enter__(self) -> "Connector":
+    def __enter__(self) -> Connector:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class EditConflict(Exception):
+    """A conditional write was refused (HTTP 412): the event is not what we last saw, because the
+    user changed or deleted it meanwhile. Their version wins."""
 
 
 class FollowupCalendar(ABC):
@@ -68,6 +73,8 @@ class FollowupCalendar(ABC):
 
     REMOTE ID  where the server keeps one follow-up (a CalDAV resource href, a Google event id);
     stored after each write so that the next run updates or deletes that same object.
+    ETAG       the server's version of one event. Every write is conditional on it (If-Match), so
+    an event the user changed since tiekeeper last saw it is never overwritten (EditConflict).
     """
 
     @property
@@ -80,17 +87,23 @@ class FollowupCalendar(ABC):
         """The calendar if it exists already, else None; never makes it (``doctor`` asks this)."""
 
     @abstractmethod
-    def put(self, followup, alarm_minutes: int | None, remote_id: str) -> str:
-        """Create or replace one follow-up (a daemon.outputs.followups.FollowUp); returns its remote id."""
+    def listing(self) -> dict[str, str]:
+        """remote id -> etag of every event the calendar holds now (one request or a few pages)."""
 
     @abstractmethod
-    def delete(self, uid: str, remote_id: str) -> None:
-        """Remove one follow-up; one that is gone already is no error."""
+    def put(self, followup, alarm_minutes: int | None, remote_id: str, etag: str) -> tuple[str, str]:
+        """Write one follow-up (a daemon.outputs.followups.FollowUp): a new one when ``remote_id`` is
+        empty, else replace the one at ``remote_id`` if it still has ``etag`` (else EditConflict).
+        Returns its remote id and new etag."""
+
+    @abstractmethod
+    def delete(self, uid: str, remote_id: str, etag: str) -> None:
+        """Remove one follow-up if it still has ``etag`` (else EditConflict); one gone already is no error."""
 
     def close(self) -> None:
         """Release connections."""
 
-    def __enter__(self) -> "FollowupCalendar":
+    def __enter__(self) -> FollowupCalendar:
         return self
 
     def __exit__(self, *exc: object) -> None:

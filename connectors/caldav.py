@@ -26,6 +26,7 @@ from caldav.elements import dav
 from caldav.elements.base import ValuedBaseElement
 from caldav.lib import error as caldav_error
 
+from connectors import neterror
 from connectors.base import Connector
 from connectors.ics import NotACalendar, parse_calendar_objects
 from daemon.errors import AuthError, SourceError
@@ -57,15 +58,22 @@ class CalDavConnector(Connector):
         except caldav_error.AuthorizationError:
             raise AuthError(self.name, f"the server refused the username or password ({what})",
                             f"store the right one with `tiekeeper auth password {self.name}` or fix password_command") from None
-        except (caldav_error.DAVError, OSError, ValueError) as e:
+        except Exception as e:  # noqa: BLE001 - a network failure, in whichever library's wrapping
+            clean = neterror.describe(e, neterror.host_port(self.url), f"sources.{self.name}.ca_file",
+                                      f"sources.{self.name}.url")
+            if clean is None:
+                self._unexpected(what, e)
+            raise SourceError(self.name, f"{what}: {clean[0]}", f"{clean[1]}; retried on the next sync") from None
+
+    def _unexpected(self, what: str, e: Exception) -> None:
+        """Anything but a network failure, as one line (never a library's repr)."""
+        if isinstance(e, SourceError):
+            raise e
+        if isinstance(e, (caldav_error.DAVError, OSError, ValueError)):
             reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
             raise SourceError(self.name, f"{what} failed: {reason}", "check the URL; retried on the next sync") from None
-        except Exception as e:  # requests/niquests raise their own connection and TLS errors
-            if "certificate" in str(e).lower() or "ssl" in type(e).__name__.lower():
-                raise SourceError(self.name, f"the server's TLS certificate is not trusted ({type(e).__name__})",
-                                  f"if you trust it, set sources.{self.name}.ca_file to its certificate") from None
-            raise SourceError(self.name, f"{what} failed: {type(e).__name__}: {str(e)[:200]}",
-                              "check the URL and the network; retried on the next sync") from None
+        raise SourceError(self.name, f"{what} failed ({type(e).__name__})",
+                          "check the URL and the network; retried on the next sync") from None
 
     def calendars(self) -> dict[str, caldav.Calendar]:
         if self._calendars is not None:

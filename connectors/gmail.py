@@ -69,7 +69,8 @@ class GmailConnector(Connector):
         self.account = account
         self.token_file = token_file
         self.api_endpoint = api_endpoint
-        self.caller = g.Caller(name, quota or g.Quota(g.QUOTA_PRESETS["standard"], g.GMAIL_COSTS), base_delay)
+        self.caller = g.Caller(name, quota or g.Quota(g.QUOTA_PRESETS["standard"], g.GMAIL_COSTS), base_delay,
+                               where=g.endpoint_where("gmail", api_endpoint))
         self.batch_size = FIRST_BATCH
         self._service = None
         self._messages_resource = None
@@ -77,7 +78,7 @@ class GmailConnector(Connector):
     @property
     def service(self):
         if self._service is None:
-            with g.translate(self.name, "authorization"):
+            with g.translate(self.name, "authorization", self.caller.where):
                 creds = g.credentials(self.name, self.account, self.token_file, [g.GMAIL_SCOPE])
                 self._service = g.build_service("gmail", "v1", g.authorized_http(creds), self.api_endpoint)
         return self._service
@@ -208,7 +209,7 @@ class GmailConnector(Connector):
         self.caller.cost("messages.get", len(chunk))
         self.caller.calls += 1
         try:
-            with g.translate(self.name, "a batch of messages.get"):
+            with g.translate(self.name, "a batch of messages.get", self.caller.where):
                 batch.execute()
         except HttpError as e:  # the batch request itself failed: every part is retried
             status = int(e.resp.status)

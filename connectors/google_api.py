@@ -210,6 +210,18 @@ def build_service(api: str, version: str, http, api_endpoint: str | None):
     return build(api, version, http=http, static_discovery=True, client_options=options, cache_discovery=False)
 
 
+def endpoint_where(api: str, api_endpoint: str | None) -> str:
+    """host:port the API's calls go to, for error messages."""
+    from connectors.neterror import host_port
+
+    if api_endpoint:
+        return host_port(api_endpoint)
+    return _DEFAULT_HOSTS[0] if api == "gmail" else _DEFAULT_HOSTS[1]
+
+
+_DEFAULT_HOSTS = ("gmail.googleapis.com:443", "www.googleapis.com:443")
+
+
 def batch_uri(api: str, api_endpoint: str | None) -> str | None:
     """Where batch requests go when ``api_endpoint`` redirects the API (None: the client's default)."""
     if not api_endpoint:
@@ -256,8 +268,9 @@ class Caller:
     """Executes API requests for one source: quota, retries, and errors turned into SourceError."""
 
     def __init__(self, source: str, quota: Quota, base_delay: float = 1.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, where: str = "Google") -> None:
         self.source = source
+        self.where = where  # host:port, for a network failure's message
         self.quota = quota
         self.bucket = TokenBucket(quota.units_per_second, sleep=sleep)
         self.base_delay = base_delay
@@ -277,7 +290,7 @@ class Caller:
             self.cost(method)
             self.calls += 1
             try:
-                with translate(self.source, what):
+                with translate(self.source, what, self.where):
                     answer = request.execute(num_retries=0)
                 if answer in ("", b""):
                     # 204 No Content (events.delete): the client's raw model, used for methods whose
@@ -317,8 +330,8 @@ def api_error(source: str, what: str, status: int, reason: str, message: str) ->
 class translate:
     """Turn transport, token and garbage-answer failures into SourceError/AuthError."""
 
-    def __init__(self, source: str, what: str) -> None:
-        self.source, self.what = source, what
+    def __init__(self, source: str, what: str, where: str = "Google") -> None:
+        self.source, self.what, self.where = source, what, where
 
     def __enter__(self) -> None:
         return None
@@ -337,7 +350,15 @@ class translate:
             raise AuthError(self.source, f"the Google authorization {why}",
                             f"run `tiekeeper auth google {self.source}`") from None
         if isinstance(exc, (TransportError, OSError, socket.timeout)) or type(exc).__module__.startswith("httplib2"):
-            raise SourceError(self.source, f"cannot reach Google for {self.what} ({type(exc).__name__}: {str(exc)[:120]})",
+            from connectors.neterror import describe
+
+            custom = self.where not in ("Google", *_DEFAULT_HOSTS)
+            clean = describe(exc, self.where, None,
+                             f"sources.{self.source}.api_endpoint" if custom else "your network connection")
+            if clean:
+                raise SourceError(self.source, f"cannot reach Google for {self.what}: {clean[0]}",
+                                  f"{clean[1]}; tiekeeper will try again") from None
+            raise SourceError(self.source, f"cannot reach Google for {self.what} ({type(exc).__name__})",
                               "check the network; tiekeeper will try again") from None
         if isinstance(exc, (ValueError, KeyError, TypeError)):
             raise SourceError(self.source, f"Google's answer to {self.what} is not what the API returns "

@@ -103,7 +103,7 @@ class GoogleCalendarConnector(Connector):
         self.token_file = token_file
         self.api_endpoint = api_endpoint
         self.scopes = list(scopes)
-        self.caller = g.Caller(name, g.CALENDAR_QUOTA, base_delay)
+        self.caller = g.Caller(name, g.CALENDAR_QUOTA, base_delay, where=g.endpoint_where("calendar", api_endpoint))
         self._service = None
         self._ids: list[str] | None = None
         self._events: dict[str, RawRecord] | None = None
@@ -111,7 +111,7 @@ class GoogleCalendarConnector(Connector):
     @property
     def service(self):
         if self._service is None:
-            with g.translate(self.name, "authorization"):
+            with g.translate(self.name, "authorization", self.caller.where):
                 creds = g.credentials(self.name, self.account, self.token_file, self.scopes)
                 self._service = g.build_service("calendar", "v3", g.authorized_http(creds), self.api_endpoint)
         return self._service

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from icalendar import Calendar, Component, Event
 
+from connectors import neterror
 from connectors.base import Connector
 from connectors.files import find_files, stat_cursor
 from daemon.errors import AuthError, SourceError
@@ -135,6 +136,9 @@ class IcsConnector(Connector):
                 raise AuthError(self.name, f"the feed answered HTTP {e.code}", "check the URL's secret token") from None
             raise SourceError(self.name, f"the feed answered HTTP {e.code}", "it is retried on the next sync") from None
         except (urllib.error.URLError, OSError) as e:
+            clean = neterror.describe(e, neterror.host_port(self.url), None, f"sources.{self.name}.url")
+            if clean:
+                raise SourceError(self.name, f"cannot fetch the feed: {clean[0]}", clean[1]) from None
             reason = getattr(e, "reason", e)
             raise SourceError(self.name, f"cannot fetch the feed: {reason}", "check the URL and the network") from None
         if len(body) > MAX_FEED_BYTES:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import socket
 import ssl
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -29,8 +28,9 @@ from pathlib import Path
 import imapclient
 from imapclient.exceptions import IMAPClientError, LoginError
 
+from connectors import neterror
 from connectors.base import Connector
-from connectors.maildir import folder_is_skipped, folder_is_sent, mail_record
+from connectors.maildir import folder_is_sent, folder_is_skipped, mail_record
 from connectors.mailparse import FETCHED_HEADERS
 from daemon.errors import AuthError, SourceError
 from daemon.models import Delta, Item, Listing, RawRecord
@@ -81,11 +81,12 @@ class ImapConnector(Connector):
         except LoginError:
             raise AuthError(self.name, f"{where} refused the username or password",
                             f"store the right one with `tiekeeper auth password {self.name}` or fix password_command") from None
-        except ssl.SSLCertVerificationError as e:
-            raise SourceError(self.name, f"{where} presented a certificate that is not trusted ({e.verify_message})",
-                              f"if you trust it, set sources.{self.name}.ca_file to its certificate") from None
-        except (ssl.SSLError, OSError, socket.timeout, IMAPClientError) as e:
-            raise SourceError(self.name, f"cannot talk to {where}: {e}", "check host, port and tls; retried later") from None
+        except (ssl.SSLError, OSError, TimeoutError, IMAPClientError) as e:
+            clean = neterror.describe(e, where, f"sources.{self.name}.ca_file", f"sources.{self.name}.host, port and tls")
+            if clean:
+                raise SourceError(self.name, clean[0], f"{clean[1]}; retried on the next sync") from None
+            raise SourceError(self.name, f"cannot talk to {where}: {_first_line(e)}",
+                              "check host, port and tls; retried later") from None
         self._client = c
         return c
 
@@ -101,9 +102,11 @@ class ImapConnector(Connector):
         """Run one IMAP command, turning a dropped connection or a protocol error into SourceError."""
         try:
             return fn(*args, **kwargs)
-        except (IMAPClientError, OSError, socket.timeout, ssl.SSLError) as e:
+        except (TimeoutError, IMAPClientError, OSError, ssl.SSLError) as e:
             self._client = None
-            raise SourceError(self.name, f"{what} failed: {e or type(e).__name__}",
+            clean = neterror.describe(e, f"{self.host}:{self.port}", f"sources.{self.name}.ca_file",
+                                      f"sources.{self.name}.host, port and tls")
+            raise SourceError(self.name, f"{what} failed: {clean[0] if clean else _first_line(e)}",
                               "the connection is retried on the next sync; what was stored is kept") from None
 
     # -- folders ------------------------------------------------------------------------------------
@@ -316,3 +319,8 @@ def _uid_set(uids: list[int]) -> str:
         prev = u
     out.append(f"{start}:{prev}" if prev != start else str(start))
     return ",".join(out)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0][:200] if text else type(e).__name__

@@ -87,7 +87,7 @@ class MaildirConnector(Connector):
     def folders(self) -> dict[str, Path]:
         """Folder name -> directory, for every Maildir under the root that is not skipped."""
         if not self.root.is_dir():
-            raise SourceError(self.name, f"{self.root} is not a folder", "check sources.<name>.path")
+            raise SourceError(self.name, f"{self.root} is not a folder", f"check sources.{self.name}.path")
         found: dict[str, Path] = {}
         if _is_maildir(self.root):
             found["INBOX"] = self.root

@@ -7,12 +7,15 @@ import json
 import sys
 from datetime import datetime
 
-from daemon import pipeline
+from daemon import own_addresses, pipeline
+from daemon.acting import address_of as _address
+from daemon.acting import cmd_ignore, cmd_log, cmd_set, cmd_snooze  # noqa: F401 - the commands live there
 from daemon.analysis.report import Report, to_json
 from daemon.analysis.rhythm import human_days
 from daemon.config import Config
 from daemon.errors import UsageError
-from daemon.identity import Me, clean_text, merge_key, normalize_address
+from daemon.identity import Me, clean_text, merge_key
+from daemon.stages import stage
 from daemon.store import Store
 
 
@@ -32,14 +35,21 @@ def cmd_sync(config: Config, args: argparse.Namespace, as_of, progress) -> int:
                          f"sources in the config: {', '.join(s.name for s in config.sources)}")
     store = Store(config.store_path)
     done, failed = pipeline.sync_all(config, store, args.force, args.sources or None, progress)
-    pipeline.derive(store, Me(config.identity.addresses))
+    pipeline.derive(store, own_addresses.me(config, store))
+    _warn_own_addresses(config, store)
     return 3 if failed else 0
+
+
+def _warn_own_addresses(config: Config, store: Store) -> None:
+    for line in own_addresses.warning_lines(config, own_addresses.remembered(store)):
+        sys.stderr.write(f"tiekeeper: warning: {line}\n")
 
 
 def _report(config: Config, as_of: datetime | None) -> Report:
     store = Store(config.store_path)
     try:
-        return pipeline.report(config, store, pipeline.clock(config, as_of))
+        with stage("analysing"):
+            return pipeline.report(config, store, pipeline.clock(config, as_of))
     finally:
         store.close()
 
@@ -54,7 +64,8 @@ def print_text_report(rep: Report, zone, everyone: bool = False) -> None:
          f"{len(flagged)} need attention, {rep.interactions} interactions analysed.")
     for c in sorted(flagged, key=lambda c: -max(f.severity for f in c.flags)):
         _out()
-        _out(f"{clean_text(c.name)} <{c.emails[0]}> — {c.relationship}, usually every {human_days(c.expected_gap_days)}")
+        told = " (as you set it)" if c.told else ""
+        _out(f"{clean_text(c.name)} <{c.emails[0]}> — {c.relationship}, usually every {human_days(c.expected_gap_days)}{told}")
         for f in c.flags:
             label = f.pattern.replace("_", " ") if f.pattern else f.kind
             _out(f"  [{label}] {clean_text(f.why)}")
@@ -67,8 +78,21 @@ def print_text_report(rep: Report, zone, everyone: bool = False) -> None:
                  f"{_when(c.last_two_way, zone):>13}  {flags}")
 
 
+def _hint_if_never_synced(config: Config) -> None:
+    """An empty report before any sync is no news: say what to run (on stderr, so json stays clean)."""
+    store = Store(config.store_path)
+    try:
+        synced = any(s.last_sync for s in store.source_states())
+    finally:
+        store.close()
+    if not synced:
+        sys.stderr.write("tiekeeper: nothing synced yet: run `tiekeeper sync` (or `tiekeeper run --once`) first\n")
+
+
 def cmd_report(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     rep = _report(config, as_of)
+    if not rep.contacts:
+        _hint_if_never_synced(config)
     if args.format == "json":
         print_json(to_json(rep))
     else:
@@ -85,7 +109,8 @@ def cmd_followups(config: Config, args: argparse.Namespace, as_of, progress) -> 
         raise UsageError("no follow-ups output configured",
                          "set [outputs.followups] path (or caldav / google), or pass --output PATH")
     store = Store(config.store_path)
-    rep = pipeline.report(config, store, pipeline.clock(config, as_of))
+    with stage("analysing"):
+        rep = pipeline.report(config, store, pipeline.clock(config, as_of))
     path = pipeline.write_followups(config, store, rep)
     if path:
         _out(f"follow-ups for {len(rep.flagged())} contact(s) written to {path}")
@@ -96,21 +121,33 @@ def cmd_followups(config: Config, args: argparse.Namespace, as_of, progress) -> 
 
 
 def cmd_digest(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+    from datetime import timezone
+
+    from daemon.delivery import deliver
     from daemon.fsutil import write_private
     from daemon.outputs.digest import preview_html
 
-    rep = _report(config, as_of)
+    if args.preview and args.send:
+        raise UsageError("--preview never sends", "drop --send to look at the digest, or --preview to send it")
+    if args.force and not args.send:
+        raise UsageError("--force goes with --send", "tiekeeper digest --send --force")
+    if args.send and not config.digest.smtp_host:
+        raise UsageError("--send needs a mail server", "set [outputs.digest] smtp_host and to")
     path = args.output or config.digest.path
-    if path is None and not args.preview and not config.digest.smtp_host:
-        raise UsageError("no digest file or mail server configured",
-                         "set [outputs.digest] path or smtp_host, or pass --output PATH")
-    if path or config.digest.smtp_host:
+    if path is None and not args.preview and not args.send:
+        raise UsageError("no digest file configured",
+                         "set [outputs.digest] path, pass --output PATH, or --send to mail it")
+    rep = _report(config, as_of)
+    if path or args.send:
         store = Store(config.store_path)
-        written = pipeline.write_digest(config, store, rep, path)
-        if written:
-            _out(f"digest written to {written}")
-        if config.digest.smtp_host:
-            _out(f"digest sent to {config.digest.to}")
+        trigger = "digest --send --force" if args.force else "digest --send"
+        done = deliver(config, store, rep, datetime.now(timezone.utc), trigger, path, args.send, args.force)
+        if done.path:
+            _out(f"digest written to {done.path}")
+        if done.sent_to:
+            _out(f"digest sent to {done.sent_to}")
+        if done.not_sent:
+            _out(f"digest not sent: {done.not_sent} (--force sends another)")
     if args.preview:
         write_private(args.preview, preview_html(rep, config.identity.zone).encode())
         _out(f"HTML preview written to {args.preview}")
@@ -119,10 +156,14 @@ def cmd_digest(config: Config, args: argparse.Namespace, as_of, progress) -> int
 
 def cmd_explain(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     address = _address(args.address)
-    me = Me(config.identity.addresses)
     zone = config.identity.zone
-    if address in me:
+    if address in Me(config.identity.addresses):
         _out(f"{address} is one of your own addresses (identity.addresses): never a contact.")
+        return 0
+    store = Store(config.store_path)
+    if address in own_addresses.me(config, store):
+        _out(f"{address} is one of your own addresses (you send from it; add it to identity.addresses): "
+             "never a contact.")
         return 0
     rep = _report(config, as_of)
     key = merge_key(address)
@@ -130,7 +171,11 @@ def cmd_explain(config: Config, args: argparse.Namespace, as_of, progress) -> in
         if any(merge_key(e) == key for e in c.emails):
             _out(f"{clean_text(c.name)} is a contact: {c.why_contact}.")
             _out(f"  addresses: {', '.join(c.emails)}")
-            _out(f"  relationship: {c.relationship} (confidence {c.confidence:.0%}); tie: {c.tier}")
+            if c.told:
+                _out(f"  relationship: {c.relationship}; tie: {c.tier} (set by you in {c.told}; undo: "
+                     f"{'tiekeeper set --undo ' + c.emails[0] if c.told == 'tiekeeper set' else 'edit [[people]]'})")
+            else:
+                _out(f"  relationship: {c.relationship} (confidence {c.confidence:.0%}); tie: {c.tier}")
             for s in c.signals:
                 _out(f"    signal: {s}")
             _out(f"  {c.interactions} interactions in {c.conversations} conversations "
@@ -149,7 +194,6 @@ def cmd_explain(config: Config, args: argparse.Namespace, as_of, progress) -> in
             break
     else:
         _out(f"{address} has no interactions in the analysis window.")
-    store = Store(config.store_path)
     for rule, count in store.drops_for(address):
         _out(f"  {count} message(s) from it dropped: {rule}")
     return 0
@@ -158,7 +202,8 @@ def cmd_explain(config: Config, args: argparse.Namespace, as_of, progress) -> in
 def cmd_run(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     if args.once:
         store = Store(config.store_path)
-        result = pipeline.run_once(config, store, as_of, args.force, progress)
+        result = pipeline.run_once(config, store, as_of, args.force, progress, stage)
+        _warn_own_addresses(config, store)
         if result.report:
             print_text_report(result.report, config.identity.zone)
         _out()
@@ -166,6 +211,8 @@ def cmd_run(config: Config, args: argparse.Namespace, as_of, progress) -> int:
             _out(f"{name}: {path}")
         if result.pushed is not None:
             _out(f"follow-ups calendar: {result.pushed} change(s) pushed")
+        if result.digest and result.digest.sent_to:
+            _out(f"digest sent to {result.digest.sent_to}")
         return 3 if result.failed else 5 if result.output_errors else 0
     from daemon.service import serve
 
@@ -189,24 +236,38 @@ def cmd_doctor(config: Config, args: argparse.Namespace, as_of, progress) -> int
 
     checks = doctor(config)
     for c in checks:
-        _out(f"{'ok  ' if c.ok else 'FAIL'} {c.what}: {c.detail}" + ("" if c.ok or not c.fix else f" -> {c.fix}"))
+        _out(c.line())
     failed = [c for c in checks if not c.ok]
     _out(f"{len(failed)} problem(s) found" if failed else "everything looks fine")
     return 1 if failed else 0
 
 
+def cmd_config(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+    """`config check`: the config is valid (load() said so), and every source can be reached."""
+    from daemon import reach
+    from daemon.status import identity_checks
+
+    _out(f"{config.path}: valid ({len(config.sources)} source(s), store {config.store_path})")
+    checks = reach.checks(config) + [c for c in identity_checks(config) if c.warning]
+    for c in checks:
+        _out(c.line())
+    failed = [c for c in checks if not c.ok]
+    if not failed:
+        _out("ok")
+        return 0
+    _out(f"{len(failed)} problem(s) found: fix them, then run `tiekeeper config check` again")
+    paths = any(c.detail.startswith("sources.") and ".path:" in c.detail for c in failed)
+    return 2 if paths else 3
+
+
 def cmd_service(config: Config, args: argparse.Namespace, as_of, progress) -> int:
-    import shlex
     from pathlib import Path
 
     from daemon.fsutil import write_private
-    from daemon.cli import REPO_CONTRIB
+    from daemon.systemd import unit as unit_for
 
-    template = (REPO_CONTRIB / "tiekeeper.service").read_text() if (REPO_CONTRIB / "tiekeeper.service").exists() \
-        else _UNIT_FALLBACK
     config_path = Path(args.config_path).resolve()
-    exec_line = " ".join(shlex.quote(p) for p in (sys.executable, "-m", "daemon", "--config", str(config_path)))
-    unit = template.replace("@EXEC@", exec_line)
+    unit = unit_for([sys.executable, "-m", "daemon", "--config", str(config_path)])
     if args.action == "print":
         sys.stdout.write(unit)
         return 0
@@ -215,21 +276,6 @@ def cmd_service(config: Config, args: argparse.Namespace, as_of, progress) -> in
     _out(f"installed {target}")
     _out("start it with: systemctl --user daemon-reload && systemctl --user enable --now tiekeeper")
     return 0
-
-
-_UNIT_FALLBACK = """[Unit]
-Description=tiekeeper: notices relationships that are quietly lapsing
-
-[Service]
-Type=notify
-ExecStart=@EXEC@ run
-ExecReload=/bin/kill -HUP $MAINPID
-Restart=on-failure
-UMask=0077
-
-[Install]
-WantedBy=default.target
-"""
 
 
 def _source_named(config: Config, name: str):
@@ -295,53 +341,10 @@ def _auth_google(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-_UNITS = {"d": 1, "w": 7, "m": 30}
-
-
-def _address(value: str) -> str:
-    address = normalize_address(value)
-    if not address:
-        raise UsageError(f"{value!r} is not an email address", "name the contact by any of their addresses")
-    return address
-
-
-def cmd_snooze(config: Config, args: argparse.Namespace, as_of, progress) -> int:
-    import re
-    from datetime import timedelta
-
-    m = re.match(r"^\s*(\d+)\s*([dwm])\s*$", args.duration.lower())
-    if not m or int(m[1]) < 1:
-        raise UsageError(f"expected a duration like 30d, 2w or 3m, got {args.duration!r}")
-    address = _address(args.contact)
-    until = pipeline.clock(config, as_of) + timedelta(days=int(m[1]) * _UNITS[m[2]])
-    Store(config.store_path).add_action(address, "snooze", until.timestamp())
-    _out(f"{address}: nudges held back until {until.astimezone(config.identity.zone):%-d %b %Y}")
-    return 0
-
-
-def cmd_ignore(config: Config, args: argparse.Namespace, as_of, progress) -> int:
-    address = _address(args.contact)
-    store = Store(config.store_path)
-    if args.undo:
-        store.remove_actions(address, "ignore")
-        _out(f"{address}: no longer ignored")
-    else:
-        store.add_action(address, "ignore", 0.0)
-        _out(f"{address}: ignored; they will not appear as a contact (undo: tiekeeper ignore --undo {address})")
-    return 0
-
-
-def cmd_log(config: Config, args: argparse.Namespace, as_of, progress) -> int:
-    address = _address(args.contact)
-    when = args.date or datetime.now(config.identity.zone)
-    when = when if when.tzinfo else when.replace(tzinfo=config.identity.zone)
-    Store(config.store_path).add_action(address, "log", when.timestamp(), args.note)
-    _out(f"{address}: contact on {when:%-d %b %Y} logged" + (f" ({args.note})" if args.note else ""))
-    return 0
-
-
 def cmd_contacts(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     rep = _report(config, as_of)
+    if not rep.contacts:
+        _hint_if_never_synced(config)
 
     def keep(c) -> bool:
         names = {f.pattern or f.kind for f in c.flags} | {f.kind for f in c.flags}

@@ -26,7 +26,8 @@ SOURCE_TYPES = ("maildir", "mbox", "ics", "imap", "caldav", "gmail", "google_cal
 GMAIL_QUOTAS = ("standard", "strict")
 TLS_MODES = ("ssl", "starttls", "none")
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
-RELATIONSHIPS = ("personal", "professional")
+RELATIONSHIPS = ("personal", "professional")  # what a source or an account carries
+PERSON_RELATIONSHIPS = ("personal", "professional", "family")  # what a tie is, when the user says so
 _REQUIRED = object()
 
 
@@ -123,6 +124,7 @@ class Person:
     relationship: str | None = None
     cadence_days: float | None = None
     ignore: bool = False
+    origin: str = "the config"  # where the user said it: "the config" or "tiekeeper set"
 
 
 @dataclass(frozen=True)
@@ -551,7 +553,7 @@ def _people(raw: Any, problems: list[str], base: Path) -> tuple[Person, ...]:
         person = Person(
             name=t.string("name", None),
             addresses=tuple(a.lower() for a in t.strings("addresses")),
-            relationship=t.choice("relationship", RELATIONSHIPS, None),
+            relationship=t.choice("relationship", PERSON_RELATIONSHIPS, None),
             cadence_days=t.number("cadence_days", None),
             ignore=t.boolean("ignore", False),
         )

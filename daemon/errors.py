@@ -62,14 +62,14 @@ class EmptySourceGuard(SourceError):
     """A source that had records now lists none (or far fewer): nothing is deleted without --force."""
 
 
-class BadRecord(TiekeeperError):
-    """One record could not be parsed. It is skipped with a warning; the rest is ingested."""
-
-
 class StoreError(TiekeeperError):
     """The local database is unusable (locked, corrupt, newer schema)."""
 
     exit_code = 4
+
+
+class StoreBusy(StoreError):
+    """Another process held the store's write lock for longer than we wait for it (busy_timeout)."""
 
 
 class OutputError(TiekeeperError):

@@ -151,17 +151,17 @@ def parse_address_list(value: str | None, limit: int = 5000) -> list[tuple[str, 
 _NAME_NOISE = re.compile(r"[\"'()\[\]<>]")
 
 
-def _is_cjk(ch: str) -> bool:
-    """Han, Hiragana, Katakana and Hangul: scripts written without spaces between name parts."""
-    o = ord(ch)
-    return (0x3040 <= o <= 0x30FF or 0x3400 <= o <= 0x4DBF or 0x4E00 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF
-            or 0x1100 <= o <= 0x11FF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x2FA1F)
+# Han, Hiragana, Katakana and Hangul: scripts written without spaces between name parts.
+_CJK = re.compile("[\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+                  "\U00020000-\U0002fa1f]")
 
 
 def _fold_latin_marks(text: str) -> str:
     """Diacritics dropped from Latin letters ("Jürgen" -> "Jurgen", "Zoë" -> "Zoe"); marks on other
     scripts (a kana's voicing mark) are part of the letter and stay."""
-    out = []
+    if text.isascii():
+        return text
+    out: list[str] = []
     for ch in unicodedata.normalize("NFD", text):
         if unicodedata.combining(ch) and out and ord(out[-1]) < 0x0250:
             continue
@@ -183,14 +183,16 @@ def normalize_name(name: str) -> str:
     if n.count(",") == 1:
         last, first = n.split(",")
         n = f"{first} {last}"
-    n = _fold_latin_marks(unicodedata.normalize("NFKC", n)).casefold().replace(",", " ")
-    if any(_is_cjk(ch) for ch in n):
+    if not n.isascii():
+        n = _fold_latin_marks(unicodedata.normalize("NFKC", n))
+    n = n.casefold().replace(",", " ")
+    if not n.isascii() and _CJK.search(n):
         return "".join(sorted(ch for ch in n if not ch.isspace()))
     return " ".join(sorted(n.split()))
 
 
 def is_cjk_name(normalized: str) -> bool:
-    return any(_is_cjk(ch) for ch in normalized)
+    return not normalized.isascii() and _CJK.search(normalized) is not None
 
 
 _SPELLING = re.compile(r"[._\-]+")

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import connectors
+from connectors.base import EditConflict, FollowupCalendar
+from daemon import corrections, own_addresses
 from daemon.analysis.report import Report, analyse
 from daemon.analysis.table import Table
 from daemon.config import Config, Person
-from daemon.errors import OutputError, SourceError
+from daemon.delivery import Delivery, deliver
+from daemon.errors import OutputError, SourceError, StoreError
 from daemon.fsutil import write_private
 from daemon.identity import Me, merge_key
 from daemon.inference import inference_version
@@ -25,7 +29,6 @@ from daemon.inference.calendar import busy_intervals, infer_event, whole_series,
 from daemon.inference.email import infer_mail
 from daemon.ingest import Progress, SyncResult, sync_source
 from daemon.models import EVENT, MAIL, Derived, Interaction, RawRecord
-from daemon.outputs import digest as digest_mod
 from daemon.outputs import followups as followups_mod
 from daemon.outputs import publish as publish_mod
 from daemon.store import Store
@@ -42,6 +45,7 @@ class RunResult:
     report: Report | None = None
     written: dict[str, Path] = field(default_factory=dict)
     pushed: int | None = None  # writes to the remote follow-ups calendar (None: none configured)
+    digest: Delivery | None = None
     output_errors: list[OutputError] = field(default_factory=list)
 
 
@@ -56,7 +60,7 @@ def sync_all(config: Config, store: Store, force: bool = False, only: list[str] 
     """Sync each source in isolation. ``quiet_errors``: leave logging failures to the caller (the
     service logs a failure once, not on every retry)."""
     report_error = log.debug if quiet_errors else log.error
-    me = Me(config.identity.addresses)
+    me = own_addresses.me(config, store)
     done, failed = [], []
     for source in config.sources:
         if only and source.name not in only:
@@ -71,12 +75,16 @@ def sync_all(config: Config, store: Store, force: bool = False, only: list[str] 
             report_error("%s", e.one_line())
             store.record_failure(source.name, e.one_line())
             failed.append(e)
+        except StoreError:  # the store, not this source, cannot go on (e.g. locked by the service)
+            raise
         except Exception as e:  # an isolated source must not take the others down
             log.debug("source %s crashed", source.name, exc_info=True)
             err = SourceError(source.name, f"unexpected {type(e).__name__}: {e}", "run with --verbose and report it")
             report_error("%s", err.one_line())
             store.record_failure(source.name, err.one_line())
             failed.append(err)
+    if done:
+        own_addresses.refresh(config, store)  # addresses you send from that [identity] leaves out
     return done, failed
 
 
@@ -112,7 +120,7 @@ def derive(store: Store, me: Me) -> int:
 
 def interactions(config: Config, store: Store, now: datetime) -> Table:
     """Every interaction in the analysis window: mail (stored) and meetings (expanded now)."""
-    me = Me(config.identity.addresses)
+    me = own_addresses.me(config, store)
     derive(store, me)
     names = {s.name for s in config.sources}
     start, end = window(now, config.analysis.window_days)
@@ -121,24 +129,36 @@ def interactions(config: Config, store: Store, now: datetime) -> Table:
     items = []
     for source, record in whole_series(store.records(EVENT, names)):
         items.extend(infer_event(record, me, config.identity.zone, start, end, source).interactions)
+    names = {address: name for address, _, name in store.actions("name")}  # people made by `log --new`
     for address, ts, _note in store.actions("log"):  # an offline contact the user logged: it counts both ways
-        items.append(Interaction(ts=ts, channel="logged", address=address, name="", direction="both", weight=1.0,
+        items.append(Interaction(ts=ts, channel="logged", address=address, name=names.get(address, ""),
+                                 direction="both", weight=1.0,
                                  initiator="other", thread=f"logged:{ts}", source="logged", ident=f"{address}@{ts}"))
     return Table.concat([mail, Table.of(items)])
 
 
 def report(config: Config, store: Store, now: datetime) -> Report:
     """The analysis with the user's own word on top: ignored people, snoozes and logged contacts."""
-    me = Me(config.identity.addresses, dict(config.identity.contexts))
+    me = own_addresses.me(config, store)
     contexts = {s.name: s.context for s in config.sources}
     ignored = tuple(Person(None, (address,), ignore=True) for address, _, _ in store.actions("ignore"))
     snoozed = {merge_key(address): until for address, until, _ in store.actions("snooze")}
-    return analyse(interactions(config, store, now), me, config.identity.zone, now, config.people + ignored, contexts,
+    people = corrections.apply(config.people, stored_corrections(store)) + ignored
+    return analyse(interactions(config, store, now), me, config.identity.zone, now, people, contexts,
                    config.analysis.window_days, snoozed)
 
 
+def stored_corrections(store: Store) -> list[corrections.Correction]:
+    """The user's `tiekeeper set` corrections, one per person's address, oldest first."""
+    found: dict[str, corrections.Correction] = {}
+    for address, when, note in sorted(store.actions(corrections.KIND), key=lambda a: a[1]):
+        key = merge_key(address)
+        found[key] = corrections.merge(found.get(key), corrections.Correction.of(address, when, note))
+    return list(found.values())
+
+
 def busy(config: Config, store: Store, now: datetime, days: int = followups_mod.HORIZON_DAYS + 7) -> list[tuple[float, float]]:
-    me = Me(config.identity.addresses)
+    me = own_addresses.me(config, store)
     names = {s.name for s in config.sources}
     out: list[tuple[float, float]] = []
     for _, record in whole_series(store.records(EVENT, names)):
@@ -158,8 +178,9 @@ def write_followups(config: Config, store: Store, rep: Report) -> Path | None:
         return None
     previous = _stored_followups(store)
     planned = followups_mod.plan(rep, previous, busy(config, store, rep.as_of), config.followups, config.identity.zone)
-    if path is not None:
-        data = followups_mod.to_ics(planned, config.followups.alarm_minutes)
+    if path is not None:  # without those the user deleted from the follow-ups calendar: dismissed
+        dismissed = store.dismissed_followups()
+        data = followups_mod.to_ics([f for f in planned if f.uid not in dismissed], config.followups.alarm_minutes)
         try:
             write_private(path, data)
         except OSError as e:
@@ -174,36 +195,52 @@ def _stored_followups(store: Store) -> list[followups_mod.FollowUp]:
 
 
 def push_followups(config: Config, store: Store) -> int | None:
-    """Make the follow-ups calendar on CalDAV or Google hold exactly the confirmed follow-ups the
-    store planned: new and changed ones written, cancelled ones deleted. Each write is recorded as
-    soon as the server took it, so an interrupted push resumes instead of duplicating. Returns the
-    number of writes (None: no remote calendar configured)."""
+    """Make the follow-ups calendar on CalDAV or Google hold the confirmed follow-ups the store
+    planned, the user's edits winning: new and changed ones written (conditionally on the etag),
+    cancelled ones deleted, and what the user moved, renamed or deleted there left alone (see
+    daemon.outputs.publish). Each write is recorded as soon as the server took it, so an interrupted
+    push resumes instead of duplicating. Returns the number of writes (None: no remote calendar)."""
     if not publishes_remotely(config):
         return None
     planned = _stored_followups(store)
-    alarm = config.followups.alarm_minutes
     where = f"source {config.followups.caldav or config.followups.google}, calendar {config.followups.calendar!r}"
     try:
         with connectors.followup_target(config) as target:
             key = target.key
-            todo = publish_mod.changes(planned, store.published(key))
-            for change in todo:
-                if change.action == "put":
-                    remote_id = target.put(change.followup, alarm, change.remote_id)
-                    store.mark_published(key, change.uid, change.followup.sequence, remote_id)
-                else:
-                    target.delete(change.uid, change.remote_id)
-                    store.mark_published(key, change.uid, None)
+            known = {uid: publish_mod.Published(*row) for uid, row in store.published(key).items()}
+            seen = publish_mod.reconcile(known, target.listing())
+            for uid, p in seen.items():
+                if p != known[uid]:
+                    log.info("follow-ups: one was %s in the calendar; it is left as the user has it", p.state)
+                    store.mark_published(key, uid, p.sequence, p.remote_id, p.etag, p.state)
+            todo = publish_mod.changes(planned, seen)
+            writes = sum(_apply(target, store, key, change, config.followups.alarm_minutes, seen.get(change.uid))
+                         for change in todo)
     except SourceError as e:  # the target's connector speaks in source errors; here it is an output
         raise OutputError(f"publishing follow-ups ({where}): {e.message.removeprefix(f'source {e.source}: ')}",
                           e.remedy) from None
-    log.info("follow-ups: %d change(s) pushed, %d live", len(todo), sum(f.status == "CONFIRMED" for f in planned))
-    return len(todo)
+    log.info("follow-ups: %d change(s) pushed, %d live", writes, sum(f.status == "CONFIRMED" for f in planned))
+    return writes
 
 
-def problems(store: Store) -> list[str]:
-    """What needs the user: every source whose last sync failed, with the error and its remedy."""
-    return [s.last_error for s in store.source_states() if s.last_error]
+def _apply(target: FollowupCalendar, store: Store, key: str, change: publish_mod.Change, alarm: int | None,
+           old: publish_mod.Published | None) -> int:
+    """One write to the remote calendar; 1 if the server took it, 0 when the user's edit won."""
+    try:
+        if change.action == "put":
+            remote_id, etag = target.put(change.followup, alarm, change.remote_id, change.etag)
+            store.mark_published(key, change.uid, change.followup.sequence, remote_id, etag)
+        elif change.action == "delete":
+            target.delete(change.uid, change.remote_id, change.etag)
+            store.mark_published(key, change.uid, None)
+        else:  # the user deleted it already
+            store.mark_published(key, change.uid, None)
+            return 0
+    except EditConflict:  # changed by the user since the listing: theirs; the next push sees how
+        if old is not None:
+            store.mark_published(key, change.uid, old.sequence, old.remote_id, "", publish_mod.EDITED)
+        return 0
+    return 1
 
 
 def save_report(store: Store, rep: Report) -> None:
@@ -220,40 +257,27 @@ def analyse_and_publish(config: Config, store: Store, now: datetime) -> tuple[Re
     return rep, write_followups(config, store, rep)
 
 
-def write_digest(config: Config, store: Store, rep: Report, path: Path | None = None) -> Path | None:
-    """Write the digest to its file and/or send it over SMTP, as configured, with what needs the
-    user (failing sources) on top. Returns the file."""
-    cfg = config.digest
-    path = path or cfg.path
-    if path is None and cfg.smtp_host is None:
-        return None
-    sender = f"tiekeeper <{cfg.sender or cfg.to}>" if cfg.smtp_host else "tiekeeper <tiekeeper@localhost>"
-    msg = digest_mod.build(rep, config.identity.zone, sender=sender, recipient=cfg.to, problems=problems(store))
-    if path is not None:
-        try:
-            write_private(path, msg.as_bytes())
-        except OSError as e:
-            raise OutputError(f"cannot write the digest {path}: {e.strerror}", "check outputs.digest.path") from None
-    if cfg.smtp_host:
-        from daemon.outputs.mailer import send
-
-        send(cfg, msg)
-        log.info("digest sent by SMTP")
-    return path
-
-
 def run_once(config: Config, store: Store, as_of: datetime | None = None, force: bool = False,
-             progress: ProgressFactory | None = None) -> RunResult:
+             progress: ProgressFactory | None = None,
+             stage: Callable[[str], AbstractContextManager] = lambda _label: nullcontext()) -> RunResult:
+    """``stage(label)`` wraps each long step (the CLI shows progress with it)."""
     result = RunResult()
-    result.synced, result.failed = sync_all(config, store, force, progress=progress)
-    rep, followups = analyse_and_publish(config, store, clock(config, as_of))
+    with stage(f"syncing {len(config.sources)} source(s)"):
+        result.synced, result.failed = sync_all(config, store, force, progress=progress)
+    with stage("analysing"):
+        rep, followups = analyse_and_publish(config, store, clock(config, as_of))
     result.report = rep
     try:  # a calendar server that is down must not hold back the digest
         result.pushed = push_followups(config, store)
     except OutputError as e:
         log.error("%s", e.one_line())
         result.output_errors.append(e)
-    for name, path in (("followups", followups), ("digest", write_digest(config, store, rep))):
+    try:  # the file always; the mail only when a digest is due, by the service's rule
+        result.digest = deliver(config, store, rep, datetime.now(timezone.utc), "run --once")
+    except OutputError as e:
+        log.error("%s", e.one_line())
+        result.output_errors.append(e)
+    for name, path in (("followups", followups), ("digest", result.digest and result.digest.path)):
         if path:
             result.written[name] = path
     return result

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import schedule
 
-from daemon import jobs, pipeline
+from daemon import delivery, jobs, pipeline
 from daemon.analysis.report import Report
 from daemon.config import Config, load
 from daemon.errors import AlreadyRunning, ConfigError, TiekeeperError
@@ -174,7 +174,7 @@ class Service:
         def action() -> str | None:
             # the analysis of this tick, if it ran; a fresh one otherwise
             rep = self.report or pipeline.report(self.config, self.store, pipeline.clock(self.config, self.as_of))
-            pipeline.write_digest(self.config, self.store, rep)
+            delivery.deliver(self.config, self.store, rep, datetime.now(timezone.utc), "service")
             return None
 
         if self._run_job("digest", action):  # a failure keeps the old period, so it is retried
@@ -209,10 +209,9 @@ class Service:
             if force or (analysed and not failing) or jobs.is_due(push, now):
                 self._run_job("push", self._push)
         if (self.config.digest.path is not None or self.config.digest.smtp_host) and not self.stopping:
-            s = self.config.schedule
             state = self.store.job_state("digest")
-            period = jobs.digest_due(state, datetime.now(timezone.utc), self.config.identity.zone,
-                                     s.digest_weekday, s.digest_time)
+            # one rule for every trigger: a digest `run --once` or `digest --send` sent counts here
+            period = delivery.due(self.config, self.store, datetime.now(timezone.utc))
             # a digest that failed waits for its backoff like any job, instead of every tick
             if period is not None and (state is None or not state.failures or jobs.is_due(state, now)):
                 self._digest(period)

@@ -6,7 +6,6 @@ import fcntl
 import os
 import sqlite3
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,6 +78,10 @@ def gather(config: Config) -> dict[str, Any]:
                                 "failures": j.failures, "error": j.last_error, "period": j.period})
             if j.last_error and not j.name.startswith("sync:"):
                 out["needs_you"].append(f"{j.name}: {j.last_error}")
+        from daemon.own_addresses import remembered, warning_lines
+
+        out["needs_you"] += warning_lines(config, remembered(store))
+        out["digest"] = _last_digest(store)
         bad_config = store.get("config_error")
         if bad_config:
             out["needs_you"].append(f"the config could not be reloaded, the old one is in use: {bad_config}")
@@ -86,6 +89,18 @@ def gather(config: Config) -> dict[str, Any]:
         store.close()
     out["now"] = now
     return out
+
+
+def _last_digest(store: Store) -> dict[str, Any] | None:
+    """The last digest sent, by whichever trigger (None: none yet, or a store not migrated yet)."""
+    try:
+        sends = store.digest_sends()
+    except sqlite3.OperationalError:  # read-only on a store an older tiekeeper wrote
+        return None
+    if not sends:
+        return None
+    period, sent_at, trigger, _recipient, _msgid = sends[-1]
+    return {"sent_at": sent_at, "period": period, "by": trigger, "sends": len(sends)}
 
 
 def render(data: dict[str, Any]) -> list[str]:
@@ -112,6 +127,9 @@ def render(data: dict[str, Any]) -> list[str]:
         elif j["next_due"]:
             line += f", next {_ago(j['next_due'], now)}"
         lines.append(line)
+    if data.get("digest"):
+        d = data["digest"]
+        lines.append(f"digest: last sent {_ago(d['sent_at'], now)} by {d['by']}, for the week of {d['period'][:10]}")
     if data["needs_you"]:
         lines.append("needs you:")
         lines += [f"  - {n}" for n in data["needs_you"]]
@@ -127,6 +145,12 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    warning: bool = False  # ok, but worth a look (no source at all, an address missing from [identity])
+
+    def line(self) -> str:
+        """``ok   what: detail``, ``warn what: detail -> fix`` or ``FAIL what: detail -> fix``."""
+        mark = "warn" if self.warning else "ok  " if self.ok else "FAIL"
+        return f"{mark} {self.what}: {self.detail}" + (f" -> {self.fix}" if self.fix and (self.warning or not self.ok) else "")
 
 
 def _writable_dir(path: Path) -> bool:
@@ -153,15 +177,41 @@ def doctor(config: Config) -> list[Check]:
     else:
         checks.append(Check("store", _writable_dir(sp.parent), f"{sp} will be created on the first sync",
                             f"make {sp.parent} writable or set [store] path"))
+    checks += identity_checks(config)
     checks.append(_keyring_check(config.sources))
+    if not config.sources:
+        from daemon import reach
+
+        checks += reach.checks(config)
     for src in config.sources:
-        checks.append(_source_check(src))
+        checks.append(_source_check(src, config))
     for name, path in (("follow-ups file", config.followups.path), ("digest file", config.digest.path)):
         if path:
             checks.append(Check(name, _writable_dir(path.parent), f"{path}", f"make {path.parent} writable"))
     if config.followups.caldav or config.followups.google:
         checks.append(_followups_calendar_check(config))
     return checks
+
+
+def identity_checks(config: Config) -> list[Check]:
+    """A warning per group of addresses you send from that [identity] does not list (needs a store)."""
+    from daemon.errors import StoreError
+    from daemon.own_addresses import advice, detect
+
+    if not config.store_path.exists():
+        return []
+    try:
+        store = Store(config.store_path, readonly=True)
+        try:
+            missing = detect(config, store)
+        finally:
+            store.close()
+    except (StoreError, sqlite3.DatabaseError):
+        return []  # the store checks above say what is wrong with it
+    if not missing:
+        return [Check("identity", True, "every address you send from is in identity.addresses")]
+    return [Check("identity", True, f"you send from {', '.join(missing)}, which identity.addresses does not list",
+                  f"set in [identity]: {advice(config, missing)}", warning=True)]
 
 
 def _followups_calendar_check(config: Config) -> Check:
@@ -207,8 +257,8 @@ def _keyring_check(sources) -> Check:
     backend, why = keyring_backend()
     if backend is not None:
         return Check("keyring", True, f"backend {backend_name(backend)}")
-    needy = [s.name for s in sources if s.type in ("imap", "caldav") and not s.password_command
-             or s.type in ("gmail", "google_calendar") and s.token_file is None]
+    needy = [s.name for s in sources if (s.type == "imap" or s.type == "caldav" and s.username) and not s.password_command
+             or s.type in ("gmail", "google_calendar") and s.token_file is None]  # a caldav source without username logs in to nothing
     if not needy:
         return Check("keyring", True, f"{why}; no source here needs one")
     return Check("keyring", False, f"{why}; needed by {', '.join(needy)}",
@@ -216,26 +266,9 @@ def _keyring_check(sources) -> Check:
                  "or token_file (gmail, google_calendar)")
 
 
-def _source_check(src) -> Check:
-    what = f"source {src.name}"
+def _source_check(src, config: Config) -> Check:
+    from daemon import reach
+
     if src.type in ("imap", "caldav", "gmail", "google_calendar"):
-        return _server_check(src, what)
-    if src.type == "ics" and src.url:
-        try:
-            req = urllib.request.Request(src.url.replace("webcal://", "https://", 1), method="GET",
-                                         headers={"User-Agent": "tiekeeper doctor"})
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                head = resp.read(4096)
-            ok = b"BEGIN:VCALENDAR" in head.upper()
-            return Check(what, ok, "the feed answers with a calendar" if ok else "the feed answers, but not with a calendar",
-                         "open the URL in a browser; a login page means the secret token is wrong")
-        except Exception as e:  # noqa: BLE001
-            return Check(what, False, f"cannot fetch the feed: {getattr(e, 'reason', e)}", "check the URL and the network")
-    path = src.path
-    if path is None or not path.exists():
-        return Check(what, False, f"{path} does not exist", f"fix sources.{src.name}.path")
-    if not os.access(path, os.R_OK):
-        return Check(what, False, f"{path} is not readable", f"chmod u+r {path}")
-    if src.type == "maildir" and not path.is_dir():
-        return Check(what, False, f"{path} is not a folder", f"point sources.{src.name}.path at the Maildir root")
-    return Check(what, True, f"{path} readable")
+        return _server_check(src, f"source {src.name}")
+    return reach.source(src, config.path.parent if config.path else None)  # a path, or an ICS feed

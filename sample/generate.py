@@ -8,7 +8,7 @@ the sample is run. Planted on purpose:
   Jane Doe      close friend, two addresses and two name forms; silent for ten weeks  -> lapsed
   Sam Rivera    friend who always answers but never starts                          -> you_initiate
   Priya Shah    mentor, meetings every six weeks, none for seven months            -> lapsed (professional)
-  Tom Becker    friend; your last four mails got no answer                          -> unanswered_by_them, lapsed
+  Tom Becker    friend; your last four mails got no answer                          -> unanswered_by_them (a run that reaches today, not a lapse)
   Mia Chen      keeps writing; you have not answered her last three                 -> unanswered_by_you
   Luca Rossi    networking contact on his usual 4-5 month rhythm                    -> nothing (not lapsed)
   Nora Park     colleague, weekly 1:1                                               -> nothing

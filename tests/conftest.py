@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from tests.servers import DOVECOT, Dovecot, Radicale, require
+from tests.servers import DOVECOT, Dovecot, Radicale, Xandikos, require
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +21,15 @@ def radicale(tmp_path_factory):
             pytest.fail("radicale is missing in CI: it is in the test extras (pip install -e '.[test]')")
         pytest.skip("radicale is not installed: pip install -e '.[test]'")
     server = Radicale(tmp_path_factory.mktemp("radicale"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def xandikos(tmp_path):
+    """A fresh Xandikos (a second CalDAV server, independent of Radicale) for one test."""
+    require("xandikos", "apt-get install xandikos")
+    server = Xandikos(tmp_path / "xandikos")
     yield server
     server.stop()
 

@@ -2,7 +2,8 @@
 
 Gmail v1 (users.getProfile, messages.list/get with format=metadata, history.list, the multipart/mixed
 batch endpoint), Calendar v3 (calendarList.list, calendars.insert, events.list with syncToken,
-events.insert/update/delete) and an OAuth token endpoint (refresh and authorization-code grants,
+events.insert/update/delete, with an event's etag honoured in If-Match: 412 when it moved on) and
+an OAuth token endpoint (refresh and authorization-code grants,
 plus an authorization page that redirects straight back with a code). The real
 google-api-python-client talks to it through ``api_endpoint``.
 
@@ -66,6 +67,7 @@ class GoogleState:
     fail_parts: dict[str, list[int]] = field(default_factory=dict)  # message id -> statuses to answer first
     fail_requests: list[int] = field(default_factory=list)  # statuses for the next whole requests
     garbage: bool = False  # answer REST calls with HTML
+    before_write: object = None  # called once with (calendar id, event id) before the next event write
     stats: Counter = field(default_factory=Counter)
     _tokens: float = 0.0
     _stamp: float = 0.0
@@ -154,7 +156,7 @@ def _error(status: int, reason: str, message: str) -> dict:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "GoogleServer"
+    server: GoogleServer
 
     def log_message(self, *args) -> None:  # quiet
         pass
@@ -209,7 +211,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._batch(body)
         if st.garbage:
             return self._send(200, b"<html>captive portal</html>", "text/html")
-        status, payload, headers = self.server.route(method, self.path, body, self._token())
+        status, payload, headers = self.server.route(method, self.path, body, self._token(),
+                                                     self.headers.get("If-Match"))
         self._send(status, b"" if payload is None else json.dumps(payload).encode(), headers=headers)
 
     def _token(self) -> str:
@@ -317,7 +320,8 @@ class GoogleServer(ThreadingHTTPServer):
             self.state.access_tokens.clear()
 
     # -- REST routing -------------------------------------------------------------------------------
-    def route(self, method: str, target: str, body: bytes, token: str = "") -> tuple[int, dict | None, dict | None]:
+    def route(self, method: str, target: str, body: bytes, token: str = "",
+              if_match: str | None = None) -> tuple[int, dict | None, dict | None]:
         parts = urlsplit(target)
         q = parse_qs(parts.query)
         path = parts.path
@@ -326,7 +330,8 @@ class GoogleServer(ThreadingHTTPServer):
             return self._gmail(method, m[1], q)
         m = re.fullmatch(r"/calendar/v3/(.*)", path)
         if m:
-            return self._calendar(method, m[1], q, json.loads(body) if body else {}, self.state.scopes_of.get(token))
+            return self._calendar(method, m[1], q, json.loads(body) if body else {}, self.state.scopes_of.get(token),
+                                  if_match)
         return 404, _error(404, "notFound", f"no route {path}"), None
 
     def _quota(self, method: str) -> tuple[int, dict, dict] | None:
@@ -398,8 +403,8 @@ class GoogleServer(ThreadingHTTPServer):
                "labelRemoved": "labelsRemoved"}[kind]
         return {"id": str(hid), "messages": [msg], key: [{"message": msg}]}
 
-    def _calendar(self, method: str, rest: str, q: dict, body: dict,
-                  scopes: set[str] | None = None) -> tuple[int, dict | None, dict | None]:
+    def _calendar(self, method: str, rest: str, q: dict, body: dict, scopes: set[str] | None = None,
+                  if_match: str | None = None) -> tuple[int, dict | None, dict | None]:
         st = self.state
         one = {k: v[0] for k, v in q.items()}
         with st.lock:
@@ -430,6 +435,13 @@ class GoogleServer(ThreadingHTTPServer):
             return 404, _error(404, "notFound", "Not Found"), None
         if method == "GET":
             return 200, self._public(cal["events"][eid]), None
+        if st.before_write is not None and method in ("PUT", "PATCH", "DELETE"):
+            hook, st.before_write = st.before_write, None
+            hook(cid, eid)  # e.g. the user editing that event in another app at this very moment
+        if if_match not in (None, "*", cal["events"][eid]["etag"]):  # optimistic concurrency, as Google's
+            with st.lock:
+                st.stats["412"] += 1
+            return 412, _error(412, "conditionNotMet", "Precondition Failed"), None
         if method in ("PUT", "PATCH"):
             merged = {**(cal["events"][eid] if method == "PATCH" else {}), **body, "id": eid}
             return 200, self._public(st.put_event(cid, merged)), None

@@ -69,7 +69,7 @@ def calendar(*events: str) -> bytes:
             + "\r\nEND:VCALENDAR\r\n").encode()
 
 
-def config(tmp: Path, sources: dict[str, dict], **sections) -> "object":
+def config(tmp: Path, sources: dict[str, dict], **sections) -> object:
     data = {"identity": {"addresses": [ME, ME_WORK], "timezone": "Europe/Berlin"},
             "store": {"path": str(tmp / "store.db")}, "sources": sources}
     data.update(sections)

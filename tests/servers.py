@@ -177,3 +177,29 @@ class Radicale:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(10)
+
+
+class Xandikos:
+    """Xandikos (apt `xandikos`), a second, independent CalDAV server; no auth, principal /alice/ with
+    a default calendar named "calendar" (see shared/recipes/caldav-servers.sh)."""
+
+    def __init__(self, base: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.user, self.password = "alice", "secret"
+        self.proc = subprocess.Popen(
+            ["xandikos", "-d", str(base / "data"), "--defaults", "-l", "127.0.0.1", "-p", str(self.port),
+             "--current-user-principal", "/alice/"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        t0 = time.monotonic()
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() - t0 > 30 or self.proc.poll() is not None:
+                    raise TimeoutError("xandikos did not start") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)

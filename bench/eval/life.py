@@ -437,7 +437,7 @@ def _noise(mk: _Maker) -> None:
             f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{me_w[1]}", "END:VEVENT"]))
         add(f"webinar-{n}", host, "webinar organizer")
     # a 300-person conference and a declined and a cancelled meeting
-    conf = ["ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:att%d@conf.example" % i for i in range(300)]
+    conf = [f"ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:att{i}@conf.example" for i in range(300)]
     life.events["work"].append("\r\n".join(["BEGIN:VEVENT", "UID:conf@eval.example", "DTSTAMP:20260101T000000Z",
                                             "DTSTART;VALUE=DATE:20251010", "DTEND;VALUE=DATE:20251012", "SUMMARY:Conference",
                                             "ORGANIZER:mailto:events@conf.example", f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{me_w[1]}"]

@@ -120,7 +120,7 @@ def main() -> None:
         parts = (s.lapsed, s.one_sided, s.relationship, s.merged, s.noise_leak, s.contact_recall)
         totals = parts if totals is None else tuple(tuple(a + b for a, b in zip(x, y)) for x, y in zip(totals, parts))
     lapsed, one_sided, rel, merged, leak, recall = totals
-    print(f" all {'%5.2f %5.2f %5.2f' % Score.f1(*lapsed)} {'%5.2f %5.2f %5.2f' % Score.f1(*one_sided)} "
+    print(f" all {' '.join(f'{v:5.2f}' for v in Score.f1(*lapsed))} {' '.join(f'{v:5.2f}' for v in Score.f1(*one_sided))} "
           f"{rel[0] / rel[1]:12.2f} {merged[0] / max(merged[1], 1):7.2f} {leak[0]:>4}/{leak[1]:<5} {recall[0]:>7}/{recall[1]}")
 
 

@@ -75,7 +75,7 @@ def group_people(table: Table, overrides: tuple[PersonOverride, ...] = ()) -> Pe
     """Group interactions by person. Ignored people (``ignore = true``) are left out."""
     present = np.flatnonzero(np.bincount(table.address, minlength=len(table.addresses)))
     addresses = present.tolist()
-    keys = [merge_key(table.addresses[a]) for a in addresses]  # of each present address, in that order
+    keys = _keys_apart_by_name(table, addresses, [merge_key(table.addresses[a]) for a in addresses])
     key_code: dict[str, int] = {}
     key_of = np.fromiter((key_code.setdefault(k, len(key_code)) for k in keys), dtype=np.int64, count=len(keys))
     uf = _UnionFind()
@@ -134,6 +134,33 @@ def group_people(table: Table, overrides: tuple[PersonOverride, ...] = ()) -> Pe
     return People(groups, order, group, row_person, person_of)
 
 
+def _keys_apart_by_name(table: Table, addresses: list[int], keys: list[str]) -> list[str]:
+    """The merge keys of the present ``addresses``, except that a plus-tagged address whose display
+    names are all unlike those of the rest of its mailbox keeps a key of its own: a tag never joins
+    two people (a shared mailbox, a relay the rules did not know)."""
+    tagged = [k for k, a in enumerate(addresses) if "+" in table.addresses[a].partition("@")[0]]
+    if not tagged:
+        return keys
+    shared = {keys[k] for k in tagged}
+    involved = [k for k, key in enumerate(keys) if key in shared]
+    if len(involved) == len(tagged) and len(shared) == len(tagged):
+        return keys  # each tag alone in its mailbox: nothing to join
+    wanted = np.array([addresses[k] for k in involved], dtype=np.int64)
+    rows = np.flatnonzero(np.isin(table.address, wanted))
+    names: dict[int, set[str]] = {}
+    for a, n in set(zip(table.address[rows].tolist(), table.name[rows].tolist())):
+        m = _mergeable_name(table.names[n])
+        if m:
+            names.setdefault(a, set()).add(m)
+    out = list(keys)
+    for k in tagged:
+        mine = names.get(addresses[k], set())
+        others = set().union(*(names.get(addresses[j], set()) for j in involved if keys[j] == keys[k] and j != k))
+        if mine and others and not mine & others:
+            out[k] = table.addresses[addresses[k]]
+    return out
+
+
 @lru_cache(maxsize=65536)
 def _ident(key: str) -> str:
     return hashlib.sha1(key.encode()).hexdigest()[:12]
@@ -142,8 +169,7 @@ def _ident(key: str) -> str:
 def _sharing_a_name(table: Table, present: np.ndarray, key_of: np.ndarray) -> tuple[list[tuple[int, int]], _Names]:
     """Pairs of merge keys (codes; ``key_of``: the code of each ``present`` address) whose addresses
     were used with the same full display name: each key paired with the first of its name's keys.
-    A name under which two addresses took part in one message together is two people: it joins
-    nothing. Also returns which names were seen and which keys have one."""
+    A name under which two addresses attended one meeting together is two people: it joins nothing. Also returns which names were seen and which keys have one."""
     position = np.full(len(table.addresses), -1, dtype=np.int64)
     position[present] = np.arange(len(present))
     width = max(len(table.names), 1)
@@ -180,15 +206,16 @@ class _Names:
 
 def _apart_when_together(table: Table, present: np.ndarray, key_of: np.ndarray,
                          pairs: list[tuple[int, int]]) -> set[int]:
-    """The names (by their first key) among ``pairs`` whose addresses took part in one message or
-    meeting together (same moment, same thread): two people who share a name, not one person."""
+    """The names (by their first key) among ``pairs`` whose addresses attended one meeting together
+    (same moment, same event): two people who share a name, not one person. Mail to both at once
+    proves nothing: mailing both addresses of one person is common (get_maintainer, reply-all)."""
     if not pairs:
         return set()
     involved = {k for pair in pairs for k in pair}
     key_of_address = np.full(len(table.addresses), -1, dtype=np.int64)
     key_of_address[present] = key_of
     row_key = key_of_address[table.address]
-    rows = np.flatnonzero(np.isin(row_key, list(involved)))
+    rows = np.flatnonzero(np.isin(row_key, list(involved)) & table.meeting)
     seen: dict[tuple[float, int], int] = {}
     together: set[frozenset[int]] = set()
     for ts, thread, k in zip(table.ts[rows].tolist(), table.thread[rows].tolist(), row_key[rows].tolist()):
@@ -202,7 +229,8 @@ def _apart_when_together(table: Table, present: np.ndarray, key_of: np.ndarray,
 def _spelled_joins(table: Table, present: np.ndarray, key_of: np.ndarray, names: _Names) -> list[tuple[int, int]]:
     """Addresses never used with a name, joined to the one named person whose name their local part
     spells ("ana.costa@…" to "Ana Costa"; "anacosta@…" too). A spelling two names share joins nothing."""
-    if not names.first_key:
+    unnamed = [(a, key) for a, key in zip(present.tolist(), key_of.tolist()) if key not in names.named_keys]
+    if not names.first_key or not unnamed:
         return []
     by_words: dict[str, list[int]] = {}
     by_letters: dict[str, list[int]] = {}
@@ -214,9 +242,7 @@ def _spelled_joins(table: Table, present: np.ndarray, key_of: np.ndarray, names:
         for letters in {"".join(words), "".join(reversed(words))}:
             by_letters.setdefault(letters, []).append(key)
     joins = []
-    for a, key in zip(present.tolist(), key_of.tolist()):
-        if key in names.named_keys:
-            continue
+    for a, key in unnamed:
         words, letters = spelled_name(table.addresses[a])
         found = by_words.get(words) if words else None
         found = found or (by_letters.get(letters) if len(letters) >= 6 else None)

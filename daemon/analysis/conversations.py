@@ -5,6 +5,11 @@ same thread joins its conversation even later, up to the reply window. The initi
 wrote first, or the meeting's organizer. A conversation is two-way when both sides wrote, or when
 we met.
 
+A conversation that opens with a late answer (a message in a thread whose previous message with
+this person came from the other side, too late to join that conversation: a patch applied weeks
+after it was sent, "thanks, done") is the other side's, and answered: it waits for nobody; the
+conversation it answers was answered too.
+
 The work is done on columns for every person at once (``split``); ``conversations`` is the same for
 one person's list of interactions.
 """
@@ -34,6 +39,7 @@ class Conversation:
     weight: float
     answered: bool  # the side that did not start it took part
     direct: bool  # both directions (or the meeting) were direct, not mere Cc or crowd
+    addressed: bool = True  # its starter wrote to the other directly (not a mere Cc), or we met
 
     @property
     def two_way(self) -> bool:
@@ -54,6 +60,7 @@ class Conversations:
     weight: np.ndarray
     answered: np.ndarray
     direct: np.ndarray
+    addressed: np.ndarray
 
     @property
     def two_way(self) -> np.ndarray:
@@ -70,14 +77,15 @@ class Conversations:
         return merged.take(np.argsort(narrow(merged.group), kind="stable"))
 
     def objects(self) -> list[Conversation]:
-        return [Conversation(s, e, INITIATORS[i], o, n, m, w, a, d) for s, e, i, o, n, m, w, a, d in zip(
+        return [Conversation(s, e, INITIATORS[i], o, n, m, w, a, d, ad) for s, e, i, o, n, m, w, a, d, ad in zip(
             self.start.tolist(), self.end.tolist(), self.initiator.tolist(), self.outbound.tolist(),
             self.inbound.tolist(), self.met.tolist(), self.weight.tolist(), self.answered.tolist(),
-            self.direct.tolist())]
+            self.direct.tolist(), self.addressed.tolist())]
 
 
-_DTYPES = (np.int64, np.float64, np.float64, np.int8, np.int64, np.int64, bool, np.float64, bool, bool)
-_FIELDS = ("group", "start", "end", "initiator", "outbound", "inbound", "met", "weight", "answered", "direct")
+_DTYPES = (np.int64, np.float64, np.float64, np.int8, np.int64, np.int64, bool, np.float64, bool, bool, bool)
+_FIELDS = ("group", "start", "end", "initiator", "outbound", "inbound", "met", "weight", "answered", "direct",
+           "addressed")
 
 
 def split(table: Table, order: np.ndarray, group: np.ndarray, reply_windows_days: tuple[float, ...]) -> list[Conversations]:
@@ -105,7 +113,11 @@ def split(table: Table, order: np.ndarray, group: np.ndarray, reply_windows_days
     earlier[by_thread[1:][same]] = by_thread[:-1][same]
     earlier[thread == 0] = -1
     del by_thread, run, same, quiet
-    columns = _Rows(ts, group, table.direction[rows], table.weight[rows], table.fanout[rows], table.initiator[rows])
+    direction = table.direction[rows]
+    mail = (direction == OUT) | (direction == IN)
+    late_answer = mail & (earlier >= 0) & mail[earlier] & (direction[earlier] != direction)
+    columns = _Rows(ts, group, direction, table.weight[rows], table.fanout[rows], table.initiator[rows], late_answer,
+                    earlier)
     return _summarise(columns, _starts(candidates, new_person, earlier, ts, [d * 86400.0 for d in reply_windows_days]))
 
 
@@ -119,6 +131,8 @@ class _Rows:
     weight: np.ndarray
     fanout: np.ndarray
     initiator: np.ndarray
+    late_answer: np.ndarray  # a mail answering the other side's earlier mail of its thread
+    earlier: np.ndarray  # the row of that earlier mail (-1: none)
 
 
 def _starts(candidates: np.ndarray, new_person: np.ndarray, earlier: np.ndarray, ts: np.ndarray,
@@ -205,12 +219,18 @@ def _summarise(rows: _Rows, every_starts: list[np.ndarray]) -> list[Conversation
             got.append(n.astype(np.int64) if k < 2 else n > 0)  # the directions are counted; the rest is "any"
     found = []
     for (starts, stops), (outbound, inbound, met, direct_out, direct_in, small_meeting) in zip(bounds, counts):
-        first_direction = d[starts]
+        first_direction, late = d[starts], rows.late_answer[starts]
         initiator = np.where(first_direction == OUT, ME, np.where(first_direction == IN, THEM, rows.initiator[starts]))
-        initiator = initiator.astype(np.int8)
-        answered = met | np.where(initiator == ME, inbound > 0, np.where(initiator == THEM, outbound > 0, True))
+        initiator = np.where(late, np.where(first_direction == OUT, THEM, ME), initiator).astype(np.int8)
+        answered = late | met | np.where(initiator == ME, inbound > 0, np.where(initiator == THEM, outbound > 0, True))
+        # a conversation some later conversation answers, however late, was answered
+        answering = np.flatnonzero(rows.late_answer)
+        if len(answering):
+            answered[np.searchsorted(starts, rows.earlier[answering], side="right") - 1] = True
+        addressed = met | np.where(initiator == ME, direct_out, np.where(initiator == THEM, direct_in, True))
         found.append(Conversations(rows.group[starts], ts[starts], ts[stops - 1], initiator, outbound, inbound, met,
-                                   np.maximum.reduceat(w, starts), answered, small_meeting | (direct_out & direct_in)))
+                                   np.maximum.reduceat(w, starts), answered, small_meeting | (direct_out & direct_in),
+                                   addressed))
     return found
 
 

@@ -21,9 +21,9 @@ class History:
     two_way: int
     first_two_way: float | None  # when the first two-way conversation began
     last_two_way: float | None  # when the last one ended
-    since_mine: int  # after the last two-way conversation: the ones I started, all one-way
+    since_mine: int  # after the last two-way conversation: the ones I started (addressed to them), all one-way
     since_theirs: int  # ... the ones they started
-    recent_mine: int  # conversations of the last 12 months that I started, answered or not
+    recent_mine: int  # conversations of the last 12 months that I started, answered or not, addressed to them
     recent_theirs: int  # ... that they started
     unanswered_mine: int  # of the last 12 months, after the last two-way one: mine that got no answer
     unanswered_theirs: int  # ... theirs that I did not answer
@@ -63,7 +63,9 @@ def histories(convs: Conversations, people: int, now: float) -> Histories:
         last_contact[g[ends]] = convs.end[ends]
     after = np.arange(n) > last_index[g]
     recent = now - start <= RECENT_DAYS * DAY
-    mine, theirs = init == ME, init == THEM
+    # who started what, and what waits for an answer, counts only what was addressed to the other
+    # (a mail To them, not a copy among many, or a meeting)
+    mine, theirs = (init == ME) & convs.addressed, (init == THEM) & convs.addressed
     # the last LATELY two-way conversations of each person whose starter is known
     known = np.flatnonzero(two_way & (init != OTHER))
     kg = g[known]

@@ -60,7 +60,10 @@ def domain_cues(addresses: list[str], address_person: np.ndarray, count: int, re
 
 
 LEARN_FROM = 5  # an account's context is learned from at least this many real contacts
-PROFESSIONAL_BELOW, PERSONAL_ABOVE = 0.25, 0.6  # shares of free-mail-only contacts
+# Shares of free-mail-only contacts: nearly none is a work account; few, in mail among groups of
+# people (CROWD of its rows with three people or more), is one too; most is a personal account.
+NEARLY_NONE, FEW, PERSONAL_ABOVE = 0.15, 0.4, 0.6
+CROWD = 0.3
 
 
 def account_contexts(table: Table, person: np.ndarray, count: int, real: np.ndarray, domain: np.ndarray, me: Me,
@@ -68,8 +71,8 @@ def account_contexts(table: Table, person: np.ndarray, count: int, real: np.ndar
     """What each of my accounts (``table.accounts``) carries: "professional", "personal" or None.
 
     Said in ``[identity] context``, else learned from whom I correspond with through it: an account
-    whose real contacts nearly all write from company domains carries work; one whose contacts
-    mostly write from free-mail carries personal mail. Only when that says nothing, and I have both
+    whose real contacts nearly all write from company domains, or mostly do in mail among groups of
+    people, carries work; one whose contacts mostly write from free-mail carries personal mail. Only when that says nothing, and I have both
     a workplace account and another, does the workplace domain decide. ``person``: whose each row is
     (``count``: no one's); ``domain``: each person's domain cue."""
     width = count + 1
@@ -81,14 +84,17 @@ def account_contexts(table: Table, person: np.ndarray, count: int, real: np.ndar
     account, who = account[keep], who[keep]
     contacts = np.bincount(account, minlength=len(table.accounts)).tolist()
     free = np.bincount(account[domain[who] == FREEMAIL_ONLY], minlength=len(table.accounts)).tolist()
+    rows = (person < count) & real[np.minimum(person, count - 1)] if count else np.zeros(len(person), dtype=bool)
+    through = np.maximum(np.bincount(table.account[rows], minlength=len(table.accounts)), 1)
+    crowd = (np.bincount(table.account[rows & (table.fanout >= 3)], minlength=len(table.accounts)) / through).tolist()
     has_both = bool(workplaces) and any(domain_of(a) not in workplaces for a in me.addresses)
     out: list[str | None] = []
-    for address, n, f in zip(table.accounts, contacts, free):
+    for address, n, f, c in zip(table.accounts, contacts, free, crowd):
         if not address or address not in me:
             out.append(None)
         elif told := me.context_of(address):
             out.append(told)
-        elif n >= LEARN_FROM and f <= PROFESSIONAL_BELOW * n:
+        elif n >= LEARN_FROM and (f <= NEARLY_NONE * n or (f <= FEW * n and c >= CROWD)):
             out.append("professional")
         elif n >= LEARN_FROM and f >= PERSONAL_ABOVE * n:
             out.append("personal")
@@ -194,11 +200,12 @@ class Kinds:
     off_hours: np.ndarray
     hours: HoursModel
     override: list[str | None]
+    origin: list[str]  # where each override was said ("the config", "tiekeeper set")
 
     def signals(self, k: int) -> tuple[str, ...]:
         """Why person ``k`` is judged so, in words: each cue that pulled, which way and how hard."""
         if self.override[k]:
-            return ("set in the config",)
+            return (f"set by you ({self.origin[k]})",)
         whys = ("account kind of the sources it went through", "which of my addresses it went through",
                 _DOMAIN_CUE[int(self.domain[k])][1],
                 f"{self.off_hours[k]:.0%} in evenings and weekends (your split: {self.hours.midpoint:.0%})",
@@ -228,7 +235,7 @@ def rhythm_cue(convs: Conversations, count: int) -> tuple[np.ndarray, np.ndarray
 
 def classify(e: Evidence, domain: np.ndarray, accounts: np.ndarray, overrides: list[str | None],
              hours: HoursModel = HoursModel(), two_way: np.ndarray | None = None,
-             rhythm: np.ndarray | None = None) -> Kinds:
+             rhythm: np.ndarray | None = None, origins: list[str] | None = None) -> Kinds:
     """Everyone's kind of tie. ``domain``: their domain cues; ``accounts``: their pull from the
     kind of my accounts it went through (``account_pull``); ``overrides``: a relationship set in
     the config, or None. ``hours``: how the user's contacts split into evening and daytime ones; a
@@ -242,7 +249,8 @@ def classify(e: Evidence, domain: np.ndarray, accounts: np.ndarray, overrides: l
         2.5 * (e.professional_context / n - e.personal_context / n),
         1.5 * accounts,
         np.array([cue for cue, _ in _DOMAIN_CUE.values()])[domain],
-        np.clip((hours.midpoint - e.off_hours) / hours.half_spread, -1.5, 1.5),
+        # the hours of one or two conversations are chance: the cue grows to full with three
+        np.clip((hours.midpoint - e.off_hours) / hours.half_spread, -1.5, 1.5) * np.minimum(two_way, 3) / 3,
         np.minimum(e.work_meetings, 4) * 0.5 - np.minimum(e.social_meetings, 4) * 0.6,
         np.where(e.recurring_meetings, 0.8, 0.0),
         rhythm,
@@ -263,4 +271,5 @@ def classify(e: Evidence, domain: np.ndarray, accounts: np.ndarray, overrides: l
             weak = abs(s) < UNKNOWN_BELOW if not judged else s == 0
             relationship.append("unknown" if weak else "professional" if s > 0 else "personal")
             confidence.append(round(1 / (1 + math.exp(-abs(s))), 2))
-    return Kinds(relationship, confidence, cues, domain, e.off_hours, hours, overrides)
+    return Kinds(relationship, confidence, cues, domain, e.off_hours, hours, overrides,
+                 origins or ["the config"] * len(overrides))

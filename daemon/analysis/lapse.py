@@ -42,9 +42,13 @@ class Assessment:
         return self.silence / self.limit
 
 
-def assess(h: Histories, median: np.ndarray, sigma: np.ndarray, tiers: list[str], now: float) -> Assessment:
-    """The lapse check of everyone at once, from their histories and rhythms (median days, sigma)."""
+def assess(h: Histories, median: np.ndarray, sigma: np.ndarray, tiers: list[str], now: float,
+           relationships: list[str] | None = None) -> Assessment:
+    """The lapse check of everyone at once, from their histories and rhythms (median days, sigma).
+    Family ties allow a longer silence (``rhythm.SLOWER``)."""
     limit = rhythm.limits(median, sigma, np.array([TIERS[t][0] for t in tiers], dtype=np.float64), TAIL)
+    if relationships and any(r in rhythm.SLOWER for r in relationships):
+        limit = limit * np.array([rhythm.SLOWER.get(r, 1.0) for r in relationships])
     with np.errstate(invalid="ignore"):  # NaN: no two-way conversation, which is a thin history
         age = (now - h.first_two_way) / DAY
         silence = (now - h.last_contact) / DAY

@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from daemon.analysis import conversations as conv_mod
-from daemon.analysis import kind as kind_mod
-from daemon.analysis import lapse, localtime, reciprocity, rhythm
+from daemon.analysis import kind, lapse, localtime, reciprocity, rhythm
 from daemon.analysis.contacts import PersonGroup, group_people
+from daemon.analysis.conversations import Conversations, split
 from daemon.analysis.history import Histories, histories
 from daemon.analysis.table import ME, THEM, Table, distinct, per_person, spill
 from daemon.config import Person as PersonOverride
@@ -60,6 +59,7 @@ class Contact:
     flags: tuple[Flag, ...]
     why_contact: str = ""
     recent_initiation: str = ""  # who started the last few two-way conversations, e.g. "You started the last 4."
+    told: str = ""  # where the user set this tie's relationship or rhythm ("the config", "tiekeeper set"), if they did
     explain: Callable[[], Explanation] = field(default=Explanation, repr=False, compare=False)
 
     @cached_property
@@ -138,10 +138,10 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
         table = table.take(inside)
     who = group_people(table, people)
     groups, count = who.groups, len(who.groups)
-    workplaces = kind_mod.work_domains(me, {table.addresses[a] for a in np.flatnonzero(np.bincount(table.address)).tolist()})
+    workplaces = kind.work_domains(me, {table.addresses[a] for a in np.flatnonzero(np.bincount(table.address)).tolist()})
     # First pass: who is a real contact. Realness does not depend on the relationship (which only
     # sets how late a reply may join its conversation), so the wider reply window is used here.
-    wide, narrow = conv_mod.split(table, who.order, who.group, (14.0, 7.0))
+    wide, narrow = split(table, who.order, who.group, (14.0, 7.0))
     wide_counts = _first_pass(wide, count)
     person = spill(who.person, count)  # each row's person; the rows of ignored people in a slot of no one
     invited = _one_off_invitation(table, person, count)
@@ -152,18 +152,18 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
                          for k, g in enumerate(groups) if not real[k])
     # The user's own habits, from real contacts only (cold pitches and crowds would skew them).
     local = np.floor(localtime.clock(zone).locals(table.ts)).astype(np.int64)  # each row's whole seconds on the wall clock
-    evidence = kind_mod.evidence(table, local, person, count, contexts)
+    evidence = kind.evidence(table, local, person, count, contexts)
     real_ones = np.flatnonzero(real)
-    hours = kind_mod.HoursModel.fit(evidence.off_hours[real_ones].tolist())
-    domain = kind_mod.domain_cues(table.addresses, who.address_person, count, real, workplaces)
-    accounts = kind_mod.account_contexts(table, person, count, real, domain, me, workplaces)
-    two_way, rhythm_cue = kind_mod.rhythm_cue(wide, count)
-    kinds = kind_mod.classify(evidence, domain, kind_mod.account_pull(table, person, count, accounts),
+    hours = kind.HoursModel.fit(evidence.off_hours[real_ones].tolist())
+    domain = kind.domain_cues(table.addresses, who.address_person, count, real, workplaces)
+    accounts = kind.account_contexts(table, person, count, real, domain, me, workplaces)
+    two_way, rhythm_cue = kind.rhythm_cue(wide, count)
+    kinds = kind.classify(evidence, domain, kind.account_pull(table, person, count, accounts),
                               [g.override.relationship if g.override else None for g in groups], hours,
-                              two_way, rhythm_cue)
+                              two_way, rhythm_cue, [g.override.origin if g.override else "" for g in groups])
     professional = real & (np.array(kinds.relationship) == "professional")
     others = real & ~professional  # real contacts judged with the 7-day reply window
-    chosen = conv_mod.Conversations.concat([wide.take(professional[wide.group]), narrow.take(others[narrow.group])])
+    chosen = Conversations.concat([wide.take(professional[wide.group]), narrow.take(others[narrow.group])])
     history = histories(chosen, count, now_ts)
     mine_total, theirs_total = int(history.recent_mine[real_ones].sum()), int(history.recent_theirs[real_ones].sum())
     baseline = (mine_total + 2) / (mine_total + theirs_total + 4)
@@ -178,7 +178,7 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
             sigma[k] = rhythm.PRIOR_SIGMA / 2
     median = np.array(medians, dtype=np.float64)
     tiers = [rhythm.tier_for(r, d) for r, d in zip(kinds.relationship, medians)]
-    lapses = lapse.assess(history, median, sigma, tiers, now_ts)
+    lapses = lapse.assess(history, median, sigma, tiers, now_ts, kinds.relationship)
     day = local // 86400  # local dates, as days since 1970-01-01
     judged = _Judged(groups, kinds, history, lapses, medians, tiers, others_baseline, now_ts, zone)
     spans = _spans(table.ts[who.order], day[who.order], who.group, count)
@@ -200,17 +200,18 @@ def _one_off_invitation(table: Table, person: np.ndarray, count: int) -> np.ndar
             & (per_person(person, count, ~table.meeting) == 0))
 
 
-def _not_a_contact_reason(conversations: int, _direct: bool, unanswered_theirs: int, unanswered_mine: int) -> str:
-    if not conversations:
+def _not_a_contact_reason(count: int, _direct: bool, unanswered_theirs: int, unanswered_mine: int) -> str:
+    """Why someone with ``count`` conversations is no contact."""
+    if not count:
         return "only crowd contact (large meetings or threads)"
-    if unanswered_theirs == conversations:
+    if unanswered_theirs == count:
         return "they wrote, you never answered (a cold or one-way sender)"
-    if unanswered_mine == conversations:
+    if unanswered_mine == count:
         return "you wrote, they never answered"
     return "no direct two-way exchange or small meeting (only Cc or large threads)"
 
 
-def _first_pass(convs: conv_mod.Conversations, count: int) -> list[tuple[int, bool, int, int]]:
+def _first_pass(convs: Conversations, count: int) -> list[tuple[int, bool, int, int]]:
     """Per person: (conversations, whether one was direct and two-way, one-way ones they started,
     one-way ones I started)."""
     two_way, one_way = convs.two_way, ~convs.two_way
@@ -251,7 +252,7 @@ class _Judged:
     """Everyone's judgements, as columns; ``contacts`` makes the Contacts of the real ones."""
 
     groups: list[PersonGroup]
-    kinds: kind_mod.Kinds
+    kinds: kind.Kinds
     history: Histories
     lapses: lapse.Assessment
     medians: list[float]
@@ -290,8 +291,10 @@ class _Judged:
                 g.id, g.name, tuple(g.addresses), kinds.relationship[k], kinds.confidence[k], self.tiers[k],
                 interactions[k], conversations[k], two_way[k], days[k], first[k], last[k], last_two_way[k],
                 round(self.medians[k], 1), tuple(flags),
-                "set in the config" if g.override and not direct[k] else "a direct two-way exchange or a small meeting",
-                lapse.initiation_summary(lately_mine[k], lately[k]), partial(_Judged.explanation, self, k))
+                f"set by you ({g.override.origin})" if g.override and not direct[k] else "a direct two-way exchange or a small meeting",
+                lapse.initiation_summary(lately_mine[k], lately[k]),
+                g.override.origin if g.override and (g.override.relationship or g.override.cadence_days) else "",
+                partial(_Judged.explanation, self, k))
 
     def explanation(self, k: int) -> Explanation:
         h, state, limit = self.history[k], int(self.lapses.state[k]), float(self.lapses.limit[k])

@@ -21,7 +21,8 @@ TIERS: dict[str, tuple[float, float]] = {
     # a tie whose kind is unknown is named for its rhythm alone, with the personal tiers' limits
     "weekly": (7, 21), "monthly": (30, 60), "occasional": (90, 180), "rare": (365, 730),
 }
-PRIOR_DAYS = {"personal": 30.0, "professional": 60.0, "unknown": 60.0}
+PRIOR_DAYS = {"personal": 30.0, "family": 30.0, "professional": 60.0, "unknown": 60.0}
+SLOWER = {"family": 1.5}  # family ties decay slower: their limits stretch by this
 PRIOR_SIGMA = 0.8
 PRIOR_STRENGTH = 1.0  # the prior counts as this many observed gaps
 

@@ -8,9 +8,9 @@ a meeting between people (all-day events with many attendees and huge invitation
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
-from collections.abc import Iterable, Iterator
 from typing import Any
 
 import recurring_ical_events
@@ -55,7 +55,7 @@ def whole_series(records: Iterable[tuple[str, RawRecord]]) -> Iterator[tuple[str
             parts.setdefault((source, series), []).append(record)
         else:
             yield source, record
-    for (source, series), group in parts.items():
+    for (source, _series), group in parts.items():
         if len(group) == 1:
             yield source, group[0]
             continue

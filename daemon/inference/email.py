@@ -176,8 +176,8 @@ def _outbound(people: dict[str, dict[str, str]], common: dict, sender: str) -> I
 def _inbound(roles: dict[str, list[tuple[str, str]]], people: dict[str, dict[str, str]], me: Me, sender: str,
              sender_name: str, listed: bool, common: dict) -> Inferred:
     """One interaction with the sender. To me alone or in a small group: direct, however many are
-    in Cc; To a larger group, or me only in Cc: weighed by everyone addressed, and Cc little. A list copy counts only when it is addressed To me,
-    and then for less than private mail (LIST_COPY)."""
+    in Cc; To a larger group, or me only in Cc: weighed by everyone addressed, and Cc little. A list
+    copy counts only when it is addressed To me, and then for less than private mail (LIST_COPY)."""
     my_role, account = None, ""
     for role in ("to", "cc"):
         for _, addr in roles[role]:

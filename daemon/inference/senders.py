@@ -8,16 +8,23 @@ sender is not a contact) or None.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from daemon.identity import TOKEN_TAG, parse_address_list
 
 # -- Robots ------------------------------------------------------------------------------------
-# A local part or display name that says "machine": "kernel test robot", "syzbot", "pr-tracker-bot",
-# "dependabot[bot]", "GitHub Actions", "Jenkins", "buildbot", "CI".
-_ROBOT_TOKEN = frozenset({"bot", "robot", "bots", "robots", "ci", "jenkins", "buildbot", "autobuilder",
-                          "github-actions", "actions", "travis", "gitlab-ci", "zuul", "gerrit"})
-_ROBOT_NAME = re.compile(r"\b(?:ro)?bots?\b|\[bot\]|\bCI\b|\bjenkins\b|\bbuild ?bot\b|\bautobuilder\b|"
-                         r"\bgithub actions\b|\bgerrit\b|\bzuul\b", re.IGNORECASE)
+# A display name that says "machine": "kernel test robot", "dependabot[bot]", "GitHub Actions",
+# "0-DAY CI Kernel Test Service", "Linux Kernel Functional Testing", "Gerrit (Code Review)". Words
+# that are also people's names (Jenkins, Gerrit, Ci) decide nothing on their own.
+_ROBOT_NAME = re.compile(r"\b(?:ro)?bots?\b|\[bot\]|\bbuild ?bot\b|\bautobuilder\b|\bgithub actions\b|"
+                         r"\(code review\)|\b(?:test|testing|build|ci|integration) (?:service|system|farm|robot)\b|"
+                         r"\bfunctional testing\b|\bpatchwork\b", re.IGNORECASE)
+_ROBOT_NAME_CASED = re.compile(r"\bCI\b")  # "CI" in capitals; "Ci" is a given name
+# "syzbot", "dependabot": one lower-case word ending in "bot" ("Talbot", a person, is capitalised)
+_ONE_WORD_BOT = re.compile(r"^[a-z0-9][a-z0-9-]{2,}bot$")
+# Parts of a local part that say "machine" ("pr-tracker-bot", "patchwork-bot+x", "kernel-ci-bot").
+_ROBOT_TOKEN = frozenset({"bot", "robot", "bots", "robots", "buildbot", "autobuilder", "github-actions"})
+_ROBOT_LOCAL = frozenset({"ci", "jenkins", "buildbot", "travis", "zuul", "gitlab-ci"})  # the whole local part
 _WORD_SEPARATORS = re.compile(r"[-_.+]")
 # A plus tag that is a token, not a folder name: hex or base-32/64-like, digits mixed with letters.
 _HASHY = TOKEN_TAG
@@ -31,18 +38,18 @@ def has_hash_tag(address: str) -> bool:
     return bool(plus) and bool(_HASHY.match(tag))
 
 
+@lru_cache(maxsize=65536)
 def robot_rule(name: str, address: str) -> str | None:
-    """The rule that says this sender is a machine, or None. Strong markers only: a word like
-    "robot" or "bot" in the name or as a part of the local part, a ``…bot`` local part with no
-    personal name beside it, or a hash-like plus tag."""
-    local = address.rpartition("@")[0].split("+", 1)[0]
-    if _ROBOT_NAME.search(name):
+    """The rule that says this sender is a machine, or None. Strong markers only: a machine's words
+    in the name, "bot" or "robot" as a part of the local part, a one-word "…bot" name or local part
+    with no personal name beside it, or a hash-like plus tag."""
+    local = address.rpartition("@")[0].split("+", 1)[0].lower()
+    name = name.strip().strip("\"'")
+    if _ROBOT_NAME.search(name) or _ROBOT_NAME_CASED.search(name):
         return "a robot or CI sender (its name)"
-    parts = _WORD_SEPARATORS.split(local)
-    if any(p in _ROBOT_TOKEN for p in parts) or local in _ROBOT_TOKEN:
-        return "a robot or CI sender (its address)"
-    # "syzbot", "dependabot": one word ending in "bot", with no personal name ("Jane Talbot" is one)
-    if local.endswith("bot") and len(local) > 4 and " " not in name.strip():
+    if (" " not in name and _ONE_WORD_BOT.match(name)) or (not name and _ONE_WORD_BOT.match(local)):
+        return "a robot or CI sender (its name)" if name else "a robot or CI sender (its address)"
+    if (local in _ROBOT_LOCAL and " " not in name) or any(p in _ROBOT_TOKEN for p in _WORD_SEPARATORS.split(local)):
         return "a robot or CI sender (its address)"
     if has_hash_tag(address):
         return "a machine address (a hash-like plus tag)"
@@ -97,6 +104,7 @@ _LIST_LOCAL = re.compile(r"[-_.](?:devel|dev|users|discuss|discussion|announce|c
                          r"lists|maintainers|security-announce)$|^(?:lkml|linux-kernel)$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=65536)
 def is_list_address(address: str) -> bool:
     """Whether an address looks like a mailing list's posting address, by its host or local part."""
     local, _, domain = address.rpartition("@")

@@ -6,11 +6,12 @@ headers carry nothing from the data but counts, so no header can be injected.
 
 from __future__ import annotations
 
+import calendar
 import html
 from datetime import tzinfo
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 
 from daemon.analysis.report import Contact, Report
 from daemon.analysis.rhythm import human_days
@@ -46,7 +47,7 @@ def _figures(report: Report) -> list[tuple[str, str]]:
     return [
         ("contacts", str(len(report.contacts))),
         ("need attention", str(len(report.flagged()))),
-        ("interactions this month", str(last)),
+        ("interactions this month so far", str(last)),
         ("conversations you start", f"{report.baseline_share:.0%}"),
     ]
 
@@ -70,22 +71,64 @@ def _text(report: Report, groups: dict[str, list[tuple[Contact, str]]], zone: tz
         lines.append("")
     if not report.flagged():
         lines += ["Nothing needs you this time: every tie is on its usual rhythm.", ""]
-    lines.append("Interactions per month: " + ", ".join(f"{m[5:]}/{m[2:4]} {n}" for m, n in report.monthly))
+    lines.append(_chart_text(report, zone))
     return "\n".join(lines) + "\n"
 
 
 _CSS_CARD = "font-family:Helvetica,Arial,sans-serif;color:#1f2933;max-width:640px;margin:0 auto;padding:16px"
 
 
-def _bars(monthly: tuple[tuple[str, int], ...]) -> str:
+def _month_label(month: str) -> str:
+    """"2026-11" -> "Nov"; January also names its year ("Jan 27"), so a year's turn is visible."""
+    year, number = int(month[:4]), int(month[5:7])
+    name = calendar.month_abbr[number]
+    return f"{name} {year % 100:02d}" if number == 1 else name
+
+
+def _partial(report: Report, zone: tzinfo) -> str | None:
+    """The last month of the chart when it is still running: its label and how far it has got."""
+    if not report.monthly:
+        return None
+    local = report.as_of.astimezone(zone)
+    month = report.monthly[-1][0]
+    if month != f"{local:%Y-%m}":
+        return None
+    return f"{_month_label(month)} so far (to {local:%-d %b})"
+
+
+def _chart_text(report: Report, zone: tzinfo) -> str:
+    partial = _partial(report, zone)
+    cells = [f"{_month_label(m)} {n}" for m, n in report.monthly]
+    if partial and cells:
+        cells[-1] += " (so far)"
+    return "Interactions per month: " + ", ".join(cells) + (f". {partial}." if partial else "")
+
+
+_BAR = "#3e7bfa"
+_BAR_PARTIAL = "#b3ccfd"
+
+
+def _bars(report: Report, zone: tzinfo) -> str:
+    """A bar per month with its count above and its name below; the running month in a paler,
+    dashed bar marked "so far", so it does not read as a drop."""
+    monthly = report.monthly
+    partial = _partial(report, zone)
     top = max((n for _, n in monthly), default=0) or 1
     cells = []
-    for month, n in monthly:
+    for i, (month, n) in enumerate(monthly):
+        running = partial is not None and i == len(monthly) - 1
         h = max(int(60 * n / top), 2 if n else 0)
+        style = (f"background:{_BAR_PARTIAL};border:1px dashed {_BAR};box-sizing:border-box" if running
+                 else f"background:{_BAR}")
+        label = html.escape(_month_label(month)) + ("<br>so far" if running else "")
         cells.append(
             f'<td style="vertical-align:bottom;text-align:center;padding:0 2px;font-size:10px;color:#52606d">'
-            f'<div style="background:#3e7bfa;width:18px;height:{h}px;margin:0 auto"></div>{html.escape(month[5:])}</td>')
-    return f'<table role="presentation" cellspacing="0" cellpadding="0" style="height:80px"><tr>{"".join(cells)}</tr></table>'
+            f'<div style="font-size:9px;color:#323f4b">{n}</div>'
+            f'<div style="{style};width:22px;height:{h}px;margin:0 auto"></div>{label}</td>')
+    note = (f'<p style="font-size:11px;color:#7b8794;margin:4px 0 0">{html.escape(partial)}: the month is not over, '
+            f'so its bar is not a drop.</p>' if partial else "")
+    return (f'<table role="presentation" cellspacing="0" cellpadding="0" style="height:96px"><tr>{"".join(cells)}'
+            f'</tr></table>{note}')
 
 
 def _html(report: Report, groups: dict[str, list[tuple[Contact, str]]], zone: tzinfo, problems: list[str] = ()) -> str:
@@ -116,10 +159,17 @@ def _html(report: Report, groups: dict[str, list[tuple[Contact, str]]], zone: tz
     if not report.flagged():
         parts.append("<p>Nothing needs you this time: every tie is on its usual rhythm.</p>")
     parts.append('<h2 style="font-size:16px;margin:20px 0 8px;border-bottom:1px solid #d9e2ec">Interactions per month</h2>')
-    parts.append(_bars(report.monthly))
+    parts.append(_bars(report, zone))
     parts.append('<p style="font-size:11px;color:#9aa5b1;margin-top:20px">Made by tiekeeper from mail and calendar '
                  'metadata on your own machine.</p></div>')
     return "<!doctype html><html><body style=\"margin:0;background:#ffffff\">" + "".join(parts) + "</body></html>"
+
+
+def _domain(sender: str) -> str:
+    """The domain of the sender's address, for the Message-ID (RFC 5322 3.6.4: a domain the sender
+    may speak for; a receiving filter may score a foreign or made-up one as spam)."""
+    address = parseaddr(sender)[1]
+    return address.rpartition("@")[2] or "localhost"
 
 
 def build(report: Report, zone: tzinfo, sender: str = "tiekeeper <tiekeeper@localhost>",
@@ -134,7 +184,8 @@ def build(report: Report, zone: tzinfo, sender: str = "tiekeeper <tiekeeper@loca
     if recipient:
         msg["To"] = recipient
     msg["Date"] = format_datetime(report.as_of.astimezone(zone))
-    msg["Message-ID"] = make_msgid(domain="tiekeeper.localhost")
+    msg["Message-ID"] = make_msgid(domain=_domain(sender))
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies or other auto-answers to it
     msg.set_content(_text(report, groups, zone, problems))
     msg.add_alternative(_html(report, groups, zone, problems), subtype="html")
     return msg

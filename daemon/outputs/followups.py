@@ -2,7 +2,9 @@
 
 Pure planning (``plan``) and ICS rendering (``to_ics``). The UID is stable per contact and cycle
 (the date of the last two-way contact), so a re-run updates an event instead of adding one; its
-SEQUENCE goes up whenever it changes; when contact resumes, the event is re-emitted as CANCELLED.
+SEQUENCE goes up whenever it changes; when contact resumes, it is kept in the store as CANCELLED (so
+its SEQUENCE carries on) and leaves the feed: a subscribed feed cannot cancel an event, and clients
+such as khal and calcurse show a CANCELLED one as a normal event.
 Professional follow-ups go in working hours, personal ones in evenings and weekends, never on top
 of a busy slot, within a per-day and per-week budget (the rest is spread over later weeks).
 """
@@ -13,7 +15,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
-from icalendar import Alarm, Calendar, Event
+from icalendar import Alarm, Calendar, Event, vDuration
 
 from daemon.analysis.report import Contact, Report
 from daemon.analysis.rhythm import human_days
@@ -22,7 +24,8 @@ from daemon.identity import clean_lines, clean_text
 from daemon.models import followup_uid
 
 HORIZON_DAYS = 84  # plan at most 12 weeks ahead; what does not fit waits for a later run
-KEEP_CANCELLED_DAYS = 30  # a cancelled event stays in the feed this long, so clients see it go
+KEEP_CANCELLED_DAYS = 30  # a cancelled event stays in the store this long (its UID and SEQUENCE)
+REFRESH = timedelta(hours=1)  # how often a subscribed client should fetch the feed again
 STEP = timedelta(minutes=30)
 WEEKEND_HOURS = (time(10, 0), time(18, 0))
 
@@ -67,7 +70,7 @@ def _texts(c: Contact, now: float) -> tuple[str, str]:
         summary += "; " + c.recent_initiation[0].lower() + c.recent_initiation[1:].rstrip(".")
     lines = [clean_text(f.why) for f in c.flags]
     lines.append("Addresses: " + ", ".join(clean_text(e) for e in c.emails[:5]))
-    lines.append("Placed by tiekeeper. Contact them, and this event is cancelled on the next run.")
+    lines.append("Placed by tiekeeper. Contact them, and this event goes away on the next run.")
     return summary, "\n".join(lines)
 
 
@@ -143,7 +146,7 @@ def plan(report: Report, previous: list[FollowUp], busy: list[tuple[float, float
     out: list[FollowUp] = []
     # Keep what is already placed in the future and still fits, so events do not jump around.
     placed: dict[str, tuple[float, float]] = {}
-    for uid, (c, cycle) in wanted.items():
+    for uid in wanted:
         old = before.get(uid)
         if old and old.status == "CONFIRMED" and old.start > now_ts and cal.fits(old.start, old.end):
             cal.book(old.start, old.end)
@@ -181,15 +184,19 @@ def _versioned(old: FollowUp | None, uid: str, contact: str, cycle: str, status:
 
 
 def to_ics(followups: list[FollowUp], alarm_minutes: int | None = None, feed: bool = True) -> bytes:
-    """The feed: a VCALENDAR any calendar app can subscribe to. Nobody is invited. ``feed=False``
-    gives a CalDAV calendar object resource instead (no METHOD, RFC 4791 4.1)."""
+    """The feed: a VCALENDAR any calendar app can subscribe to, holding the confirmed follow-ups
+    only. Nobody is invited. No METHOD: a subscribed feed is not an iTIP message (RFC 5546 would then
+    want an ORGANIZER), and RFC 7986's REFRESH-INTERVAL (with X-PUBLISHED-TTL, its older form) says
+    how often to fetch it. ``feed=False`` gives a CalDAV calendar object resource (RFC 4791 4.1)."""
     cal = Calendar()
     cal.add("PRODID", "-//tiekeeper//follow-ups//EN")
     cal.add("VERSION", "2.0")
     cal.add("CALSCALE", "GREGORIAN")
     if feed:
-        cal.add("METHOD", "PUBLISH")
         cal.add("X-WR-CALNAME", "tiekeeper follow-ups")
+        cal.add("REFRESH-INTERVAL", REFRESH, parameters={"VALUE": "DURATION"})
+        cal.add("X-PUBLISHED-TTL", vDuration(REFRESH).to_ical().decode())
+        followups = [f for f in followups if f.status == "CONFIRMED"]
     for f in followups:
         ev = Event()
         ev.add("UID", f.uid)

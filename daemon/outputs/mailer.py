@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import smtplib
-import socket
 import ssl
 from email.message import EmailMessage
 
+from connectors.neterror import describe
 from daemon.config import DigestConfig
 from daemon.errors import OutputError
 from daemon.secrets import get_password
@@ -38,5 +38,8 @@ def send(cfg: DigestConfig, msg: EmailMessage) -> None:
                           "if you trust it, set outputs.digest.ca_file to its certificate") from None
     except smtplib.SMTPNotSupportedError:
         raise OutputError(f"the mail server {where} does not offer STARTTLS", "set smtp_tls = \"ssl\" or check the port") from None
-    except (smtplib.SMTPException, OSError, socket.timeout, ssl.SSLError) as e:
+    except (TimeoutError, smtplib.SMTPException, OSError, ssl.SSLError) as e:
+        told = describe(e, where, "outputs.digest.ca_file", "outputs.digest.smtp_host and smtp_port")
+        if told:  # refused, DNS, TLS, timeout: one line with the host and the remedy, no library repr
+            raise OutputError(f"sending the digest: {told[0]}", f"{told[1]}; it is tried again at the next run") from None
         raise OutputError(f"sending the digest through {where} failed: {e}", "it is tried again at the next run") from None

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from daemon.analysis.table import TYPES, Builder, Table, assemble
+from daemon.errors import StoreBusy
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +176,7 @@ def load(db: sqlite3.Connection, sources: Iterable[str] | None = None, since: fl
             for first, last, rows, max_ts, part in made:  # the first write fails if the snapshot is stale
                 db.execute("DELETE FROM interaction_segments WHERE first <= ? AND last >= ?", (last, first))
                 db.execute("INSERT INTO interaction_segments VALUES (?,?,?,?,?)", (first, last, rows, max_ts, encode(part)))
-        except sqlite3.OperationalError:  # busy, or another writer came first: make them next time
+        except StoreBusy:  # busy, or another writer came first: make them next time
             db.execute("ROLLBACK")
         else:
             db.execute("COMMIT")

@@ -19,9 +19,13 @@ from daemon.analysis.table import Table
 from daemon.errors import StoreError
 from daemon.fsutil import ensure_private_dir
 from daemon.jobs import JobState
-from daemon.models import Derived, Interaction, RawRecord
+from daemon.models import Derived, RawRecord
 from daemon.store import columns
 from daemon.store.migrations import MIGRATIONS
+from daemon.store.sqlerrors import Connection
+
+# how long a write waits for another writer (the service's sync batch) before it gives up with StoreBusy
+BUSY_TIMEOUT_MS = 10_000
 
 _INTERACTION_COLUMNS = (
     "source, ident, ts, channel, address, name, direction, weight, initiator, thread, message_id, "
@@ -48,21 +52,24 @@ class Store:
             if readonly:
                 if not self.path.exists():
                     raise StoreError(f"no store at {self.path} yet", "run `tiekeeper sync` first")
-                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None,
+                                          factory=Connection)
             else:
                 ensure_private_dir(self.path.parent)
                 if not self.path.exists():
                     os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
                 os.chmod(self.path, 0o600)
-                self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self.db.execute("PRAGMA busy_timeout = 10000")
+                self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                          factory=Connection)
+            self.db.store_path = self.path
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if not readonly:
                 self.db.execute("PRAGMA journal_mode = WAL")
                 self.db.execute("PRAGMA synchronous = NORMAL")
                 self._migrate()
             else:
                 self._check_version()
-        except sqlite3.DatabaseError as e:
+        except sqlite3.DatabaseError as e:  # from connect(); what runs on the connection raises StoreError
             raise StoreError(f"cannot open the store {self.path}: {e}", "is it a tiekeeper database?") from None
 
     # -- schema ---------------------------------------------------------------------------------
@@ -89,11 +96,11 @@ class Store:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
             self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:  # not when SQLite already rolled it back itself
+                self.db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -112,17 +119,14 @@ class Store:
     def ensure_source(self, name: str, type_: str) -> None:
         self.db.execute("INSERT OR IGNORE INTO sources(name, type) VALUES (?, ?)", (name, type_))
 
-    def stored_items(self, source: str, except_scopes: Iterable[str] = ()) -> dict[str, tuple[str, str]]:
-        """ident -> (etag, scope) for every stored record of a source (but those in ``except_scopes``)."""
-        return {ident: (etag, scope) for ident, etag, scope in self.stored_rows(source, except_scopes)}
+    def stored_items(self, source: str) -> dict[str, tuple[str, str]]:
+        """ident -> (etag, scope) for every stored record of a source."""
+        return {ident: (etag, scope) for ident, etag, scope in self.stored_rows(source)}
 
-    def stored_rows(self, source: str, except_scopes: Iterable[str] = ()) -> Iterator[tuple[str, str, str]]:
-        """(ident, etag, scope) of every stored record of a source (but those in ``except_scopes``),
-        one at a time: a million of them need not be in memory at once."""
-        skip = set(except_scopes)
-        for row in self.db.execute("SELECT ident, etag, scope FROM records WHERE source = ?", (source,)):
-            if row[2] not in skip:
-                yield row
+    def stored_rows(self, source: str) -> Iterator[tuple[str, str, str]]:
+        """(ident, etag, scope) of every stored record of a source, one at a time: a million of
+        them need not be in memory at once."""
+        yield from self.db.execute("SELECT ident, etag, scope FROM records WHERE source = ?", (source,))
 
     def put_records(self, source: str, records: Iterable[RawRecord],
                     derived: dict[str, Derived] | None = None) -> int:
@@ -165,12 +169,6 @@ class Store:
                 "UPDATE sources SET last_error = ?, failures = failures + 1 WHERE name = ?", (message, source)
             )
 
-    def forget_source(self, source: str) -> None:
-        with self.transaction():
-            for table in ("records", "interactions", "drops"):
-                self.db.execute(f"DELETE FROM {table} WHERE source = ?", (source,))
-            self.db.execute("DELETE FROM sources WHERE name = ?", (source,))
-
     def records(self, kind: str, sources: Iterable[str] | None = None) -> Iterator[tuple[str, RawRecord]]:
         """(source, record) for every stored record of a kind."""
         rows = self.db.execute("SELECT source, ident, etag, scope, kind, data FROM records WHERE kind = ?", (kind,))
@@ -178,6 +176,17 @@ class Store:
         for source, ident, etag, scope, k, data in rows:
             if wanted is None or source in wanted:
                 yield source, RawRecord(ident, etag, k, json.loads(data), scope)
+
+    def sent_from(self, sources: Iterable[str]) -> Iterator[str]:
+        """The From header of each mail record from a Sent folder (or Gmail's SENT label) of ``sources``."""
+        names = list(sources)
+        rows = self.db.execute(
+            "SELECT json_extract(data, '$.from') FROM records WHERE kind = 'mail' "
+            "AND instr(data, '\"sent_folder\":\"1\"') > 0 AND json_extract(data, '$.sent_folder') = '1' "
+            f"AND source IN ({','.join('?' * len(names))})", names)
+        for (value,) in rows:
+            if isinstance(value, str):
+                yield value
 
     # -- derived interactions ---------------------------------------------------------------------
     def uninferred(self, kind: str, version: str, limit: int = -1) -> Iterator[tuple[str, RawRecord]]:
@@ -208,17 +217,6 @@ class Store:
         self.db.executemany("INSERT INTO drops(source, ident, address, rule) VALUES (?,?,?,?)",
                             [(source, ident, *d.dropped) for ident, d in derived.items() if d.dropped])
 
-    def interactions(self, sources: Iterable[str] | None = None, since: float | None = None) -> list[Interaction]:
-        """Every stored interaction (of ``sources``, from ``since`` on), whole, row by row: for
-        tools and tests. The analysis reads them as columns (``interaction_table``)."""
-        where, args = ("WHERE ts >= ?", (since,)) if since is not None else ("", ())
-        rows = self.db.execute(f"SELECT {_INTERACTION_COLUMNS} FROM interactions {where} ORDER BY id", args)
-        wanted = set(sources) if sources is not None else None
-        return [Interaction(ts, channel, address, name, direction, weight, initiator, thread, message_id, in_reply_to,
-                            account, fanout, hint, bool(recurring), source, ident)
-                for source, ident, ts, channel, address, name, direction, weight, initiator, thread, message_id,
-                in_reply_to, account, fanout, hint, recurring in rows if wanted is None or source in wanted]
-
     def interaction_table(self, sources: Iterable[str] | None = None, since: float | None = None) -> Table:
         """The stored interactions (of ``sources``, from ``since`` on) as columns, for the analysis."""
         return columns.load(self.db, sources, since, writable=not self.readonly)
@@ -242,18 +240,25 @@ class Store:
             self.db.execute("DELETE FROM followups")
             self.db.executemany("INSERT INTO followups VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
 
-    def published(self, target: str) -> dict[str, tuple[int, str]]:
-        """uid -> (sequence, remote id) of the follow-ups a remote calendar holds."""
-        rows = self.db.execute("SELECT uid, sequence, remote_id FROM published WHERE target = ?", (target,))
-        return {uid: (seq, rid) for uid, seq, rid in rows}
+    def published(self, target: str) -> dict[str, tuple[int, str, str, str]]:
+        """uid -> (sequence, remote id, etag, state) of the follow-ups a remote calendar holds."""
+        rows = self.db.execute("SELECT uid, sequence, remote_id, etag, state FROM published WHERE target = ?", (target,))
+        return {uid: (seq, rid, etag, state) for uid, seq, rid, etag, state in rows}
 
-    def mark_published(self, target: str, uid: str, sequence: int | None, remote_id: str = "") -> None:
-        """Record one remote write as soon as the server took it (None: the event was deleted)."""
+    def dismissed_followups(self) -> set[str]:
+        """The UIDs of the follow-ups the user deleted from a remote calendar (dismissed for that lapse)."""
+        return {uid for (uid,) in self.db.execute("SELECT uid FROM published WHERE state = 'dismissed'")}
+
+    def mark_published(self, target: str, uid: str, sequence: int | None, remote_id: str = "", etag: str = "",
+                       state: str = "ours") -> None:
+        """Record one remote write as soon as the server took it, or what the user did to the event
+        (None: it is gone from the calendar and from our records)."""
         with self.transaction():
             if sequence is None:
                 self.db.execute("DELETE FROM published WHERE target = ? AND uid = ?", (target, uid))
             else:
-                self.db.execute("INSERT OR REPLACE INTO published VALUES (?,?,?,?)", (target, uid, sequence, remote_id))
+                self.db.execute("INSERT OR REPLACE INTO published(target, uid, sequence, remote_id, etag, state) "
+                                "VALUES (?,?,?,?,?,?)", (target, uid, sequence, remote_id, etag, state))
 
     def save_contacts(self, as_of: float, contacts: Iterable[tuple]) -> None:
         """Replace the contacts snapshot: (id, name, emails, relationship, gap, last_two_way, flags)."""
@@ -279,10 +284,21 @@ class Store:
             self.db.execute("INSERT OR REPLACE INTO jobs VALUES (?,?,?,?,?,?,?)",
                             (s.name, s.last_attempt, s.last_success, s.next_due, s.failures, s.last_error, s.period))
 
+    # -- the digest's sends ---------------------------------------------------------------------------
+    def record_digest_send(self, period: str, sent_at: float, trigger: str, recipient: str, message_id: str) -> None:
+        with self.transaction():
+            self.db.execute("INSERT INTO digest_sends(period, sent_at, trigger, recipient, message_id) "
+                            "VALUES (?,?,?,?,?)", (period, sent_at, trigger, recipient, message_id))
+
+    def digest_sends(self) -> list[tuple[str, float, str, str, str]]:
+        """(period, sent_at, trigger, recipient, message_id) of every digest sent, oldest first."""
+        return self.db.execute("SELECT period, sent_at, trigger, recipient, message_id FROM digest_sends "
+                               "ORDER BY id").fetchall()
+
     # -- the user's actions --------------------------------------------------------------------------
     def add_action(self, address: str, kind: str, ts: float, note: str = "") -> None:
         with self.transaction():
-            if kind in ("snooze", "ignore"):  # the latest one counts
+            if kind in ("snooze", "ignore", "name"):  # the latest one counts
                 self.db.execute("DELETE FROM actions WHERE address = ? AND kind = ?", (address, kind))
             self.db.execute("INSERT INTO actions(address, kind, ts, note, created) VALUES (?,?,?,?,?)",
                             (address, kind, ts, note, time.time()))
@@ -290,6 +306,20 @@ class Store:
     def remove_actions(self, address: str, kind: str) -> None:
         with self.transaction():
             self.db.execute("DELETE FROM actions WHERE address = ? AND kind = ?", (address, kind))
+
+    def remove_latest_action(self, address: str, kind: str) -> tuple[float, str] | None:
+        """Remove the action of this kind recorded last for ``address``; its (ts, note), or None."""
+        with self.transaction():
+            row = self.db.execute("SELECT rowid, ts, note FROM actions WHERE address = ? AND kind = ? "
+                                  "ORDER BY created DESC, rowid DESC LIMIT 1", (address, kind)).fetchone()
+            if row is None:
+                return None
+            self.db.execute("DELETE FROM actions WHERE rowid = ?", (row[0],))
+        return row[1], row[2]
+
+    def contact_emails(self) -> set[str]:
+        """Every address of the contacts the last saved analysis found."""
+        return {e for (emails,) in self.db.execute("SELECT emails FROM contacts") for e in json.loads(emails)}
 
     def actions(self, kind: str) -> list[tuple[str, float, str]]:
         """(address, ts, note) of every action of a kind."""

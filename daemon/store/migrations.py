@@ -155,4 +155,22 @@ MIGRATIONS: list[str | tuple[str, ...]] = [
                 AND first = (SELECT max(first) FROM interaction_segments WHERE first <= new.id);
         END""",
     ),
+    # 7: every digest sent, whoever sent it (the service, `run --once`, `digest --send`): the one record
+    # that "is a digest due" reads, so no trigger sends a second one for the same period
+    """
+    CREATE TABLE digest_sends (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        period TEXT NOT NULL,       -- the start of the weekly period it was sent for (ISO, local time)
+        sent_at REAL NOT NULL,
+        trigger TEXT NOT NULL,      -- service | run --once | digest --send | digest --send --force
+        recipient TEXT NOT NULL,
+        message_id TEXT NOT NULL
+    );
+    """,
+    # 8: the etag of each follow-up as tiekeeper last saw it in its remote calendar, and whose it is
+    # (daemon/outputs/publish.py): rows from before keep their data and are taken as tiekeeper's own
+    """
+    ALTER TABLE published ADD COLUMN etag TEXT NOT NULL DEFAULT '';
+    ALTER TABLE published ADD COLUMN state TEXT NOT NULL DEFAULT 'ours';  -- ours | edited | dismissed
+    """,
 ]

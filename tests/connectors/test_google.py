@@ -287,7 +287,7 @@ def test_a_declined_invitation_is_no_meeting(google, tmp_path):
 
 
 # -- the CLI: isolation, resume, equivalence -------------------------------------------------------------
-def _google_config(tmp_path, google, extra: str = "") -> "os.PathLike":
+def _google_config(tmp_path, google, extra: str = "") -> os.PathLike:
     cfg = tmp_path / "google.toml"
     cfg.write_text(f'[identity]\naddresses = ["{ME}"]\ntimezone = "Europe/Berlin"\n[store]\npath = "s.db"\n'
                    f'[sources.gmail]\ntype = "gmail"\naccount = "{ME}"\ntoken_file = "{google.token_path}"\n'

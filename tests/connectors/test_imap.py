@@ -115,7 +115,7 @@ class _CuttingProxy:
             upstream = socket.create_connection(("127.0.0.1", self.target))
             sent = [0]
 
-            def pump(src, dst, counted):
+            def pump(src, dst, counted, sent=sent):
                 try:
                     while data := src.recv(4096):
                         if counted:

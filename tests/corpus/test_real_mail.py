@@ -114,3 +114,13 @@ def test_no_contact_carries_contradicting_flags(reports, variant):
         patterns = [k for k in kinds if k != "lapsed"]
         assert len(patterns) <= 1, (c["name"], kinds)
         assert not ("lapsed" in kinds and any(p.startswith("unanswered") for p in patterns)), (c["name"], kinds)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_one_persons_addresses_named_in_the_corpus_readme_are_one_contact(reports, variant):
+    """The README's known traps: one person, several addresses (both of which are mailed at once
+    in many threads, so that alone must not keep them apart)."""
+    owner = {e: c["id"] for c in _contacts(reports[variant]) for e in c["emails"]}
+    for pair in (("krzk@kernel.org", "krzysztof.kozlowski@linaro.org"),
+                 ("javier.carrasco.cruz@gmail.com", "javier.carrasco@wolfvision.net")):
+        assert owner.get(pair[0]) is not None and owner.get(pair[0]) == owner.get(pair[1]), pair

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import email
 import email.policy
-from email.header import Header
 import json
 import os
 import shutil
 import time
 from datetime import datetime, timezone
+from email.header import Header
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings

@@ -38,7 +38,7 @@ def test_snooze_holds_back_a_contacts_nudges_until_its_date(home):
 
 
 def test_a_logged_offline_contact_resets_the_clock(home):
-    assert flags(home)["tom@becker.example.net"] == {"lapsed", "unanswered_by_them"}
+    assert flags(home)["tom@becker.example.net"] == {"unanswered_by_them"}
     out = tiekeeper(home / "config.toml", "log", "tom@becker.example.net", "--date", "2026-11-18", "--note", "coffee")
     assert out.returncode == 0 and "logged (coffee)" in out.stdout
     assert flags(home)["tom@becker.example.net"] == set()
@@ -54,7 +54,7 @@ def test_ignore_removes_someone_and_undo_brings_them_back(home):
 
 def test_contacts_lists_and_filters_by_flag_and_kind(home):
     out = tiekeeper(home / "config.toml", "contacts", "--flag", "lapsed")
-    assert out.stdout.strip().endswith("4 contact(s)") and "Jane Doe" in out.stdout and "Sam Rivera" not in out.stdout
+    assert out.stdout.strip().endswith("2 contact(s)") and "Jane Doe" in out.stdout and "Sam Rivera" not in out.stdout
     pro = json.loads(tiekeeper(home / "config.toml", "contacts", "--kind", "professional", "--format", "json").stdout)
     assert {c["name"] for c in pro} == {"Luca Rossi", "Mia Chen", "Nora Park", "Priya Shah"}
     calm = tiekeeper(home / "config.toml", "contacts", "--flag", "none")

@@ -213,7 +213,8 @@ def _life(seed: int) -> list[Interaction]:
     for p in range(rng.randint(1, 6)):
         who = f"p{p}@x{p % 3}.example"
         every, last = rng.choice([7, 14, 30, 90]), rng.choice([2, 20, 60, 200])
-        items += steady(who, every, last, rng.choice([200, 400, 700]), first=lambda n, r=rng.random(): "out" if (n * r) % 1 < 0.5 else "in")
+        r = rng.random()
+        items += steady(who, every, last, rng.choice([200, 400, 700]), first=lambda n, r=r: "out" if (n * r) % 1 < 0.5 else "in")
         items += [mail(NOW.timestamp() - rng.uniform(1, 600) * DAY, who, rng.choice(["in", "out"])) for _ in range(rng.randint(0, 5))]
     return items
 
@@ -349,3 +350,49 @@ def test_friends_and_the_professional_network_from_what_separates_them():
     rep = analyse(items, Me([ME]), ZONE, NOW)
     kinds = {c.emails[0]: c.relationship for c in rep.contacts}
     assert kinds == {"kim@mail.example": "personal", "mentor@mail.example": "professional"}
+
+
+def test_an_account_carries_what_its_correspondents_say_or_what_the_user_says():
+    """One address for everything, all correspondents at company domains: a work mailbox, so its
+    contacts are professional even when written to in the evening; [identity] context overrides."""
+    items = []
+    for n in range(6):
+        items += steady(f"dev{n}@company{n}.example", 20, 5, 300)
+    rep = analyse(items, Me([ME]), ZONE, NOW)
+    assert {c.relationship for c in rep.contacts} == {"professional"}
+    assert any("which of my addresses it went through (toward professional" in s for s in rep.contacts[0].signals)
+    told = analyse(items, Me([ME], {ME: "personal"}), ZONE, NOW)
+    assert any("which of my addresses it went through (toward personal" in s for s in told.contacts[0].signals)
+
+
+def test_late_answers_close_a_thread_and_wait_for_nobody():
+    """A maintainer answers patches weeks after they came ("applied, thanks"): those answers are no
+    unanswered run of mine, and the patches they answer were the other side's starts."""
+    items = steady("dev@x.example", 20, 250, 500)
+    for k, d in enumerate((200, 150, 100)):
+        t = NOW.timestamp() - d * DAY
+        items += [mail(t, "dev@x.example", "in", thread=f"patch{k}"), mail(t + 30 * DAY, "dev@x.example", "out", thread=f"patch{k}")]
+    rep = report(items)
+    assert not _flags(rep, "dev@x.example") & {"unanswered_by_them", "unanswered_by_you"}
+    # the same three mails of mine, each in a thread of its own: they wait for an answer
+    items = steady("dev@x.example", 20, 250, 500)
+    items += [mail(NOW.timestamp() - d * DAY + 30 * DAY, "dev@x.example", "out", thread=f"new{d}") for d in (200, 150, 100)]
+    assert "unanswered_by_them" in _flags(report(items), "dev@x.example")
+
+
+def test_family_ties_may_stay_quiet_longer():
+    items = steady("mum@x.example", 10, 38, 400)
+    assert _flags(report(items), "mum@x.example") == {"lapsed"}
+    family = (Person(None, ("mum@x.example",), relationship="family"),)
+    rep = report(items, family)
+    assert _flags(rep, "mum@x.example") == set() and rep.contacts[0].relationship == "family"
+
+
+def test_copies_among_many_are_no_unanswered_messages():
+    """My mails that merely copied them (Cc, weight under DIRECT) wait for no answer from them, and
+    start nothing; the same mails To them do."""
+    items = steady("rev@x.example", 20, 250, 500)
+    copies = [mail(NOW.timestamp() - d * DAY, "rev@x.example", "out", weight=0.075) for d in (200, 150, 100, 50)]
+    assert _flags(report(items + copies), "rev@x.example") == {"lapsed"}
+    direct = [mail(NOW.timestamp() - d * DAY, "rev@x.example", "out") for d in (200, 150, 100, 50)]
+    assert _flags(report(items + direct), "rev@x.example") == {"unanswered_by_them"}

@@ -6,6 +6,7 @@ quiet gaps right around the 72 hours that split a conversation."""
 
 import math
 import random
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import numpy as np
@@ -26,34 +27,48 @@ NOW = 1_800_000_000.0
 
 def oracle_conversations(items: list[Interaction], reply_window_days: float) -> list[Conversation]:
     """The conversation rule, one interaction at a time."""
-    out, current, threads = [], [], set()
+    out, current, threads, late = [], [], set(), False
+    last_of_thread: dict[str, tuple[str, int]] = {}  # each thread's latest direction so far, and its conversation
+    answered_later: set[int] = set()  # conversations that a later mail answered
     for i in items:
         if i.weight <= 0:
             continue
-        if current and i.ts - current[-1].ts > QUIET and not (
+        if not current or i.ts - current[-1].ts > QUIET and not (
                 i.thread and i.thread in threads and i.ts - current[0].ts <= reply_window_days * DAY):
-            out.append(_close(current))
+            if current:
+                out.append(_close(current, late))
+            before = last_of_thread.get(i.thread, ("", -1))[0] if i.thread else None
+            late = i.direction in ("in", "out") and before in ("in", "out") and before != i.direction
             current, threads = [], set()
         current.append(i)
         if i.thread:
+            before, where = last_of_thread.get(i.thread, ("", -1))
+            if i.direction in ("in", "out") and before in ("in", "out") and before != i.direction:
+                answered_later.add(where)
             threads.add(i.thread)
+            last_of_thread[i.thread] = (i.direction, len(out))
     if current:
-        out.append(_close(current))
-    return out
+        out.append(_close(current, late))
+    return [replace(c, answered=True) if k in answered_later else c for k, c in enumerate(out)]
 
 
-def _close(items: list[Interaction]) -> Conversation:
+def _close(items: list[Interaction], late_answer: bool = False) -> Conversation:
+    """A conversation of ``items``; ``late_answer``: it opens by answering the other side's earlier
+    mail of its thread, so it is theirs, and answered."""
     first = items[0]
     initiator = {"out": "me", "in": "them"}.get(first.direction, first.initiator)
+    if late_answer:
+        initiator = "them" if first.direction == "out" else "me"
     outbound = sum(i.direction == "out" for i in items)
     inbound = sum(i.direction == "in" for i in items)
     met = any(i.direction == "both" for i in items)
     direct_out = any(i.direction == "out" and i.weight >= DIRECT for i in items)
     direct_in = any(i.direction == "in" and i.weight >= DIRECT for i in items)
     small_meeting = any(i.direction == "both" and i.fanout <= 5 for i in items)
-    answered = met or (inbound > 0 if initiator == "me" else outbound > 0 if initiator == "them" else True)
+    answered = late_answer or met or (inbound > 0 if initiator == "me" else outbound > 0 if initiator == "them" else True)
+    addressed = met or (direct_out if initiator == "me" else direct_in if initiator == "them" else True)
     return Conversation(first.ts, items[-1].ts, initiator, outbound, inbound, met, max(i.weight for i in items),
-                        answered, small_meeting or (direct_out and direct_in))
+                        answered, small_meeting or (direct_out and direct_in), addressed)
 
 
 def oracle_history(convs: list[Conversation], now: float) -> dict:
@@ -67,8 +82,11 @@ def oracle_history(convs: list[Conversation], now: float) -> dict:
         for c in reversed(recent):
             if c.two_way:
                 break
-            n += c.initiator == starter and not c.answered
+            n += c.initiator == starter and c.addressed and not c.answered
         return n
+
+    def started(by: str, convs: list) -> int:  # only what was addressed to the other counts as a start
+        return sum(c.initiator == by and c.addressed for c in convs)
 
     lately = [c for c in two_way if c.initiator in ("me", "them")][-5:]
     logs = [math.log(max((b.start - a.start) / DAY, 1.0)) for a, b in zip(two_way, two_way[1:])]
@@ -76,11 +94,10 @@ def oracle_history(convs: list[Conversation], now: float) -> dict:
     return {
         "conversations": len(convs), "two_way": len(two_way),
         "first_two_way": two_way[0].start if two_way else None, "last_two_way": last.end if last else None,
-        "since_mine": sum(c.initiator == "me" for c in since), "since_theirs": sum(c.initiator == "them" for c in since),
-        "recent_mine": sum(c.initiator == "me" for c in recent),
-        "recent_theirs": sum(c.initiator == "them" for c in recent),
+        "since_mine": started("me", since), "since_theirs": started("them", since),
+        "recent_mine": started("me", recent), "recent_theirs": started("them", recent),
         "unanswered_mine": run("me"), "unanswered_theirs": run("them"),
-        "lately_mine": sum(c.initiator == "me" for c in lately), "lately": len(lately), "gaps": len(logs),
+        "lately_mine": started("me", lately), "lately": len(lately), "gaps": len(logs),
         "gap_mean": mean, "gap_var": sum((x - mean) ** 2 for x in logs) / len(logs) if logs else 0.0,
         "direct_two_way": any(c.direct and c.two_way for c in convs),
         "last_contact": convs[-1].end if convs else None,
@@ -226,13 +243,30 @@ def test_local_clock_date_text_agrees_with_datetime(stamps, name):
 
 
 def oracle_people(items: list[Interaction], overrides) -> dict[frozenset[str], str]:
-    """Who is who, as plainly as it can be written: addresses meet by merge key, by a mergeable
-    full display name and by a [[people]] entry; ignored people are left out. Each person's
-    addresses -> their id."""
+    """Who is who, as plainly as it can be written: addresses meet by merge key (a plus-tagged one
+    only if it shares a display name with the rest of its mailbox, or either has none), by a
+    mergeable full display name (unless two of its addresses attended one meeting together),
+    by the one name an unnamed address spells, and by a [[people]] entry; ignored people are left
+    out. Each person's addresses -> their id."""
     import hashlib
 
     from daemon.analysis.contacts import _mergeable_name
-    from daemon.identity import merge_key
+    from daemon.identity import is_cjk_name, merge_key, spelled_name
+
+    names_of: dict[str, set[str]] = {}
+    for i in items:
+        names_of.setdefault(i.address, set())
+        if _mergeable_name(i.name):
+            names_of[i.address].add(_mergeable_name(i.name))
+
+    def key_of(address: str) -> str:
+        key = merge_key(address)
+        if "+" in address.partition("@")[0]:
+            mine = names_of.get(address, set())
+            others = set().union(*(n for a, n in names_of.items() if a != address and merge_key(a) == key))
+            if mine and others and not mine & others:
+                return address
+        return key
 
     parent: dict[str, str] = {}
 
@@ -244,32 +278,54 @@ def oracle_people(items: list[Interaction], overrides) -> dict[frozenset[str], s
     def union(a: str, b: str) -> None:
         parent[find(a)] = find(b)
 
-    by_name: dict[str, str] = {}
+    keys_of_name: dict[str, list[str]] = {}
     for i in items:
-        key = merge_key(i.address)
+        key = key_of(i.address)
         find(key)
         name = _mergeable_name(i.name)
-        if name:
-            union(key, by_name.setdefault(name, key))
+        if name and key not in keys_of_name.setdefault(name, []):
+            keys_of_name[name].append(key)
+    moments: dict[tuple, set[str]] = {}
+    for i in items:
+        if i.channel == "meeting":
+            moments.setdefault((i.ts, i.thread), set()).add(key_of(i.address))
+    usable = {}
+    for name, keys in keys_of_name.items():
+        if any(len(set(keys) & ks) > 1 for ks in moments.values()):
+            continue  # two people of one name
+        usable[name] = keys[0]
+        for k in keys[1:]:
+            union(keys[0], k)
+    named = {key_of(a) for a, n in names_of.items() if n}
+    for address in names_of:
+        key = key_of(address)
+        if key in named:
+            continue
+        words, letters = spelled_name(address)
+        found = {k for n, k in usable.items() if n.isascii() and not is_cjk_name(n)
+                 and (n == words or (len(letters) >= 6 and letters in ("".join(n.split()), "".join(reversed(n.split())))))}
+        if len(found) == 1:
+            union(found.pop(), key)
     override_of = {}
     for person in overrides:
-        keys = [merge_key(a) for a in person.addresses]
+        keys = [key_of(a) for a in person.addresses]
         for k in keys:
             union(keys[0], k)
             override_of[k] = person
     members: dict[str, set[str]] = {}
     for i in items:
-        members.setdefault(find(merge_key(i.address)), set()).add(i.address)
+        members.setdefault(find(key_of(i.address)), set()).add(i.address)
     out = {}
     for addresses in members.values():
-        keys = sorted({merge_key(a) for a in addresses})
+        keys = sorted({key_of(a) for a in addresses})
         override = next((override_of[k] for k in keys if k in override_of), None)
         if not (override and override.ignore):
             out[frozenset(addresses)] = hashlib.sha1(keys[0].encode()).hexdigest()[:12]
     return out
 
 
-_names = st.sampled_from(["", "Ann", "Ann Lee", "Lee, Ann", "ann  LEE", "Bo Chen", "Chen, Bo", "Team", "Cy Dee", "me"])
+_names = st.sampled_from(["", "Ann", "Ann Lee", "Lee, Ann", "ann  LEE", "Bo Chen", "Chen, Bo", "Team", "Cy Dee", "me",
+                          "E F", "Ef Gh", "佐藤 花子", "佐藤花子"])
 
 
 @settings(max_examples=300, deadline=None)

@@ -194,3 +194,13 @@ def test_plain_text_imap_and_smtp_are_refused_except_on_loopback(tmp_path):
                      "outputs": {"digest": {"smtp_host": host, "smtp_tls": "none", "to": "me@example.org"}}},
                     tmp_path / "c.toml")
         assert cfg.source("w").tls == "none" and cfg.digest.smtp_tls == "none"
+
+
+def test_identity_context_says_what_an_account_carries(tmp_path):
+    base = {"identity": {"addresses": ["me@work.example", "me@home.example"]}, "sources": {}}
+    cfg = parse({**base, "identity": {**base["identity"], "context": {"me@work.example": "professional"}}}, tmp_path / "c.toml")
+    assert cfg.identity.contexts == (("me@work.example", "professional"),)
+    problems = _problems({**base, "identity": {**base["identity"], "context": {"x@y.example": "professional",
+                                                                              "me@home.example": "fun"}}}, tmp_path)
+    assert "identity.context.x@y.example: not one of identity.addresses; add it there first" in problems
+    assert 'identity.context.me@home.example: expected "personal" or "professional", got "fun"' in problems

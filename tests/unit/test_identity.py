@@ -1,4 +1,12 @@
-from daemon.identity import Me, decode_words, merge_key, nice_name, normalize_address, normalize_name, parse_address_list
+from daemon.identity import (
+    Me,
+    decode_words,
+    merge_key,
+    nice_name,
+    normalize_address,
+    normalize_name,
+    parse_address_list,
+)
 
 
 def test_addresses_are_lowercased_and_unwrapped():

@@ -181,11 +181,15 @@ def test_robot_rules_leave_people_alone():
 
     for name, address in (("Jane Talbot", "talbot@x.example"), ("Abbot Cohen", "abbot@x.example"),
                           ("Rob Herring (Arm)", "robh@kernel.org"), ("Wolfram Sang", "wsa+renesas@sang-engineering.com"),
-                          ("Robert Roboto", "robert@x.example"), ("", "cibele@x.example")):
+                          ("Robert Roboto", "robert@x.example"), ("", "cibele@x.example"),
+                          ("Gerrit van Dijk", "gerrit@x.example"), ("Jane Jenkins", "jenkins@x.example"),
+                          ("Wang Ci", "ci.wang@x.example"), ("Talbot", "talbot@x.example"), ("", "jane.talbot@x.example")):
         assert robot_rule(name, address) is None, (name, address)
     for name, address in (("kernel test robot", "lkp@intel.com"), ("", "pr-tracker-bot@kernel.org"),
                           ("", "patchwork-bot+netdevbpf@kernel.org"), ("dependabot[bot]", "support@github.example"),
-                          ("syzbot", "syzbot@x.example"), ("Jane Doe", "x+3f2a9c0d1e7b4a55@x.example")):
+                          ("syzbot", "syzbot@x.example"), ("Jane Doe", "x+3f2a9c0d1e7b4a55@x.example"),
+                          ("0-DAY CI Kernel Test Service", "lkp@intel.com"), ("Linux Kernel Functional Testing", "lkft@linaro.org"),
+                          ("Gerrit (Code Review)", "review@x.example"), ("", "ci@x.example"), ("", "kernelci-bot@x.example")):
         assert robot_rule(name, address), (name, address)
 
 

@@ -61,3 +61,19 @@ def test_dst_changes_neither_skip_nor_double_a_digest():
         t = (t.astimezone(ZoneInfo("UTC")) + timedelta(hours=1)).astimezone(BERLIN)
     assert [p.strftime("%a %d %H:%M") for p in sent] == ["Mon 05 08:00", "Mon 12 08:00", "Mon 19 08:00",
                                                          "Mon 26 08:00", "Mon 02 08:00"]
+
+
+def test_one_rule_for_every_trigger_a_send_by_the_cli_makes_the_week_done_until_the_next_monday(tmp_path):
+    from daemon.delivery import due
+    from daemon.store import Store
+    from tests.helpers import config
+
+    cfg = config(tmp_path, {})  # Europe/Berlin, the digest on Monday 08:00
+    store = Store(cfg.store_path)
+    monday = datetime(2026, 11, 23, 8, 0, tzinfo=BERLIN)
+    assert due(cfg, store, monday + timedelta(days=6)) == monday  # a Sunday with nothing sent: catch up once
+    store.record_digest_send(monday.isoformat(), monday.timestamp(), "digest --send", "me@home.example", "<x@y>")
+    for later in (timedelta(hours=1), timedelta(days=6, hours=23)):  # the rest of the week, Sunday included
+        assert due(cfg, store, monday + later) is None
+    assert due(cfg, store, monday + timedelta(days=7, seconds=1)) == monday + timedelta(days=7)
+    store.close()

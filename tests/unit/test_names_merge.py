@@ -54,14 +54,18 @@ def test_one_person_under_any_spelling_of_the_name_is_one_contact(spellings):
 
 @settings(max_examples=30, deadline=None)
 @given(st.sampled_from(LATIN + CJK).flatmap(lambda n: _variants(*n)))
-def test_two_people_with_one_name_who_were_on_one_message_stay_apart(name):
+def test_two_people_with_one_name_who_met_with_me_together_stay_apart(name):
     items = _exchanges("one@corp-a.example", name, 300, "a") + _exchanges("two@corp-b.example", name, 200, "b")
-    t = NOW.timestamp() - 100 * DAY  # one mail to both at once: two people, not one with two addresses
-    items += [Interaction(ts=t, channel="email", address=addr, name=name, direction="out", weight=0.6,
-                          initiator="me", thread="both", account="me@home.example")
-              for addr in ("one@corp-a.example", "two@corp-b.example")]
-    rep = analyse(items, me, timezone.utc, NOW)
-    assert len(rep.contacts) == 2
+    t = NOW.timestamp() - 100 * DAY  # both at one meeting: two people, not one with two addresses
+    both = [Interaction(ts=t, channel="meeting", address=addr, name=name, direction="both", weight=1.8,
+                        initiator="me", thread="meet", account="me@home.example", fanout=2)
+            for addr in ("one@corp-a.example", "two@corp-b.example")]
+    assert len(analyse(items + both, me, timezone.utc, NOW).contacts) == 2
+    # a mail to both at once proves nothing: people are often mailed at both their addresses
+    mail = [Interaction(ts=t, channel="email", address=addr, name=name, direction="out", weight=0.6,
+                        initiator="me", thread="both", account="me@home.example")
+            for addr in ("one@corp-a.example", "two@corp-b.example")]
+    assert len(analyse(items + mail, me, timezone.utc, NOW).contacts) == 1
 
 
 def test_an_unnamed_address_joins_the_name_its_local_part_spells():
@@ -69,9 +73,16 @@ def test_an_unnamed_address_joins_the_name_its_local_part_spells():
     assert len(analyse(items, me, timezone.utc, NOW).contacts) == 1
     # ... but not when two people could be meant
     items += _exchanges("ana@costa-work.example", "Costa Ana", 250, "c")
-    items += [Interaction(ts=NOW.timestamp() - 90 * DAY, channel="email", address=a, name="Ana Costa", direction="out",
-                          weight=0.6, initiator="me", thread="z", account="me@home.example")
+    items += [Interaction(ts=NOW.timestamp() - 90 * DAY, channel="meeting", address=a, name="Ana Costa", direction="both",
+                          weight=1.8, initiator="me", thread="z", account="me@home.example", fanout=2)
               for a in ("ana@costa-family.example", "ana@costa-work.example")]
     rep = analyse(items, me, timezone.utc, NOW)
     assert sorted(c.emails for c in rep.contacts) == [("ana.costa7@gmail.example",), ("ana@costa-family.example",),
                                                       ("ana@costa-work.example",)]
+
+
+def test_a_plus_tag_never_joins_two_differently_named_people():
+    items = _exchanges("team+alice@shared.example", "Alice Archer", 300, "a") + _exchanges("team@shared.example", "Bob Baker", 200, "b")
+    assert len(analyse(items, me, timezone.utc, NOW).contacts) == 2
+    items = _exchanges("wsa+renesas@sang.example", "Wolfram Sang", 300, "a") + _exchanges("wsa@sang.example", "Wolfram Sang", 200, "b")
+    assert len(analyse(items, me, timezone.utc, NOW).contacts) == 1

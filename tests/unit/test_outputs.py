@@ -119,3 +119,22 @@ def test_a_followup_title_says_the_rhythm_the_silence_and_who_started_lately():
     prof = replace(contact("p", "Priya", "professional"), recent_initiation="They started the last 5.")
     (g,) = followups.plan(rep(prof), [], [], FollowupsConfig(), ZONE)
     assert g.summary.startswith("Follow up with Priya") and g.summary.endswith("; they started the last 5")
+
+
+def test_the_digest_chart_names_months_shows_counts_and_marks_the_running_month_as_partial():
+    monthly = (("2025-12", 7), ("2026-01", 9), ("2026-10", 40), ("2026-11", 12))
+    msg = digest.build(Report(NOW, (), monthly=monthly), ZONE)
+    parsed = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
+    html = parsed.get_body(("html",)).get_content()
+    chart = html[html.index("Interactions per month"):]
+    for label, count in (("Dec", 7), ("Jan 26", 9), ("Oct", 40), ("Nov", 12)):
+        assert f">{count}</div>" in chart and label in chart
+    assert "Nov<br>so far" in chart and "Nov so far (to 20 Nov)" in chart  # the 20th: not a drop
+    assert chart.count("dashed") == 1  # only the running month's bar
+    text = parsed.get_body(("plain",)).get_content()
+    assert "Interactions per month: Dec 7, Jan 26 9, Oct 40, Nov 12 (so far). Nov so far (to 20 Nov)." in text
+
+
+def test_a_finished_month_is_not_marked_partial():
+    msg = digest.build(Report(datetime(2026, 12, 1, 9, tzinfo=ZONE), (), monthly=(("2026-11", 12),)), ZONE)
+    assert "so far" not in msg.get_body(("html",)).get_content().split("Interactions per month")[1]

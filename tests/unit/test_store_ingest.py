@@ -1,6 +1,6 @@
 import os
-from pathlib import Path
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -153,9 +153,11 @@ def test_interactions_can_be_loaded_from_a_moment_on(tmp_path):
     with store.transaction():
         store.put_inferred("m", "r1000.0", Derived("v", (old,)))
         store.put_inferred("m", "r2000.0", Derived("v", (new,)))
-    assert store.interactions() == [old, new]
-    assert store.interactions(since=1500.0) == [new]
-    assert store.interactions(["other"]) == []
+    table = store.interaction_table()
+    assert sorted(table.ts.tolist()) == [1000.0, 2000.0]
+    recent = store.interaction_table(since=1500.0)
+    assert recent.ts.tolist() == [2000.0] and recent.addresses[recent.address[0]] == "a@x.example"
+    assert len(store.interaction_table(["other"])) == 0
 
 
 def test_a_maildir_sync_lists_only_the_folders_that_moved_and_ends_as_a_full_one(tmp_path, monkeypatch):
@@ -202,11 +204,11 @@ def test_a_maildir_sync_lists_only_the_folders_that_moved_and_ends_as_a_full_one
 def test_a_sync_stores_each_mail_records_interactions_with_it_as_derive_would(tmp_path):
     """Inference runs on what a sync fetches, in the record's own transaction: no record waits
     for `derive`, and what is stored equals what `derive` makes of the stored record."""
+    from datetime import timedelta
+
     from daemon.identity import Me
     from daemon.models import MAIL
     from daemon.pipeline import derive, mail_deriver
-
-    from datetime import timedelta
 
     msgs = [message(f"p{i}@x.example", ME, NOW - timedelta(hours=i), subject=f"s{i}") for i in range(6)]
     msgs += [message(ME, f"q{i}@x.example", NOW - timedelta(hours=2 * i)) for i in range(4)]
@@ -247,3 +249,46 @@ def test_new_records_are_fetched_and_stored_in_key_order_batch_by_batch(tmp_path
     sync_source(Store(tmp_path / "t.db"), Spy("m", root), "maildir")
     flat = [i for batch in asked for i in batch]
     assert len(flat) == 15 and flat == sorted(flat) and max(map(len, asked)) == 4
+
+
+def test_a_store_at_schema_6_keeps_its_published_followups_and_digest_period_through_migrations_7_and_8(tmp_path):
+    from daemon.store.db import _statements
+
+    db = sqlite3.connect(tmp_path / "v6.db")
+    for migration in MIGRATIONS[:6]:
+        for statement in _statements(migration):
+            db.execute(statement)
+    db.execute("INSERT INTO published VALUES ('caldav:dav:http://h/c/', 'u1', 3, 'http://h/c/x.ics')")
+    db.execute("INSERT INTO jobs(name, period) VALUES ('digest', '2026-11-23T08:00:00+01:00')")
+    db.execute("PRAGMA user_version = 6")
+    db.commit()
+    db.close()
+    store = Store(tmp_path / "v6.db")
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) >= 8
+    # taken as tiekeeper's own; its etag is learnt at the next push
+    assert store.published("caldav:dav:http://h/c/") == {"u1": (3, "http://h/c/x.ics", "", "ours")}
+    assert store.digest_sends() == [] and store.job_state("digest").period == "2026-11-23T08:00:00+01:00"
+
+    from daemon.delivery import last_period
+
+    assert last_period(store).isoformat() == "2026-11-23T08:00:00+01:00"  # the week sent before still counts
+
+
+def test_emptying_one_folder_is_no_empty_source_when_the_others_stand(tmp_path):
+    """Found by tests/unit/test_sync_machine.py: a listing of only the folders that moved counted
+    just their records for the empty-source guard, so the last message leaving a folder (or most of
+    a folder's leaving) refused the sync although the source as a whole had hardly changed."""
+    root = make_maildir(tmp_path / "mail", {
+        "INBOX": [message(f"in{i}@x.example", ME, NOW, msgid=f"<in{i}@t>") for i in range(3)],
+        "Sent": [message(ME, "se@x.example", NOW, msgid="<se@t>")]})
+    for folder, when in ((root, 1_600_000_000), (root / ".Sent", 1_600_000_000)):
+        for sub in ("cur", "new"):
+            os.utime(folder / sub, (when, when))
+    store = Store(tmp_path / "s.db")
+    assert sync_source(store, MaildirConnector("m", root), "maildir").fetched == 4
+    for f in (root / ".Sent" / "cur").iterdir():
+        f.unlink()
+    os.utime(root / ".Sent" / "cur", (1_600_000_100, 1_600_000_100))  # only Sent moved
+    result = sync_source(store, MaildirConnector("m", root), "maildir")
+    assert (result.fetched, result.deleted) == (0, 1)
+    assert store.source_state("m").records == 3

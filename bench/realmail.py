@@ -7,7 +7,7 @@
     python bench/realmail.py --tiekeeper /work/wt-bench-old/.venv/bin/tiekeeper   # another tree's code
 
 The corpus is the shared real mailbox (../shared/corpus/real-mail/belloni-direct, next to the
-repository; see its README): headers only, as archived, about 5.6 KB a message on average
+repository; see its README): headers only, as archived, about 6 KB a message on average
 (Received chains, DKIM/ARC, long Cc lists). Its mbox files are decompressed into a temporary
 folder, split on their mboxrd `From ` separator lines (read as bytes), and written into a Maildir:
 INBOX, .Sent and .lists, each message its header block and a blank line. `--copies N` writes the

@@ -5,10 +5,15 @@ check is tests/system/test_same_answer.py."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
 from connectors.gmail import GmailConnector
+from connectors.google_calendar import event_calendar
 from connectors.mailparse import BULK_FIELDS, FETCHED_HEADERS, KEPT_FIELDS, read_header_block
 from connectors.maildir import mail_record
 from daemon.identity import Me
+from daemon.inference.calendar import infer_event, whole_series
 from daemon.inference.email import infer_mail
 from daemon.models import RawRecord
 from tests.helpers import FIXTURES, ME, ME_WORK, NOW, message
@@ -73,3 +78,36 @@ def test_a_message_through_imap_gives_the_record_a_maildir_gives(dovecot):
     for name, raw in cases.items():
         local = _from_file(raw)
         assert _comparable(by_id[local["message-id"].strip()]) == _comparable(local), name
+
+
+# -- calendar: the Google connector keeps the instant of a time given by its offset alone --------------
+def _meeting_times(ics: str, zone: str = "Europe/Berlin") -> list[float]:
+    record = RawRecord("cal|e", "1", "event", {"ics": ics, "uid": "e"})
+    start, end = datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2027, 1, 1, tzinfo=timezone.utc)
+    return sorted(i.ts for i in infer_event(record, Me([ME]), ZoneInfo(zone), start, end).interactions)
+
+
+def test_a_google_time_with_an_offset_and_no_zone_keeps_its_instant():
+    # Google leaves timeZone out of most one-off events; the offset alone says when it was
+    event = {"id": "e", "start": {"dateTime": "2026-03-05T10:00:00+05:30"}, "end": {"dateTime": "2026-03-05T11:00:00+05:30"},
+             "organizer": {"email": "bob@x.example"}, "attendees": [{"email": "bob@x.example", "responseStatus": "accepted"}]}
+    instant = datetime(2026, 3, 5, 4, 30, tzinfo=timezone.utc).timestamp()
+    for zone in ("Europe/Berlin", "America/New_York"):  # whatever zone the user lives in
+        assert _meeting_times(event_calendar(event), zone) == [instant]
+
+
+def test_an_instance_moved_in_a_series_is_found_when_google_gives_its_original_time_by_offset():
+    master = {"id": "s", "iCalUID": "s@google.com", "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=3"],
+              "start": {"dateTime": "2026-03-16T10:00:00+01:00", "timeZone": "Europe/Berlin"},
+              "end": {"dateTime": "2026-03-16T10:30:00+01:00", "timeZone": "Europe/Berlin"},
+              "organizer": {"email": ME}, "attendees": [{"email": "bob@x.example", "responseStatus": "accepted"}]}
+    moved = {**master, "id": "s_2", "recurringEventId": "s", "recurrence": None,
+             "originalStartTime": {"dateTime": "2026-03-30T10:00:00+02:00"},  # after the switch to summer time
+             "start": {"dateTime": "2026-03-31T15:00:00+02:00"}, "end": {"dateTime": "2026-03-31T15:30:00+02:00"}}
+    records = [("g", RawRecord(f"c|{e['id']}", "1", "event", {"ics": event_calendar(e), "uid": "s@google.com",
+                                                                "series": "c|s"})) for e in (master, moved)]
+    (_, merged), = whole_series(records)
+    berlin = ZoneInfo("Europe/Berlin")
+    assert _meeting_times(merged.data["ics"]) == [datetime(2026, 3, 16, 10, tzinfo=berlin).timestamp(),
+                                                  datetime(2026, 3, 23, 10, tzinfo=berlin).timestamp(),
+                                                  datetime(2026, 3, 31, 15, tzinfo=berlin).timestamp()]

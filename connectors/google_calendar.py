@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -36,7 +36,10 @@ _STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CAN
 
 
 def _when(value: dict) -> date | datetime:
-    """A Google EventDateTime as a date or an aware datetime (in its named zone when it has one)."""
+    """A Google EventDateTime as a date or an aware datetime: in its named zone when it has one,
+    else in UTC. Google leaves timeZone out of most one-off events ("2026-03-05T10:00:00+05:30"),
+    and a bare offset cannot stay as it is: icalendar writes it as TZID="UTC+05:30", a zone no
+    reader knows, so the time would be read back as floating, in the user's zone."""
     if value.get("date"):
         return date.fromisoformat(value["date"])
     moment = datetime.fromisoformat(str(value["dateTime"]).replace("Z", "+00:00"))
@@ -46,7 +49,7 @@ def _when(value: dict) -> date | datetime:
             return moment.astimezone(ZoneInfo(zone)) if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(zone))
         except (ZoneInfoNotFoundError, ValueError):
             pass
-    return moment
+    return moment.astimezone(timezone.utc) if moment.tzinfo else moment
 
 
 def _address(person: dict, partstat: bool) -> vCalAddress:

@@ -29,11 +29,17 @@ BULK_FIELDS = frozenset(
      "list-unsubscribe-post", "x-newsletter", "x-marketoid", "x-sfmc-stack", "x-emarsys-identify",
      "x-listmember", "x-mailer-recptid")
 )
-# What the IMAP and Gmail connectors ask a server for: the kept fields and a few bulk-mailer hints.
+# What the IMAP and Gmail connectors ask a server for: every field the header parser reads (the
+# kept fields, the subject and the bulk-mailer hints), so that a message fetched from a server
+# gives the same record as the same message read from a Maildir or mbox file. Feedback-ID is asked
+# for too, though no rule reads it now.
 FETCHED_HEADERS = (
-    "From", "To", "Cc", "Bcc", "Reply-To", "X-Original-From", "Date", "Message-ID", "In-Reply-To", "References", "Subject", "List-Id",
-    "List-Unsubscribe", "List-Post", "Precedence", "Auto-Submitted", "Return-Path", "X-Spam-Flag",
-    "X-Autoreply", "Feedback-ID", "List-Unsubscribe-Post",
+    "From", "To", "Cc", "Bcc", "Reply-To", "X-Original-From", "Sender", "Date", "Message-ID", "In-Reply-To",
+    "References", "Subject", "List-Id", "List-Unsubscribe", "List-Post", "Precedence", "Auto-Submitted",
+    "Return-Path", "X-Spam-Flag", "X-Autoreply", "X-Autorespond", "Feedback-ID", "List-Unsubscribe-Post",
+    "X-Campaign", "X-Campaign-Id", "X-CampaignID", "X-Mailchimp-Campaign", "X-MC-User", "X-Mailgun-Sid",
+    "X-SG-EID", "X-SES-Outgoing", "X-Mandrill-User", "X-RPCampaign", "X-Newsletter", "X-MarketoID",
+    "X-SFMC-Stack", "X-Emarsys-Identify", "X-ListMember", "X-Mailer-RecptId",
 )
 HEADER_LIMIT = 256 * 1024  # a header block larger than this is cut; hostile input stays bounded
 _CHUNK = 8192  # read at once: holds the whole header block of nearly every message

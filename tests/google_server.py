@@ -102,14 +102,25 @@ class GoogleState:
             m.labels = [x for x in m.labels if x not in remove] + [x for x in add if x not in m.labels]
             self.bump("labelAdded" if add else "labelRemoved", mid)
 
-    def load_maildir(self, root: Path, me: str) -> int:
-        """Every message of a Maildir, labelled as Gmail would: SENT when I sent it, else INBOX."""
+    def load_maildir(self, root: Path, me: str | tuple[str, ...]) -> int:
+        """Every message of a Maildir, labelled as Gmail would: SENT when I sent it (From one of my
+        addresses ``me``, or filed in a Sent folder), INBOX and UNREAD when it reached the root
+        folder, and any other folder (".Lists") as a user label with the inbox skipped, as a filter
+        files list mail. Gmail's user label ids look like "Label_12"; here "Label_<folder>"."""
+        mine = [m.lower() for m in ((me,) if isinstance(me, str) else me)]
         n = 0
         for path in sorted(p for p in root.rglob("*") if p.is_file() and p.parent.name in ("cur", "new")):
             raw = path.read_bytes()
-            frm = email.message_from_bytes(raw).get("From", "")
-            sent = me.lower() in frm.lower() or ".Sent" in str(path.parent.parent.name)
-            self.add_message(raw, ["SENT"] if sent else ["INBOX", "UNREAD"])
+            frm = email.message_from_bytes(raw).get("From", "").lower()
+            folder = path.parent.parent
+            name = "" if folder == root else folder.name.lstrip(".")
+            if any(m in frm for m in mine) or name.lower() == "sent":
+                labels = ["SENT"]
+            elif name:
+                labels = [f"Label_{name}"]
+            else:
+                labels = ["INBOX", "UNREAD"]
+            self.add_message(raw, labels)
             n += 1
         return n
 
@@ -492,18 +503,56 @@ class GoogleServer(ThreadingHTTPServer):
         return 200, out, None
 
 
-def _google_time(value, zone: str) -> dict:
+def _zone_name(tzinfo, tzid: str) -> str | None:
+    """The IANA name of a time's zone, as Google names a zone on import: a zoneinfo key, an IANA
+    TZID that the file defines itself, or a Windows TZID ("W. Europe Standard Time") mapped to its
+    IANA zone. None for a zone Google could not name."""
+    from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+    from zoneinfo import ZoneInfo
+
+    key = getattr(tzinfo, "key", None)
+    if key:
+        return key
+    if tzid in WINDOWS_TO_OLSON:
+        return WINDOWS_TO_OLSON[tzid]
+    try:
+        ZoneInfo(tzid)
+    except (ValueError, KeyError, OSError):
+        return None
+    return tzid or None
+
+
+def _google_time(value, zone: str, tzid: str = "") -> dict:
+    """A date or datetime (``tzid``: its TZID parameter) as a Google EventDateTime."""
     if not isinstance(value, datetime):
         return {"date": value.isoformat()}
     if value.tzinfo is None:  # floating time: Google needs a zone
         return {"dateTime": value.isoformat(), "timeZone": zone}
-    key = getattr(value.tzinfo, "key", None)
-    return {"dateTime": value.isoformat(), **({"timeZone": key} if key else {})}
+    name = _zone_name(value.tzinfo, tzid)
+    return {"dateTime": value.isoformat(), **({"timeZone": name} if name else {})}
+
+
+def _google_person(prop, partstat: dict | None = None) -> dict:
+    """An ORGANIZER or ATTENDEE as Google keeps it: the address (whatever the case of "mailto:"),
+    the CN as displayName, rooms and other resources marked, and, for an attendee, the PARTSTAT."""
+    value = str(prop)
+    person = {"email": value[7:] if value[:7].lower() == "mailto:" else value}
+    params = getattr(prop, "params", {})
+    if params.get("CN"):
+        person["displayName"] = str(params["CN"])
+    if str(params.get("CUTYPE", "")).upper() in ("ROOM", "RESOURCE"):
+        person["resource"] = True
+    if partstat is not None:
+        person["responseStatus"] = partstat.get(str(params.get("PARTSTAT", "")).upper(), "needsAction")
+    return person
 
 
 def events_from_ics(data: bytes, zone: str = "Europe/Berlin") -> list[dict]:
     """Google event resources for every VEVENT of an iCalendar file, as Google would store them:
-    one master per series, one event per overridden instance (recurringEventId + originalStartTime)."""
+    one master per series, one event per overridden instance (recurringEventId + originalStartTime).
+    Kept as Google keeps them: times with their zone (a time in a zone Google cannot name keeps its
+    offset; a floating time gets ``zone``), all-day dates, DURATION as an end, recurrence lines,
+    status, transparency, the organizer and the attendees with their CN, PARTSTAT and rooms."""
     from icalendar import Calendar
 
     partstat = {"ACCEPTED": "accepted", "DECLINED": "declined", "TENTATIVE": "tentative"}
@@ -511,20 +560,26 @@ def events_from_ics(data: bytes, zone: str = "Europe/Berlin") -> list[dict]:
     for ev in Calendar.from_ical(data).walk("VEVENT"):
         uid = str(ev["UID"])
         base = hashlib.md5(uid.encode()).hexdigest()
-        item = {"id": base, "iCalUID": uid, "status": str(ev.get("STATUS", "CONFIRMED")).lower(),
-                "start": _google_time(ev["DTSTART"].dt, zone)}
+
+        def when(name: str) -> dict:
+            return _google_time(ev[name].dt, zone, str(ev[name].params.get("TZID", "")))
+
+        item = {"id": base, "iCalUID": uid, "status": str(ev.get("STATUS", "CONFIRMED")).lower(), "start": when("DTSTART")}
         if ev.get("DTEND"):
-            item["end"] = _google_time(ev["DTEND"].dt, zone)
+            item["end"] = when("DTEND")
+        elif ev.get("DURATION"):  # Google keeps an end, never a duration
+            start = ev["DTSTART"]
+            item["end"] = _google_time(start.dt + ev["DURATION"].dt, zone, str(start.params.get("TZID", "")))
         if ev.get("SUMMARY"):
             item["summary"] = str(ev["SUMMARY"])
+        if str(ev.get("TRANSP", "")).upper() == "TRANSPARENT":
+            item["transparency"] = "transparent"
         if ev.get("ORGANIZER"):
-            item["organizer"] = {"email": str(ev["ORGANIZER"]).removeprefix("mailto:")}
+            item["organizer"] = _google_person(ev["ORGANIZER"])
         attendees = ev.get("ATTENDEE") or []
         attendees = attendees if isinstance(attendees, list) else [attendees]
         if attendees:
-            item["attendees"] = [{"email": str(a).removeprefix("mailto:"),
-                                  "responseStatus": partstat.get(str(a.params.get("PARTSTAT", "")), "needsAction")}
-                                 for a in attendees]
+            item["attendees"] = [_google_person(a, partstat) for a in attendees]
         lines = []
         for name in ("RRULE", "EXDATE", "RDATE"):
             values = ev.get(name)
@@ -536,7 +591,7 @@ def events_from_ics(data: bytes, zone: str = "Europe/Berlin") -> list[dict]:
             rid = ev["RECURRENCE-ID"].dt
             item["recurringEventId"] = base
             item["id"] = base + "_" + re.sub(r"\W", "", rid.isoformat())
-            item["originalStartTime"] = _google_time(rid, zone)
+            item["originalStartTime"] = when("RECURRENCE-ID")
         out.append(item)
     return out
 

@@ -507,8 +507,9 @@ def _zone_name(tzinfo, tzid: str) -> str | None:
     """The IANA name of a time's zone, as Google names a zone on import: a zoneinfo key, an IANA
     TZID that the file defines itself, or a Windows TZID ("W. Europe Standard Time") mapped to its
     IANA zone. None for a zone Google could not name."""
-    from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
     from zoneinfo import ZoneInfo
+
+    from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
     key = getattr(tzinfo, "key", None)
     if key:
@@ -561,7 +562,7 @@ def events_from_ics(data: bytes, zone: str = "Europe/Berlin") -> list[dict]:
         uid = str(ev["UID"])
         base = hashlib.md5(uid.encode()).hexdigest()
 
-        def when(name: str) -> dict:
+        def when(name: str, ev=ev) -> dict:
             return _google_time(ev[name].dt, zone, str(ev[name].params.get("TZID", "")))
 
         item = {"id": base, "iCalUID": uid, "status": str(ev.get("STATUS", "CONFIRMED")).lower(), "start": when("DTSTART")}

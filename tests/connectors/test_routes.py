@@ -13,8 +13,8 @@ import pytest
 from connectors.gmail import GmailConnector
 from connectors.google_calendar import GoogleCalendarConnector, event_calendar
 from connectors.ics import IcsConnector
-from connectors.mailparse import BULK_FIELDS, FETCHED_HEADERS, KEPT_FIELDS, read_header_block
 from connectors.maildir import mail_record
+from connectors.mailparse import BULK_FIELDS, FETCHED_HEADERS, KEPT_FIELDS, read_header_block
 from daemon.identity import Me
 from daemon.inference.calendar import busy_intervals, infer_event, whole_series
 from daemon.inference.email import infer_mail

@@ -219,47 +219,14 @@ def stage_notmuch(work: Path, args: argparse.Namespace) -> dict:
 
 def stage_phases(work: Path, args: argparse.Namespace) -> dict:
     """Where a first sync's time goes, as bench/scale.py's ingest-phases stage measures it. Runs under
-    the Python of the tiekeeper given, so `daemon` and `connectors` are that tree's (not this file's)."""
-    from connectors.maildir import MaildirConnector
-    from daemon.identity import Me
-    from daemon.ingest import sync_source
-    from daemon.pipeline import mail_deriver
-    from daemon.store import Store
+    the Python of the tiekeeper given, so `daemon` and `connectors` are that tree's (not this file's):
+    this repository goes at the end of the path, for `bench` alone."""
+    sys.path.append(str(REPO))
+    from bench.phases import timed_first_sync
 
-    seconds = dict.fromkeys(("list", "read and parse", "infer"), 0.0)
-
-    class Timed(MaildirConnector):
-        def list(self):
-            t = time.perf_counter()
-            listing = super().list()
-            seconds["list"] += time.perf_counter() - t
-            return listing
-
-        def get_multi(self, idents):
-            records = super().get_multi(idents)
-            while True:
-                t = time.perf_counter()
-                record = next(records, None)
-                seconds["read and parse"] += time.perf_counter() - t
-                if record is None:
-                    return
-                yield record
-
-    deriver = mail_deriver(Me(args.me))
-
-    def timed_deriver(source, record):
-        t = time.perf_counter()
-        derived = deriver(source, record)
-        seconds["infer"] += time.perf_counter() - t
-        return derived
-
-    store = Store(work / "phases.db")
-    t = time.perf_counter()
-    result = sync_source(store, Timed("mail", work / "mail"), "maildir", derive=timed_deriver)
-    seconds["store and the rest"] = time.perf_counter() - t - sum(seconds.values())
-    store.close()
+    count, seconds = timed_first_sync(work / "mail", args.me, work / "phases.db", "mail")
     (work / "phases.db").unlink()
-    return {"count": result.fetched, "seconds": seconds, "rss": _vmhwm_mb()}
+    return {"count": count, "seconds": seconds, "rss": _vmhwm_mb()}
 
 
 STAGES = {"split": stage_split, "sync": stage_sync, "report": stage_report, "mu": stage_mu,

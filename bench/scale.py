@@ -181,45 +181,10 @@ def stage_ingest_phases(work: Path) -> dict:
     """Where a first Maildir sync's time goes: ``sync_source`` itself, into a store of its own, with
     the connector's listing and reading and the inference timed as they run; the rest is storing
     (and the sync's own bookkeeping, a sort and a comparison with an empty store)."""
-    from connectors.maildir import MaildirConnector
-    from daemon.identity import Me
-    from daemon.ingest import sync_source
-    from daemon.pipeline import mail_deriver
-    from daemon.store import Store
+    from bench.phases import timed_first_sync
 
-    seconds = dict.fromkeys(("list", "read and parse", "infer"), 0.0)
-
-    class Timed(MaildirConnector):
-        def list(self):
-            t = time.perf_counter()
-            listing = super().list()
-            seconds["list"] += time.perf_counter() - t
-            return listing
-
-        def get_multi(self, idents):
-            records = super().get_multi(idents)
-            while True:
-                t = time.perf_counter()
-                record = next(records, None)
-                seconds["read and parse"] += time.perf_counter() - t
-                if record is None:
-                    return
-                yield record
-
-    deriver = mail_deriver(Me([ME]))
-
-    def timed_deriver(source, record):
-        t = time.perf_counter()
-        derived = deriver(source, record)
-        seconds["infer"] += time.perf_counter() - t
-        return derived
-
-    store = Store(work / "phases.db")
-    t = time.perf_counter()
-    result = sync_source(store, Timed("bench", work / "mail"), "maildir", derive=timed_deriver)
-    seconds["store and the rest"] = time.perf_counter() - t - sum(seconds.values())
-    store.close()
-    return {"count": result.fetched, "seconds": seconds}
+    count, seconds = timed_first_sync(work / "mail", [ME], work / "phases.db")
+    return {"count": count, "seconds": seconds}
 
 
 def stage_ingest_mbox(work: Path) -> dict:

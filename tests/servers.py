@@ -164,15 +164,7 @@ class Radicale:
              "--storage-filesystem-folder", str(base / "data"), "--auth-type", "htpasswd",
              "--auth-htpasswd-filename", str(base / "users"), "--auth-htpasswd-encryption", "plain",
              "--auth-delay", "0", "--logging-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        t0 = time.monotonic()
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() - t0 > 30 or self.proc.poll() is not None:
-                    raise TimeoutError("radicale did not start") from None
-                time.sleep(0.05)
+        _wait_listening(self.proc, self.port, "radicale")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -190,16 +182,22 @@ class Xandikos:
         self.proc = subprocess.Popen(
             ["xandikos", "-d", str(base / "data"), "--defaults", "-l", "127.0.0.1", "-p", str(self.port),
              "--current-user-principal", "/alice/"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        t0 = time.monotonic()
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() - t0 > 30 or self.proc.poll() is not None:
-                    raise TimeoutError("xandikos did not start") from None
-                time.sleep(0.05)
+        _wait_listening(self.proc, self.port, "xandikos")
 
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(10)
+
+
+def _wait_listening(proc: subprocess.Popen, port: int, name: str, timeout: float = 30) -> None:
+    """Until the server started as ``proc`` accepts connections on ``port``; TimeoutError if it
+    exits or does not within ``timeout`` seconds."""
+    t0 = time.monotonic()
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() - t0 > timeout or proc.poll() is not None:
+                raise TimeoutError(f"{name} did not start") from None
+            time.sleep(0.05)

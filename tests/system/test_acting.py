@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from icalendar import Calendar
 
-from tests.helpers import REPO, tiekeeper
+from tests.helpers import tiekeeper
 
 
 @pytest.fixture
-def home(tmp_path):
-    shutil.copytree(REPO / "sample", tmp_path / "sample")
-    shutil.copy(REPO / "config.example.toml", tmp_path / "config.toml")
-    assert tiekeeper(tmp_path / "config.toml", "sync").returncode == 0
-    return tmp_path
+def home(synced_sample):
+    return synced_sample
 
 
 def flags(home) -> dict[str, set]:

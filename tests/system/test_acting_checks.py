@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from datetime import datetime, timedelta
 
 import pytest
 
-from tests.helpers import REPO, tiekeeper
+from tests.helpers import tiekeeper
 
 
 @pytest.fixture
-def home(tmp_path):
-    shutil.copytree(REPO / "sample", tmp_path / "sample")
-    shutil.copy(REPO / "config.example.toml", tmp_path / "config.toml")
-    assert tiekeeper(tmp_path / "config.toml", "sync").returncode == 0
-    return tmp_path
+def home(synced_sample):
+    return synced_sample
 
 
 def report(home) -> dict[str, dict]:

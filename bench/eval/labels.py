@@ -10,9 +10,10 @@ able to disagree with the product.
   least six, one side started 85 % or more.
 - At most one pattern: an unanswered run wins over who starts.
 - ``lapsed``: both sides silent, counted from the last message or meeting in either direction, for
-  three times the tie's own rhythm (the median gap between its two-way contacts, or the rhythm it
-  was made with while the log has fewer than two gaps) and at least 60 days; never beside an unanswered run; never for
-  a thin history (under three two-way contacts, or a first one under 60 days ago).
+  over three times the tie's own rhythm: "far beyond" it, as the issue says, and the multiple
+  DESIGN.md names. The rhythm is the median gap between the tie's two-way contacts in its log (the
+  rhythm the tie was made with while the log has fewer than two gaps). Never beside an unanswered
+  run; never for a thin history (under three two-way contacts, or a first one under 60 days ago).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ DAY = 86400.0
 QUIET = 3 * DAY
 RUN = 3
 MIN_CONVERSATIONS, SHARE = 6, 0.85
-LAPSE_FACTOR, LAPSE_MIN_DAYS = 3.0, 60.0
+LAPSE_FACTOR = 3.0
 
 
 class _Moment(Protocol):
@@ -35,6 +36,7 @@ class _Moment(Protocol):
 class _Person(Protocol):
     moments: list
     rhythm_days: float
+    relationship: str
 
 
 def conversation_starters(moments: list[_Moment]) -> list[str]:
@@ -63,7 +65,7 @@ def own_rhythm(two_way: list[_Moment]) -> float | None:
 
 
 def labels(p: _Person, now: float) -> set[str]:
-    moments = sorted(p.moments, key=lambda m: m.ts)
+    moments = sorted((m for m in p.moments if m.ts <= now), key=lambda m: m.ts)  # the log up to ``now``
     if not moments:
         return set()
     two_way = [m for m in moments if m.answered]
@@ -86,6 +88,6 @@ def labels(p: _Person, now: float) -> set[str]:
     silence = (now - moments[-1].ts) / DAY
     rhythm = own_rhythm(two_way) or p.rhythm_days
     unanswered = bool(out & {"unanswered_by_them", "unanswered_by_you"})
-    if judgeable and not unanswered and silence >= max(LAPSE_FACTOR * rhythm, LAPSE_MIN_DAYS):
+    if judgeable and not unanswered and silence > LAPSE_FACTOR * rhythm:
         out.add("lapsed")
     return out

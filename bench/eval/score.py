@@ -2,8 +2,9 @@
 """Score tiekeeper on synthetic lives: precision/recall/F1 of lapsed and one-sided flags,
 relationship accuracy, multi-address merge rate and noise leak.
 
-    python -m bench.eval.score [SEEDS] [--one-account]     (default 5 seeds: 1..5)
+    python -m bench.eval.score [SEEDS] [--one-account] [--days-earlier=N]     (default 5 seeds: 1..5)
 
+--days-earlier=N: judge each life as of N days before its end (labels from the log up to then).
 --one-account: the user has one address for everything, so nothing can lean on which account a
 conversation went through or on sharing a company domain with the user.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bench.eval.labels import labels
@@ -46,7 +48,7 @@ class Score:
         return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def run_life(life: Life, tmp: Path) -> Report:
+def run_life(life: Life, tmp: Path, as_of: datetime = NOW) -> Report:
     paths = render(life, tmp)
     config = parse({
         "identity": {"addresses": [ME_PERSONAL] if life.one_account else [ME_PERSONAL, ME_WORK], "timezone": "Europe/Berlin"},
@@ -57,10 +59,10 @@ def run_life(life: Life, tmp: Path) -> Report:
     }, tmp / "config.toml")
     store = Store(config.store_path)
     pipeline.sync_all(config, store)
-    return pipeline.report(config, store, NOW)
+    return pipeline.report(config, store, as_of)
 
 
-def score(life: Life, report: Report) -> Score:
+def score(life: Life, report: Report, as_of: datetime = NOW) -> Score:
     owner: dict[str, str] = {}
     for c in report.contacts:
         for e in c.emails:
@@ -77,7 +79,7 @@ def score(life: Life, report: Report) -> Score:
         ids = {owner.get(a.lower()) for a in p.addresses} - {None}
         cid = next(iter(ids)) if len(ids) == 1 else None
         got = flags.get(cid, set()) if cid else set().union(*(flags.get(i, set()) for i in ids)) if ids else set()
-        truth = labels(p, NOW.timestamp())
+        truth = labels(p, as_of.timestamp())
         for label, counter in (("lapsed", lapsed),) + tuple((pat, one_sided) for pat in PATTERNS):
             want, have = label in truth, label in got
             counter[0] += want and have
@@ -98,21 +100,25 @@ def score(life: Life, report: Report) -> Score:
                  tuple(recall))
 
 
-def evaluate(seed: int, one_account: bool = False) -> Score:
+def evaluate(seed: int, one_account: bool = False, days_earlier: int = 0) -> Score:
+    """One life, judged as of NOW or ``days_earlier`` days before it (the life's later mail and
+    meetings are in the files, but in the future of that moment)."""
     life = make_life(seed, one_account=one_account)
+    as_of = NOW - timedelta(days=days_earlier)
     with tempfile.TemporaryDirectory() as tmp:
-        return score(life, run_life(life, Path(tmp)))
+        return score(life, run_life(life, Path(tmp), as_of), as_of)
 
 
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     seeds = range(1, int(args[0]) + 1) if args else range(1, 6)
     one_account = "--one-account" in sys.argv
+    earlier = next((int(a.split("=", 1)[1]) for a in sys.argv if a.startswith("--days-earlier=")), 0)
     print("lives with " + ("ONE account for everything" if one_account else "a personal and a work account"))
     print(f"{'seed':>4} {'lapsed P/R/F1':>18} {'one-sided P/R/F1':>18} {'relationship':>12} {'merge':>7} {'noise leak':>10} {'contacts found':>14}")
     totals = None
     for seed in seeds:
-        s = evaluate(seed, one_account)
+        s = evaluate(seed, one_account, earlier)
         lp, lr, lf = Score.f1(*s.lapsed)
         op, orr, of = Score.f1(*s.one_sided)
         print(f"{seed:>4} {lp:5.2f} {lr:5.2f} {lf:5.2f} {op:5.2f} {orr:5.2f} {of:5.2f} {s.relationship[0] / s.relationship[1]:12.2f} "

@@ -1,6 +1,7 @@
 """One-sided patterns over the last 12 months.
 
-- you_initiate / they_initiate: one side starts nearly every conversation, answered or not. A flag needs an observed share of 80 %+, 15 points above the user's own habit with everyone
+- you_initiate / they_initiate: one side starts nearly every conversation, answered or not. A flag
+  needs an observed share of 85 %+ (DESIGN.md), 15 points above the user's own habit with everyone
   else, and, under a Beta(2, 2) prior, at least 90 % probability that the true share is over 60 %:
   the prior gives the confidence; it does not shrink the share that is judged.
 - unanswered_by_them: my last conversations with them got no answer (a run of 3 or more).
@@ -20,7 +21,7 @@ import numpy as np
 from daemon.analysis.history import Histories, History
 
 MIN_CONVERSATIONS = 6
-SHARE = 0.8
+SHARE = 0.85
 CONFIDENT_ABOVE = 0.6
 CONFIDENCE = 0.9
 RUN = 3

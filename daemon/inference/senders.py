@@ -81,9 +81,9 @@ def real_author(h: dict[str, str], name: str, address: str) -> tuple[str, str, s
     a relay's "X via Y" display name loses its " via Y". When the headers say nobody, the rule that
     drops the message is returned instead."""
     via = via_name(name)
-    rewritten = via is not None or is_relay_address(address) or is_list_address(address)
-    if not rewritten:
-        return name, address, None
+    relayed = is_relay_address(address) or is_list_address(address)
+    if not relayed:  # the author's own address; a group may have added " via X" to the name
+        return (via if via is not None else name), address, None
     for field in ("x-original-from", "reply-to"):
         found = parse_address_list(h.get(field), limit=3)
         people = [(n, a) for n, a in found if a != address and not is_list_address(a) and not is_relay_address(a)]
@@ -91,7 +91,7 @@ def real_author(h: dict[str, str], name: str, address: str) -> tuple[str, str, s
             author_name, author = people[0]
             return via_name(author_name) or author_name or via or "", author, None
     if via is None and not is_relay_address(address):
-        return name, address, None  # a list address as sender, no rewrite said: the list rules decide
+        return name, address, None  # a list's address as sender, no author named: the list rules decide
     return name, address, "sent through a relay that does not say who wrote it"
 
 

@@ -199,3 +199,8 @@ def test_plus_tags_fold_for_people_but_not_for_relays_or_hashes():
     assert merge_key("wsa+renesas@sang-engineering.com") == "wsa@sang-engineering.com"
     assert merge_key("devnull+jane.doe.example.com@kernel.org") != merge_key("devnull+john.roe.example.org@kernel.org")
     assert merge_key("syzbot+3f2a9c0d1e7b4a55@x.example") != merge_key("syzbot+9a8b7c6d5e4f3a2b@x.example")
+
+
+def test_a_group_that_only_adds_via_to_the_name_keeps_the_authors_own_address():
+    (i,) = _one("mail_via_name_own_address.eml")
+    assert (i.address, i.name) == ("jane@doe-family.example", "Jane Doe")

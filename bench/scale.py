@@ -262,18 +262,19 @@ def synthetic_interactions(n: int, contacts: int, seed: int = 1) -> list:
             mine = rng.random() < 0.5
             kind = rng.random()
             if kind < 0.05:  # a meeting
-                out.append(Interaction(when, "meeting", address, name, "both", 3.0, rng.choice(["me", "them"]),
-                                       thread=f"<e{c}.{k}@x>", account=ME, fanout=rng.choice([1, 2, 8]),
+                out.append(Interaction(ts=when, channel="meeting", address=address, name=name, direction="both",
+                                       weight=3.0, initiator=rng.choice(["me", "them"]), thread=f"<e{c}.{k}@x>", account=ME, fanout=rng.choice([1, 2, 8]),
                                        hint=rng.choice(["", "social", "work"])))
                 continue
             weight, others = (0.3, 0) if kind < 0.15 else (0.6, 2) if kind < 0.30 else (1.0, 0)  # Cc; to three
-            out.append(Interaction(when, "email", address, name, "out" if mine else "in", weight, "me" if mine else "them",
-                                   thread=f"<t{c}.{k // 3}@x>", message_id=f"<m{c}.{k}@x>", account=ME,
+            out.append(Interaction(ts=when, channel="email", address=address, name=name,
+                                   direction="out" if mine else "in", weight=weight,
+                                   initiator="me" if mine else "them", thread=f"<t{c}.{k // 3}@x>", message_id=f"<m{c}.{k}@x>", account=ME,
                                    fanout=others + 1))
             for o in rng.sample(range(contacts), others):  # the same mail, to others too: same moment
-                out.append(Interaction(when, "email", f"person{o}@example{o % 300}.org", f"Person {o}",
-                                       "out" if mine else "in", weight, "me" if mine else "them",
-                                       thread=f"<t{c}.{k // 3}@x>", message_id=f"<m{c}.{k}@x>", account=ME,
+                out.append(Interaction(ts=when, channel="email", address=f"person{o}@example{o % 300}.org",
+                                       name=f"Person {o}", direction="out" if mine else "in", weight=weight,
+                                       initiator="me" if mine else "them", thread=f"<t{c}.{k // 3}@x>", message_id=f"<m{c}.{k}@x>", account=ME,
                                        fanout=others + 1))
     return out
 

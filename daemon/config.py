@@ -51,7 +51,7 @@ class Identity:
         return ZoneInfo(self.timezone)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SourceConfig:
     name: str
     type: str
@@ -73,7 +73,7 @@ class SourceConfig:
     quota_units_per_minute: int | None = None  # gmail: overrides the preset
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FollowupsConfig:
     path: Path | None = None
     working_hours: tuple[time, time] = (time(9, 0), time(17, 0))
@@ -87,7 +87,7 @@ class FollowupsConfig:
     calendar: str = "Follow-ups"  # the calendar there (made when missing); never one you read from
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DigestConfig:
     path: Path | None = None
     smtp_host: str | None = None  # send it: over SMTP with a verified TLS context
@@ -127,7 +127,7 @@ class Person:
     origin: str = "the config"  # where the user said it: "the config" or "tiekeeper set"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Config:
     path: Path | None
     identity: Identity
@@ -362,8 +362,9 @@ def _source(name: str, t: _Table) -> SourceConfig | None:
         ca_file = t.file_path("ca_file", None)
         _reject_secrets(t, name)
         t.done()
-        return SourceConfig(name, kind, None, None, context, host, port, tls, username, command or None,
-                            folders, ca_file) if kind and host and username else None
+        return SourceConfig(name=name, type=kind, path=None, url=None, context=context, host=host, port=port, tls=tls,
+                            username=username, password_command=command or None, folders=folders,
+                            ca_file=ca_file) if kind and host and username else None
     elif kind == "caldav":
         url = t.string("url")
         if url is not None and not re.match(r"^https?://", url):
@@ -376,8 +377,8 @@ def _source(name: str, t: _Table) -> SourceConfig | None:
         ca_file = t.file_path("ca_file", None)
         _reject_secrets(t, name)
         t.done()
-        return SourceConfig(name, kind, None, url, context, username=username, password_command=command or None,
-                            ca_file=ca_file, calendars=calendars) if url else None
+        return SourceConfig(name=name, type=kind, path=None, url=url, context=context, username=username,
+                            password_command=command or None, ca_file=ca_file, calendars=calendars) if url else None
     elif kind in ("gmail", "google_calendar"):
         return _google_source(name, kind, context, t)
     elif kind == "ics":
@@ -388,7 +389,7 @@ def _source(name: str, t: _Table) -> SourceConfig | None:
         if (path is None) == (url is None):
             t.problem("", "an ics source needs exactly one of path or url")
     t.done()
-    return SourceConfig(name, kind, path, url, context) if kind else None
+    return SourceConfig(name=name, type=kind, path=path, url=url, context=context) if kind else None
 
 
 def _google_source(name: str, kind: str, context: str | None, t: _Table) -> SourceConfig | None:
@@ -410,7 +411,7 @@ def _google_source(name: str, kind: str, context: str | None, t: _Table) -> Sour
     t.done()
     if not kind or not isinstance(account, str):
         return None
-    return SourceConfig(name, kind, context=context, account=account.strip().lower(), token_file=token_file,
+    return SourceConfig(name=name, type=kind, context=context, account=account.strip().lower(), token_file=token_file,
                         api_endpoint=endpoint, calendars=calendars, quota=quota, quota_units_per_minute=per_minute)
 
 
@@ -486,7 +487,8 @@ def _digest(t: _Table) -> DigestConfig:
     every = _weekly(t, "every")
     _reject_secrets(t, "digest")
     t.done()
-    return DigestConfig(path, host, port if host else None, tls, username, command, to, sender, ca_file, every)
+    return DigestConfig(path=path, smtp_host=host, smtp_port=port if host else None, smtp_tls=tls, username=username,
+                        password_command=command, to=to, sender=sender, ca_file=ca_file, every=every)
 
 
 def _as_of(t: _Table) -> datetime | None:
@@ -598,7 +600,8 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     root.done()
     if problems:
         raise ConfigError(problems, str(path) if path else None)
-    return Config(path, identity, store_path, tuple(sources), followups, digest, analysis, schedule, people)
+    return Config(path=path, identity=identity, store_path=store_path, sources=tuple(sources), followups=followups,
+                  digest=digest, analysis=analysis, schedule=schedule, people=people)
 
 
 def load(path: Path) -> Config:

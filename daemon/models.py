@@ -55,7 +55,7 @@ class Delta:
     resynced: frozenset[str] = frozenset()  # scopes read afresh: their stored records not upserted are gone
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Interaction:
     """One contact moment between me and one other person.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -191,7 +191,10 @@ def write_followups(config: Config, store: Store, rep: Report) -> Path | None:
 
 
 def _stored_followups(store: Store) -> list[followups_mod.FollowUp]:
-    return [followups_mod.FollowUp(*row) for row in store.followups()]
+    return [followups_mod.FollowUp(**dict(zip(_FOLLOWUP_FIELDS, row))) for row in store.followups()]
+
+
+_FOLLOWUP_FIELDS = tuple(f.name for f in fields(followups_mod.FollowUp))  # the order of store.followups()'s columns
 
 
 def push_followups(config: Config, store: Store) -> int | None:

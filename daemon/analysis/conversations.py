@@ -28,7 +28,7 @@ QUIET = 72 * 3600.0
 DIRECT = 0.25  # weaker than this (Cc on a big thread) is presence, not conversation
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Conversation:
     start: float
     end: float
@@ -46,7 +46,7 @@ class Conversation:
         return self.met or (self.outbound > 0 and self.inbound > 0)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Conversations:
     """Every person's conversations as columns, sorted by person, then time."""
 
@@ -67,20 +67,22 @@ class Conversations:
         return self.met | ((self.outbound > 0) & (self.inbound > 0))
 
     def take(self, index: np.ndarray) -> Conversations:
-        return Conversations(*(getattr(self, f)[index] for f in _FIELDS))
+        return Conversations(**{f: getattr(self, f)[index] for f in _FIELDS})
 
     @staticmethod
     def concat(parts: list[Conversations]) -> Conversations:
         """Parts of different people, merged back into person-then-time order (a stable sort by
         person keeps each person's conversations, all from one part, in their order)."""
-        merged = Conversations(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))
+        merged = Conversations(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS})
         return merged.take(np.argsort(narrow(merged.group), kind="stable"))
 
     def objects(self) -> list[Conversation]:
-        return [Conversation(s, e, INITIATORS[i], o, n, m, w, a, d, ad) for s, e, i, o, n, m, w, a, d, ad in zip(
-            self.start.tolist(), self.end.tolist(), self.initiator.tolist(), self.outbound.tolist(),
-            self.inbound.tolist(), self.met.tolist(), self.weight.tolist(), self.answered.tolist(),
-            self.direct.tolist(), self.addressed.tolist())]
+        return [Conversation(start=s, end=e, initiator=INITIATORS[i], outbound=o, inbound=n, met=m, weight=w,
+                             answered=a, direct=d, addressed=ad)
+                for s, e, i, o, n, m, w, a, d, ad in zip(
+                    self.start.tolist(), self.end.tolist(), self.initiator.tolist(), self.outbound.tolist(),
+                    self.inbound.tolist(), self.met.tolist(), self.weight.tolist(), self.answered.tolist(),
+                    self.direct.tolist(), self.addressed.tolist())]
 
 
 _DTYPES = (np.int64, np.float64, np.float64, np.int8, np.int64, np.int64, bool, np.float64, bool, bool, bool)
@@ -95,7 +97,8 @@ def split(table: Table, order: np.ndarray, group: np.ndarray, reply_windows_days
     rows, group = order[weighty], group[weighty]
     n = len(rows)
     if n == 0:
-        return [Conversations(*(np.zeros(0, dtype=dtype) for dtype in _DTYPES)) for _ in reply_windows_days]
+        return [Conversations(**{f: np.zeros(0, dtype=dtype) for f, dtype in zip(_FIELDS, _DTYPES)})
+                for _ in reply_windows_days]
     ts, thread = table.ts[rows], table.thread[rows]
     new_person = np.ones(n, dtype=bool)
     new_person[1:] = group[1:] != group[:-1]
@@ -116,12 +119,12 @@ def split(table: Table, order: np.ndarray, group: np.ndarray, reply_windows_days
     direction = table.direction[rows]
     mail = (direction == OUT) | (direction == IN)
     late_answer = mail & (earlier >= 0) & mail[earlier] & (direction[earlier] != direction)
-    columns = _Rows(ts, group, direction, table.weight[rows], table.fanout[rows], table.initiator[rows], late_answer,
-                    earlier)
+    columns = _Rows(ts=ts, group=group, direction=direction, weight=table.weight[rows], fanout=table.fanout[rows],
+                    initiator=table.initiator[rows], late_answer=late_answer, earlier=earlier)
     return _summarise(columns, _starts(candidates, new_person, earlier, ts, [d * 86400.0 for d in reply_windows_days]))
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Rows:
     """The columns the conversations are made of, for the rows that take part, in person-time order."""
 
@@ -228,9 +231,10 @@ def _summarise(rows: _Rows, every_starts: list[np.ndarray]) -> list[Conversation
         if len(answering):
             answered[np.searchsorted(starts, rows.earlier[answering], side="right") - 1] = True
         addressed = met | np.where(initiator == ME, direct_out, np.where(initiator == THEM, direct_in, True))
-        found.append(Conversations(rows.group[starts], ts[starts], ts[stops - 1], initiator, outbound, inbound, met,
-                                   np.maximum.reduceat(w, starts), answered, small_meeting | (direct_out & direct_in),
-                                   addressed))
+        found.append(Conversations(group=rows.group[starts], start=ts[starts], end=ts[stops - 1], initiator=initiator,
+                                   outbound=outbound, inbound=inbound, met=met, weight=np.maximum.reduceat(w, starts),
+                                   answered=answered, direct=small_meeting | (direct_out & direct_in),
+                                   addressed=addressed))
     return found
 
 

@@ -15,7 +15,7 @@ RECENT_DAYS = 365  # "the last 12 months" of the one-sided checks
 LATELY = 5  # "you started the last 5"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class History:
     conversations: int
     two_way: int
@@ -80,15 +80,18 @@ def histories(convs: Conversations, people: int, now: float) -> Histories:
     mean = np.bincount(log_person, weights=logs, minlength=people) / np.maximum(gaps, 1)
     var = np.bincount(log_person, weights=(logs - mean[log_person]) ** 2, minlength=people) / np.maximum(gaps, 1)
     return Histories(
-        count(), count(two_way), first_two_way, last_two_way,
-        count(after & mine), count(after & theirs), count(recent & mine), count(recent & theirs),
-        count(recent & after & mine & ~convs.answered), count(recent & after & theirs & ~convs.answered),
-        count(mine[lately], g[lately]), count(of=g[lately]), gaps, mean, var, count(two_way & convs.direct) > 0,
-        last_contact,
+        conversations=count(), two_way=count(two_way), first_two_way=first_two_way, last_two_way=last_two_way,
+        since_mine=count(after & mine), since_theirs=count(after & theirs),
+        recent_mine=count(recent & mine), recent_theirs=count(recent & theirs),
+        unanswered_mine=count(recent & after & mine & ~convs.answered),
+        unanswered_theirs=count(recent & after & theirs & ~convs.answered),
+        lately_mine=count(mine[lately], g[lately]), lately=count(of=g[lately]),
+        gaps=gaps, gap_mean=mean, gap_var=var, direct_two_way=count(two_way & convs.direct) > 0,
+        last_contact=last_contact,
     )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Histories:
     """Every person's History as columns (the fields of History, one entry per person; NaN for a
     time that is None). ``histories[k]`` is person k's."""
@@ -115,13 +118,13 @@ class Histories:
         return len(self.conversations)
 
     def __getitem__(self, k: int) -> History:
-        return History(*(column[k] for column in self._lists))
+        return History(**{f: column[k] for f, column in self._lists.items()})
 
     @cached_property
-    def _lists(self) -> list[list]:
-        """The columns as lists of Python values (NaN: None), made once: much faster to pick from."""
-        lists = [getattr(self, f).tolist() for f in _FIELDS]
-        for times in (lists[_FIELDS.index(f)] for f in ("first_two_way", "last_two_way", "last_contact")):
+    def _lists(self) -> dict[str, list]:
+        """The columns as lists of Python values (NaN: None), by field, made once: much faster to pick from."""
+        lists = {f: getattr(self, f).tolist() for f in _FIELDS}
+        for times in (lists[f] for f in ("first_two_way", "last_two_way", "last_contact")):
             times[:] = [None if v != v else v for v in times]
         return lists
 

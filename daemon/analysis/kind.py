@@ -149,7 +149,7 @@ class HoursModel:
         return max(-1.5, min(1.5, (self.midpoint - share) / self.half_spread))
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Evidence:
     """What is counted of each person's interactions to tell the kind of tie: one entry per person."""
 
@@ -183,12 +183,14 @@ def evidence(table: Table, local: np.ndarray, person: np.ndarray, count: int,
     mine = table.direction != IN
     my_rows = counted(mine)
     share = np.where(my_rows > 0, counted(off & mine) / np.maximum(my_rows, 1), counted(off) / np.maximum(n, 1))
-    return Evidence(n, counted(professional[table.source]), counted(personal[table.source]), counted(known[table.account]),
-                    counted(table.hint == SOCIAL), counted(table.hint == WORK),
-                    counted(table.recurring & table.meeting & (table.hint != SOCIAL)) > 0, share)
+    return Evidence(interactions=n, professional_context=counted(professional[table.source]),
+                    personal_context=counted(personal[table.source]), accounts=counted(known[table.account]),
+                    social_meetings=counted(table.hint == SOCIAL), work_meetings=counted(table.hint == WORK),
+                    recurring_meetings=counted(table.recurring & table.meeting & (table.hint != SOCIAL)) > 0,
+                    off_hours=share)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Kinds:
     """Personal or professional, with a confidence, for each person; the signals on demand."""
 
@@ -270,5 +272,5 @@ def classify(e: Evidence, domain: np.ndarray, accounts: np.ndarray, overrides: l
             weak = abs(s) < UNKNOWN_BELOW if not judged else s == 0
             relationship.append("unknown" if weak else "professional" if s > 0 else "personal")
             confidence.append(round(1 / (1 + math.exp(-abs(s))), 2))
-    return Kinds(relationship, confidence, cues, domain, e.off_hours, hours, overrides,
-                 origins or ["the config"] * len(overrides))
+    return Kinds(relationship=relationship, confidence=confidence, cues=cues, domain=domain, off_hours=e.off_hours,
+                 hours=hours, override=overrides, origin=origins or ["the config"] * len(overrides))

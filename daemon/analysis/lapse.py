@@ -28,7 +28,7 @@ TAIL = 0.02
 THIN, YOUNG, WITHIN, LAPSED = range(4)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Assessment:
     """Everyone's lapse check: one entry per person."""
 
@@ -54,7 +54,7 @@ def assess(h: Histories, median: np.ndarray, sigma: np.ndarray, tiers: list[str]
         silence = (now - h.last_contact) / DAY
         state = np.where(h.two_way < MIN_CONVERSATIONS, THIN,
                          np.where(age < MIN_AGE_DAYS, YOUNG, np.where(silence <= limit, WITHIN, LAPSED)))
-    return Assessment(state, silence, limit)
+    return Assessment(state=state, silence=silence, limit=limit)
 
 
 def reason(state: int, h: History, median_days: float, limit: float, now: float, zone: tzinfo,

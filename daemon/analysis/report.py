@@ -40,7 +40,7 @@ class Explanation:
     reciprocity_reason: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Contact:
     id: str
     name: str
@@ -180,7 +180,8 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
     tiers = [rhythm.tier_for(r, d) for r, d in zip(kinds.relationship, medians)]
     lapses = lapse.assess(history, median, sigma, tiers, now_ts, kinds.relationship)
     day = local // 86400  # local dates, as days since 1970-01-01
-    judged = _Judged(groups, kinds, history, lapses, medians, tiers, others_baseline, now_ts, zone)
+    judged = _Judged(groups=groups, kinds=kinds, history=history, lapses=lapses, medians=medians, tiers=tiers,
+                     baselines=others_baseline, now=now_ts, zone=zone)
     spans = _spans(table.ts[who.order], day[who.order], who.group, count)
     contacts = tuple(_snooze(c, snoozed, now_ts, zone) for c in judged.contacts(real_ones.tolist(), spans))
     flags = Counter(f.pattern or f.kind for c in contacts for f in c.flags)
@@ -250,7 +251,7 @@ def days_with_contact(day: np.ndarray, group: np.ndarray, count: int) -> np.ndar
     return per_person(distinct(group.astype(np.int64) << 32 | (day - day.min())) >> 32, count)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Judged:
     """Everyone's judgements, as columns; ``contacts`` makes the Contacts of the real ones."""
 
@@ -291,13 +292,15 @@ class _Judged:
                     why += f" Last two-way contact: {localtime.clock(self.zone).date_text(last_two_way[k])}."
                 flags.append(Flag("one_sided", why, p.pattern, round(p.severity, 2)))
             yield Contact(
-                g.id, g.name, tuple(g.addresses), kinds.relationship[k], kinds.confidence[k], self.tiers[k],
-                interactions[k], conversations[k], two_way[k], days[k], first[k], last[k], last_two_way[k],
-                round(self.medians[k], 1), tuple(flags),
-                f"set by you ({g.override.origin})" if g.override and not direct[k] else "a direct two-way exchange or a small meeting",
-                lapse.initiation_summary(lately_mine[k], lately[k]),
-                g.override.origin if g.override and (g.override.relationship or g.override.cadence_days) else "",
-                partial(_Judged.explanation, self, k))
+                id=g.id, name=g.name, emails=tuple(g.addresses), relationship=kinds.relationship[k],
+                confidence=kinds.confidence[k], tier=self.tiers[k], interactions=interactions[k],
+                conversations=conversations[k], two_way_conversations=two_way[k], days_with_contact=days[k],
+                first_interaction=first[k], last_interaction=last[k], last_two_way=last_two_way[k],
+                expected_gap_days=round(self.medians[k], 1), flags=tuple(flags),
+                why_contact=f"set by you ({g.override.origin})" if g.override and not direct[k] else "a direct two-way exchange or a small meeting",
+                recent_initiation=lapse.initiation_summary(lately_mine[k], lately[k]),
+                told=g.override.origin if g.override and (g.override.relationship or g.override.cadence_days) else "",
+                explain=partial(_Judged.explanation, self, k))
 
     def explanation(self, k: int) -> Explanation:
         h, state, limit = self.history[k], int(self.lapses.state[k]), float(self.lapses.limit[k])

@@ -32,7 +32,7 @@ _INITIATOR = {d: k for k, d in enumerate(INITIATORS)}
 _HINT = {h: k for k, h in enumerate(HINTS)}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Table:
     ts: np.ndarray  # float64, seconds since the epoch
     address: np.ndarray  # int32 -> addresses
@@ -57,8 +57,8 @@ class Table:
 
     def take(self, index: np.ndarray) -> Table:
         """The rows at ``index`` (a boolean mask or positions), in that order."""
-        return Table(*(getattr(self, f)[index] for f in _COLUMNS), self.addresses, self.names, self.accounts,
-                     self.sources)
+        return Table(**{f: getattr(self, f)[index] for f in _COLUMNS}, addresses=self.addresses, names=self.names,
+                     accounts=self.accounts, sources=self.sources)
 
     @staticmethod
     def of(items: Iterable[Interaction]) -> Table:

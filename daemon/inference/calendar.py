@@ -31,7 +31,7 @@ _GONE = ("DECLINED",)
 _NON_PEOPLE = ("ROOM", "RESOURCE", "UNKNOWN")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Occurrence:
     start: float
     end: float

@@ -30,7 +30,7 @@ STEP = timedelta(minutes=30)
 WEEKEND_HOURS = (time(10, 0), time(18, 0))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FollowUp:
     uid: str
     contact: str
@@ -176,7 +176,8 @@ def _versioned(old: FollowUp | None, uid: str, contact: str, cycle: str, status:
                summary: str, description: str, now: float) -> FollowUp:
     fp = _fingerprint(start, end, summary, description, status)
     if old is None:
-        return FollowUp(uid, contact, cycle, 0, status, start, end, summary, description, fp, now)
+        return FollowUp(uid=uid, contact=contact, cycle=cycle, sequence=0, status=status, start=start, end=end,
+                        summary=summary, description=description, fingerprint=fp, updated=now)
     if old.fingerprint == fp:
         return old
     return replace(old, sequence=old.sequence + 1, status=status, start=start, end=end, summary=summary,

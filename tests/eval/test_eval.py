@@ -63,10 +63,14 @@ def test_the_scorer_can_fail():
     empty = score(life, Report(NOW, ()))
     assert Score.f1(*empty.lapsed)[2] == 0 and empty.contact_recall[0] == 0
     everyone = tuple(
-        Contact(p.key, p.name, tuple(p.addresses), "personal", 0.5, "close", 1, 1, 1, 1, 0.0, 0.0, 0.0, 7.0,
-                (Flag("lapsed", "x"), Flag("one_sided", "x", "you_initiate")))
+        Contact(id=p.key, name=p.name, emails=tuple(p.addresses), relationship="personal", confidence=0.5,
+                tier="close", interactions=1, conversations=1, two_way_conversations=1, days_with_contact=1,
+                first_interaction=0.0, last_interaction=0.0, last_two_way=0.0, expected_gap_days=7.0,
+                flags=(Flag("lapsed", "x"), Flag("one_sided", "x", "you_initiate")))
         for p in life.people
-    ) + tuple(Contact(n.key, n.key, (n.address,), "personal", 0.5, "close", 1, 1, 1, 1, 0.0, 0.0, 0.0, 7.0, ())
+    ) + tuple(Contact(id=n.key, name=n.key, emails=(n.address,), relationship="personal", confidence=0.5,
+                      tier="close", interactions=1, conversations=1, two_way_conversations=1, days_with_contact=1,
+                      first_interaction=0.0, last_interaction=0.0, last_two_way=0.0, expected_gap_days=7.0, flags=())
               for n in life.noise)
     loud = score(life, Report(NOW, everyone))
     assert Score.f1(*loud.lapsed)[0] < 0.5 and loud.noise_leak[0] == len(life.noise)

@@ -67,8 +67,9 @@ def _close(items: list[Interaction], late_answer: bool = False) -> Conversation:
     small_meeting = any(i.direction == "both" and i.fanout <= 5 for i in items)
     answered = late_answer or met or (inbound > 0 if initiator == "me" else outbound > 0 if initiator == "them" else True)
     addressed = met or (direct_out if initiator == "me" else direct_in if initiator == "them" else True)
-    return Conversation(first.ts, items[-1].ts, initiator, outbound, inbound, met, max(i.weight for i in items),
-                        answered, small_meeting or (direct_out and direct_in), addressed)
+    return Conversation(start=first.ts, end=items[-1].ts, initiator=initiator, outbound=outbound, inbound=inbound,
+                        met=met, weight=max(i.weight for i in items), answered=answered,
+                        direct=small_meeting or (direct_out and direct_in), addressed=addressed)
 
 
 def oracle_history(convs: list[Conversation], now: float) -> dict:

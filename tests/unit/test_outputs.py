@@ -16,8 +16,10 @@ NOW = datetime(2026, 11, 20, 9, tzinfo=ZONE)  # a Friday
 def contact(cid: str, name: str, relationship: str = "personal", flags=None, last_two_way_days: float = 60) -> Contact:
     flags = flags if flags is not None else (Flag("lapsed", f"Last two-way contact of {name}.", None, 2.0),)
     last = NOW.timestamp() - last_two_way_days * 86400
-    return Contact(cid, name, (f"{cid}@x.example",), relationship, 0.9, "close", 10, 5, 5, 5, last - 1e7, last, last,
-                   14.0, tuple(flags))
+    return Contact(id=cid, name=name, emails=(f"{cid}@x.example",), relationship=relationship, confidence=0.9,
+                   tier="close", interactions=10, conversations=5, two_way_conversations=5, days_with_contact=5,
+                   first_interaction=last - 1e7, last_interaction=last, last_two_way=last, expected_gap_days=14.0,
+                   flags=tuple(flags))
 
 
 def rep(*contacts: Contact, now: datetime = NOW) -> Report:

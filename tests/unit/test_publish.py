@@ -5,7 +5,8 @@ from daemon.outputs.publish import DISMISSED, EDITED, OURS, Published, changes, 
 
 
 def followup(uid: str, sequence: int = 0, status: str = "CONFIRMED") -> FollowUp:
-    return FollowUp(uid, "c", "20260101", sequence, status, 1e9, 1e9 + 1800, "s", "d", "fp", 1e9)
+    return FollowUp(uid=uid, contact="c", cycle="20260101", sequence=sequence, status=status, start=1e9,
+                    end=1e9 + 1800, summary="s", description="d", fingerprint="fp", updated=1e9)
 
 
 def test_reconcile_learns_deletions_and_edits_from_the_listing_and_keeps_the_rest():

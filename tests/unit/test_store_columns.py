@@ -53,8 +53,9 @@ def truth(store: Store, sources=None, since=None) -> list[tuple]:
     rows = store.db.execute(f"SELECT {_INTERACTION_COLUMNS} FROM interactions {where} ORDER BY id", args)
     wanted = set(sources) if sources is not None else None
     return rows_of(Table.of([
-        Interaction(ts, channel, address, name, direction, weight, initiator, thread, message_id, in_reply_to,
-                    account, fanout, hint, bool(recurring), source, ident)
+        Interaction(ts=ts, channel=channel, address=address, name=name, direction=direction, weight=weight,
+                    initiator=initiator, thread=thread, message_id=message_id, in_reply_to=in_reply_to,
+                    account=account, fanout=fanout, hint=hint, recurring=bool(recurring), source=source, ident=ident)
         for source, ident, ts, channel, address, name, direction, weight, initiator, thread, message_id,
         in_reply_to, account, fanout, hint, recurring in rows if wanted is None or source in wanted]))
 

@@ -148,8 +148,9 @@ def test_interactions_can_be_loaded_from_a_moment_on(tmp_path):
     from daemon.models import Derived, Interaction
 
     store = Store(tmp_path / "s.db")
-    old, new = (Interaction(ts, "email", "a@x.example", "A", "in", 1.0, "them", thread="<t@x>", message_id=f"<{ts}@x>",
-                            source="m", ident=f"r{ts}") for ts in (1000.0, 2000.0))
+    old, new = (Interaction(ts=ts, channel="email", address="a@x.example", name="A", direction="in", weight=1.0,
+                            initiator="them", thread="<t@x>", message_id=f"<{ts}@x>", source="m", ident=f"r{ts}")
+                for ts in (1000.0, 2000.0))
     with store.transaction():
         store.put_inferred("m", "r1000.0", Derived("v", (old,)))
         store.put_inferred("m", "r2000.0", Derived("v", (new,)))

@@ -2,8 +2,8 @@
 
 Silence counts from the last message or meeting in either direction. A run of unanswered messages
 that reaches the present is no lapse but an unanswered pattern (``reciprocity``); the report keeps
-the two apart. Thin histories (fewer than 3 two-way conversations, or a
-tie younger than 60 days) are never flagged. The threshold is at least twice the person's mean gap
+the two apart. Thin histories (fewer than 3 two-way conversations, or a tie younger than 60 days)
+are never flagged. The threshold is at least twice the person's mean gap
 and at least the ideal gap of their kind of tie, and at most three times their typical (median) gap
 (sooner when the rhythm is so regular that the silence is already improbable).
 """

@@ -11,7 +11,7 @@ import re
 import sys
 from datetime import datetime, timedelta, timezone
 
-from daemon import pipeline
+from daemon import corrections, pipeline
 from daemon.config import Config
 from daemon.errors import UsageError
 from daemon.identity import merge_key, normalize_address, parse_address_list
@@ -58,6 +58,18 @@ def who(config: Config, store: Store, address: str, as_of: datetime | None) -> s
     return UNKNOWN
 
 
+def _days(value: str, what: str) -> int:
+    """Days from "30d", "2w" or "3m" (months of 30 days)."""
+    m = re.match(r"^\s*(\d+)\s*([dwm])\s*$", value.lower())
+    if not m or int(m[1]) < 1:
+        raise UsageError(f"expected {what} like 30d, 2w or 3m, got {value!r}")
+    return int(m[1]) * _UNITS[m[2]]
+
+
+def _has_action(store: Store, address: str, kind: str) -> bool:
+    return any(a == address for a, _, _ in store.actions(kind))
+
+
 _NOT_A_CONTACT = {
     SEEN: "is not one of your contacts (it appears in your mail or calendars, but no tie was found)",
     UNKNOWN: "appears nowhere in your mail or calendars (a typo? `tiekeeper contacts` lists your contacts)",
@@ -68,20 +80,18 @@ def cmd_snooze(config: Config, args: argparse.Namespace, as_of, progress) -> int
     address = address_of(args.contact)
     store = Store(config.store_path)
     if args.undo:
-        if not any(a == address for a, _, _ in store.actions("snooze")):
+        if not _has_action(store, address, "snooze"):
             raise UsageError(f"{address} is not snoozed", "`tiekeeper snooze ADDRESS DURATION` snoozes someone")
         store.remove_actions(address, "snooze")
         _out(f"{address}: snooze lifted; their nudges are back")
         return 0
     if args.duration is None:
         raise UsageError("say how long: e.g. `tiekeeper snooze ADDRESS 30d`, or --undo to lift a snooze")
-    m = re.match(r"^\s*(\d+)\s*([dwm])\s*$", args.duration.lower())
-    if not m or int(m[1]) < 1:
-        raise UsageError(f"expected a duration like 30d, 2w or 3m, got {args.duration!r}")
+    days = _days(args.duration, "a duration")
     kind = who(config, store, address, as_of)
     if kind != CONTACT:
         warn(f"{address} {_NOT_A_CONTACT[kind]}; snoozed anyway")
-    until = pipeline.clock(config, as_of) + timedelta(days=int(m[1]) * _UNITS[m[2]])
+    until = pipeline.clock(config, as_of) + timedelta(days=days)
     store.add_action(address, "snooze", until.timestamp())
     _out(f"{address}: nudges held back until {until.astimezone(config.identity.zone):%-d %b %Y} "
          f"(undo: tiekeeper snooze --undo {address})")
@@ -92,7 +102,7 @@ def cmd_ignore(config: Config, args: argparse.Namespace, as_of, progress) -> int
     address = address_of(args.contact)
     store = Store(config.store_path)
     if args.undo:
-        if not any(a == address for a, _, _ in store.actions("ignore")):
+        if not _has_action(store, address, "ignore"):
             raise UsageError(f"{address} is not ignored", "nothing to undo")
         store.remove_actions(address, "ignore")
         _out(f"{address}: no longer ignored")
@@ -135,7 +145,7 @@ def _unlog(config: Config, store: Store, address: str) -> int:
     removed = store.remove_latest_action(address, "log")
     if removed is None:
         raise UsageError(f"no logged contact with {address}", "nothing to undo")
-    if not any(a == address for a, _, _ in store.actions("log")):
+    if not _has_action(store, address, "log"):
         store.remove_actions(address, "name")  # a person made with --new goes with their last log
     when = datetime.fromtimestamp(removed[0], config.identity.zone)
     _out(f"{address}: the contact logged on {when:%-d %b %Y}" + (f" ({removed[1]})" if removed[1] else "")
@@ -145,8 +155,6 @@ def _unlog(config: Config, store: Store, address: str) -> int:
 
 def cmd_set(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     """Correct a tie: its relationship, its rhythm, or both; --undo takes back the last correction."""
-    from daemon import corrections
-
     address = address_of(args.contact)
     store = Store(config.store_path)
     if args.undo:
@@ -154,18 +162,13 @@ def cmd_set(config: Config, args: argparse.Namespace, as_of, progress) -> int:
         if removed is None:
             raise UsageError(f"nothing was set for {address}", "nothing to undo")
         _out(f"{address}: the last correction is taken back; "
-             + ("an earlier one stands" if any(a == address for a, _, _ in store.actions(corrections.KIND))
+             + ("an earlier one stands" if _has_action(store, address, corrections.KIND)
                 else "tiekeeper judges this tie itself again"))
         return 0
     if not args.relationship and not args.cadence:
         raise UsageError("say what to set: --relationship personal|professional|family and/or --cadence 30d",
                          f"e.g. tiekeeper set {address} --relationship family")
-    cadence = None
-    if args.cadence:
-        m = re.match(r"^\s*(\d+)\s*([dwm])\s*$", args.cadence.lower())
-        if not m or int(m[1]) < 1:
-            raise UsageError(f"expected a rhythm like 30d, 2w or 3m, got {args.cadence!r}")
-        cadence = float(int(m[1]) * _UNITS[m[2]])
+    cadence = float(_days(args.cadence, "a rhythm")) if args.cadence else None
     kind = who(config, store, address, as_of)
     if kind != CONTACT:
         warn(f"{address} {_NOT_A_CONTACT[kind]}; set anyway, for when they are")

@@ -27,7 +27,7 @@ _GMAIL = frozenset({"gmail.com", "googlemail.com"})
 _RELAY_LOCALS = frozenset({"devnull", "reply", "replies", "bounce", "bounces", "relay", "noreply", "no-reply",
                            "notification", "notifications"})
 # A tag that is a machine's token: digits mixed with letters (10+), or hex (8+).
-TOKEN_TAG = re.compile(r"^(?=[a-z0-9_=-]*\d)(?=[a-z0-9_=-]*[a-z])[a-z0-9_=-]{10,}$|^[0-9a-f]{8,}$", re.IGNORECASE)
+_TOKEN_TAG = re.compile(r"^(?=[a-z0-9_=-]*\d)(?=[a-z0-9_=-]*[a-z])[a-z0-9_=-]{10,}$|^[0-9a-f]{8,}$", re.IGNORECASE)
 _OBFUSCATED = re.compile(r"^\s*([^\s@]+)\s+at\s+([^\s@]+\.[^\s@]+)\s*$", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -81,12 +81,26 @@ def merge_key(address: str) -> str:
     (``devnull+jane.example.com@``, ``reply+AB12@``), where the tag names whoever used the relay,
     and where it is a hash (``syzbot+3f2a9c0d1e@``)."""
     local, _, domain = address.rpartition("@")
-    base, plus, tag = local.partition("+")
-    if plus and base and not (base.lower() in _RELAY_LOCALS or TOKEN_TAG.match(tag)):
+    base, plus, _ = local.partition("+")
+    if plus and base and not (is_relay_address(address) or has_hash_tag(address)):
         local = base
     if domain in _GMAIL:
         local, domain = local.replace(".", ""), "gmail.com"
     return f"{local}@{domain}"
+
+
+def is_relay_address(address: str) -> bool:
+    """``devnull+jane.example.com@kernel.org``, ``reply+AB12CD@reply.github.com``: an address that
+    stands for whoever used the relay, never one person's mailbox."""
+    base, plus, _ = address.rpartition("@")[0].partition("+")
+    return bool(plus) and base.lower() in _RELAY_LOCALS
+
+
+def has_hash_tag(address: str) -> bool:
+    """``syzbot+3f2a9c0d1e@…``, ``bounce+9xk2l3m4n5@…``: a tag that is a token, made per message or
+    per report by a machine, never a person's own folder tag like ``+lists``."""
+    _, plus, tag = address.rpartition("@")[0].partition("+")
+    return bool(plus) and bool(_TOKEN_TAG.match(tag))
 
 
 def domain_of(address: str) -> str:

@@ -169,7 +169,8 @@ def _ident(key: str) -> str:
 def _sharing_a_name(table: Table, present: np.ndarray, key_of: np.ndarray) -> tuple[list[tuple[int, int]], _Names]:
     """Pairs of merge keys (codes; ``key_of``: the code of each ``present`` address) whose addresses
     were used with the same full display name: each key paired with the first of its name's keys.
-    A name under which two addresses attended one meeting together is two people: it joins nothing. Also returns which names were seen and which keys have one."""
+    A name under which two addresses attended one meeting together is two people: it joins nothing.
+    Also returns which names were seen and which keys have one."""
     position = np.full(len(table.addresses), -1, dtype=np.int64)
     position[present] = np.arange(len(present))
     width = max(len(table.names), 1)
@@ -232,22 +233,21 @@ def _spelled_joins(table: Table, present: np.ndarray, key_of: np.ndarray, names:
     unnamed = [(a, key) for a, key in zip(present.tolist(), key_of.tolist()) if key not in names.named_keys]
     if not names.first_key or not unnamed:
         return []
-    by_words: dict[str, list[int]] = {}
-    by_letters: dict[str, list[int]] = {}
+    by_letters: dict[str, set[int]] = {}  # "anacosta" and "costaana" -> the keys of the names that spell it
     for name, key in names.first_key.items():
-        if is_cjk_name(name) or not name.isascii():
-            continue
-        words = name.split()
-        by_words.setdefault(name, []).append(key)
-        for letters in {"".join(words), "".join(reversed(words))}:
-            by_letters.setdefault(letters, []).append(key)
+        if name.isascii():  # (a name in a script written without spaces is never ASCII)
+            words = name.split()
+            for letters in ("".join(words), "".join(reversed(words))):
+                by_letters.setdefault(letters, set()).add(key)
     joins = []
     for a, key in unnamed:
         words, letters = spelled_name(table.addresses[a])
-        found = by_words.get(words) if words else None
-        found = found or (by_letters.get(letters) if len(letters) >= 6 else None)
-        if found and len(set(found)) == 1:
-            joins.append((found[0], key))
+        if words and words in names.first_key:
+            joins.append((names.first_key[words], key))
+            continue
+        found = by_letters.get(letters, ()) if len(letters) >= 6 else ()
+        if len(found) == 1:
+            joins.append((next(iter(found)), key))
     return joins
 
 

@@ -156,7 +156,6 @@ class Evidence:
     interactions: np.ndarray
     professional_context: np.ndarray  # how many went through a source marked professional
     personal_context: np.ndarray  # ... through one marked personal
-    accounts: np.ndarray  # how many went through one of my addresses or calendars, known by name
     social_meetings: np.ndarray
     work_meetings: np.ndarray
     recurring_meetings: np.ndarray  # bool: a recurring meeting that is not a social one
@@ -175,7 +174,6 @@ def evidence(table: Table, local: np.ndarray, person: np.ndarray, count: int,
     contexts = [source_context.get(s) for s in table.sources]
     professional = np.array([c == "professional" for c in contexts], dtype=bool)
     personal = np.array([c == "personal" for c in contexts], dtype=bool)
-    known = np.array([bool(a) for a in table.accounts], dtype=bool)
     n = counted()
     hour = local % 86400 // 3600
     off = (hour >= 19) | (hour < 7) | ((local // 86400 + 3) % 7 >= 5)  # Sat, Sun
@@ -184,7 +182,7 @@ def evidence(table: Table, local: np.ndarray, person: np.ndarray, count: int,
     my_rows = counted(mine)
     share = np.where(my_rows > 0, counted(off & mine) / np.maximum(my_rows, 1), counted(off) / np.maximum(n, 1))
     return Evidence(interactions=n, professional_context=counted(professional[table.source]),
-                    personal_context=counted(personal[table.source]), accounts=counted(known[table.account]),
+                    personal_context=counted(personal[table.source]),
                     social_meetings=counted(table.hint == SOCIAL), work_meetings=counted(table.hint == WORK),
                     recurring_meetings=counted(table.recurring & table.meeting & (table.hint != SOCIAL)) > 0,
                     off_hours=share)

@@ -33,6 +33,11 @@ class Pattern:
     why: str
     severity: float
 
+    @property
+    def unanswered(self) -> bool:
+        """An unanswered run (either side's), not who starts."""
+        return self.pattern in ("unanswered_by_them", "unanswered_by_you")
+
 
 def beta_tail(a: int, b: int, x: float) -> float:
     """P(p > x) for p ~ Beta(a, b) with whole a, b: equals P(Binomial(a+b-1, x) < a)."""
@@ -84,10 +89,11 @@ def describe(history: History, baseline_share: float) -> str:
             f"{history.unanswered_theirs} of theirs (3 make a pattern)")
 
 
-def one_pattern(found: list[Pattern]) -> Pattern | None:
-    """The one pattern to show: an unanswered run first (the longer, if both sides have one), else
-    who starts."""
-    unanswered = [p for p in found if p.pattern.startswith("unanswered")]
+def one_pattern(history: History, baseline_share: float) -> Pattern | None:
+    """The one pattern to show of a real contact: an unanswered run first (the longer, if both
+    sides have one), else who starts."""
+    found = patterns(history, baseline_share, real_contact=True)
+    unanswered = [p for p in found if p.unanswered]
     if unanswered:
         return max(unanswered, key=lambda p: p.severity)
     return found[0] if found else None

@@ -279,10 +279,8 @@ class _Judged:
             history = h[k] if state[k] == lapse.LAPSED or maybe_one_sided[k] else None
             # One diagnosis: at most one pattern, an unanswered run first; never a lapse beside an
             # unanswered run (the silence is one side's); a lapse beside who starts says both.
-            p = reciprocity.one_pattern(reciprocity.patterns(history, self.baselines[k], real_contact=True)) \
-                if maybe_one_sided[k] else None
-            unanswered = p is not None and p.pattern.startswith("unanswered")
-            if state[k] == lapse.LAPSED and not unanswered:
+            p = reciprocity.one_pattern(history, self.baselines[k]) if maybe_one_sided[k] else None
+            if state[k] == lapse.LAPSED and not (p and p.unanswered):
                 starter = "" if p is None else "you" if p.pattern == "you_initiate" else "they"
                 why = lapse.reason(lapse.LAPSED, history, self.medians[k], limit[k], self.now, self.zone, starter)
                 flags.append(Flag("lapsed", why, None, round(severity[k], 2)))
@@ -297,7 +295,8 @@ class _Judged:
                 conversations=conversations[k], two_way_conversations=two_way[k], days_with_contact=days[k],
                 first_interaction=first[k], last_interaction=last[k], last_two_way=last_two_way[k],
                 expected_gap_days=round(self.medians[k], 1), flags=tuple(flags),
-                why_contact=f"set by you ({g.override.origin})" if g.override and not direct[k] else "a direct two-way exchange or a small meeting",
+                why_contact=(f"set by you ({g.override.origin})" if g.override and not direct[k]
+                             else "a direct two-way exchange or a small meeting"),
                 recent_initiation=lapse.initiation_summary(lately_mine[k], lately[k]),
                 told=g.override.origin if g.override and (g.override.relationship or g.override.cadence_days) else "",
                 explain=partial(_Judged.explanation, self, k))
@@ -305,8 +304,8 @@ class _Judged:
     def explanation(self, k: int) -> Explanation:
         h, state, limit = self.history[k], int(self.lapses.state[k]), float(self.lapses.limit[k])
         why = lapse.reason(state, h, self.medians[k], limit, self.now, self.zone)
-        p = reciprocity.one_pattern(reciprocity.patterns(h, self.baselines[k], real_contact=True))
-        if state == lapse.LAPSED and p is not None and p.pattern.startswith("unanswered"):
+        p = reciprocity.one_pattern(h, self.baselines[k])
+        if state == lapse.LAPSED and p and p.unanswered:
             why = f"not a lapse: the silence is an unanswered run ({p.pattern.replace('_', ' ')}). {why}"
         return Explanation(self.kinds.signals(k), why, reciprocity.describe(h, self.baselines[k]))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from daemon.identity import TOKEN_TAG, parse_address_list
+from daemon.identity import has_hash_tag, is_relay_address, parse_address_list
 
 # -- Robots ------------------------------------------------------------------------------------
 # A display name that says "machine": "kernel test robot", "dependabot[bot]", "GitHub Actions",
@@ -26,16 +26,6 @@ _ONE_WORD_BOT = re.compile(r"^[a-z0-9][a-z0-9-]{2,}bot$")
 _ROBOT_TOKEN = frozenset({"bot", "robot", "bots", "robots", "buildbot", "autobuilder", "github-actions"})
 _ROBOT_LOCAL = frozenset({"ci", "jenkins", "buildbot", "travis", "zuul", "gitlab-ci"})  # the whole local part
 _WORD_SEPARATORS = re.compile(r"[-_.+]")
-# A plus tag that is a token, not a folder name: hex or base-32/64-like, digits mixed with letters.
-_HASHY = TOKEN_TAG
-
-
-def has_hash_tag(address: str) -> bool:
-    """``syzbot+3f2a9c0d1e@…``, ``bounce+9xk2l3m4n5@…``: a tag that is a token, made per message or
-    per report by a machine, never a person's own folder tag like ``+lists``."""
-    local = address.rpartition("@")[0]
-    _, plus, tag = local.partition("+")
-    return bool(plus) and bool(_HASHY.match(tag))
 
 
 @lru_cache(maxsize=65536)
@@ -58,20 +48,12 @@ def robot_rule(name: str, address: str) -> str | None:
 
 # -- Relays and rewritten senders ----------------------------------------------------------------
 _VIA = re.compile(r"^\s*['\"]?(.+?)['\"]?\s+via\s+(\S.*)$", re.IGNORECASE)
-# Local parts of relay and submission addresses: the message is someone else's.
-_RELAY_LOCAL = re.compile(r"^(?:devnull|reply|replies|bounce|bounces|relay|noreply|no-reply|notifications?)\+", re.I)
 
 
 def via_name(name: str) -> str | None:
     """ "Jane Doe via B4 Relay" -> "Jane Doe"; None for a name with no "via"."""
     m = _VIA.match(name)
     return m[1].strip() if m else None
-
-
-def is_relay_address(address: str) -> bool:
-    """``devnull+jane.example.com@kernel.org``, ``reply+AB12CD@reply.github.com``: an address that
-    stands for whoever used the relay, never one person's mailbox."""
-    return bool(_RELAY_LOCAL.match(address.rpartition("@")[0]))
 
 
 def real_author(h: dict[str, str], name: str, address: str) -> tuple[str, str, str | None]:

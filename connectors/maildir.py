@@ -76,6 +76,8 @@ def _still_folders(old: str, new: str) -> frozenset[str]:
 
 
 class MaildirConnector(Connector):
+    parallel_reads = True
+
     def __init__(self, name: str, root: Path) -> None:
         super().__init__(name)
         self.root = Path(root)

@@ -48,7 +48,7 @@ def test_second_sync_of_an_unchanged_source_parses_nothing_and_writes_no_record(
     changes = store.db.total_changes
     import connectors.maildir as md
 
-    monkeypatch.setattr(md, "read_header_block", lambda *a: pytest.fail("parsed a message of an unchanged source"))
+    monkeypatch.setattr(md, "read_header_fd", lambda *a: pytest.fail("parsed a message of an unchanged source"))
     second = sync_source(store, MaildirConnector("m", root), "maildir")
     assert second.fast_path and second.fetched == 0
     writes = store.db.total_changes - changes

@@ -46,7 +46,7 @@ class Connector(ABC):
         kind "bad" and the reason in ``data["error"]``, so it is not fetched again until it changes.
         Idents that vanished since ``list`` are left out."""
 
-    def read_order(self, idents: Sequence[str]) -> list[str]:
+    def read_order(self, idents: Sequence[str]) -> Sequence[str]:
         """``idents`` in the order ``get_multi`` yields their records: any run of the list given
         to ``get_multi`` then yields in the same order, so records read in parts are stored in
         the order one call would have stored them."""

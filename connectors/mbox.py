@@ -10,6 +10,7 @@ ETAG   the header hash.  CURSOR  every file's size and mtime.  SCOPE  the file.
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -87,19 +88,19 @@ class MboxConnector(Connector):
                 unreadable.add(rel)
         return Listing(items, frozenset(unreadable))
 
-    def _places(self, idents: Sequence[str]) -> dict[str, list[tuple[int, str]]]:
+    def _places(self, idents: Sequence[str]) -> dict[str, Sequence[tuple[int, str]]]:
         """file -> (offset, ident) of each message named, files in the order first named, each
         file's messages in the order they are in it (one pass over each file)."""
         if not self._offsets:
             self.list()
-        wanted: dict[str, list[tuple[int, str]]] = {}
+        wanted: dict[str, builtins.list[tuple[int, str]]] = {}
         for ident in idents:
             if ident in self._offsets:
                 rel = ident.rsplit(":", 1)[0]  # "<file>:<hash>[#n]"; the hash has no colon
                 wanted.setdefault(rel, []).append((self._offsets[ident], ident))
         return {rel: sorted(places) for rel, places in wanted.items()}
 
-    def read_order(self, idents: Sequence[str]) -> list[str]:
+    def read_order(self, idents: Sequence[str]) -> Sequence[str]:
         return [ident for places in self._places(idents).values() for _, ident in places]
 
     def get_multi(self, idents: Sequence[str]) -> Iterator[RawRecord]:

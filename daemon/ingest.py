@@ -63,9 +63,9 @@ def sync_source(store: Store, connector: Connector, source_type: str, force: boo
         if delta is not None:
             deletions = list(delta.deletions)
             if delta.resynced:
-                kept = {r.ident for r in delta.upserts}
+                upserted = {r.ident for r in delta.upserts}
                 deletions += [i for i, (_, scope) in store.stored_items(name).items()
-                              if scope in delta.resynced and i not in kept]
+                              if scope in delta.resynced and i not in upserted]
             with store.transaction():
                 store.put_records(name, delta.upserts, _derived(name, delta.upserts, derive))
                 store.delete_records(name, deletions)
@@ -77,7 +77,9 @@ def sync_source(store: Store, connector: Connector, source_type: str, force: boo
     listing = connector.list()
     if listing.cursor is not None:
         cursor = listing.cursor
-    stored, kept, same, gone = 0, 0, set(), []
+    stored, kept = 0, 0
+    same: set[str] = set()
+    gone: list[str] = []
     listed = listing.items
     for ident, etag, scope in store.stored_rows(name):
         if scope in listing.unchanged:  # not listed, known unchanged: its records stand as they are

@@ -291,16 +291,17 @@ def cmd_auth(config: Config, args: argparse.Namespace, as_of, progress) -> int:
         return _auth_google(config, args)
     import getpass
 
+    from connectors.registry import needs_password
     from daemon.secrets import set_password
 
     if not args.source:
         raise UsageError("name the source: tiekeeper auth password SOURCE")
     source = _source_named(config, args.source)
-    if source.type not in ("imap", "caldav"):
+    if not needs_password(source):
         raise UsageError(f"source {source.name} is a {source.type} source and needs no password")
     if source.password_command:
         _out(f"note: sources.{source.name}.password_command is set and wins over the keyring")
-    password = getpass.getpass(f"password for {source.username} at {source.host or source.url}: ")
+    password = getpass.getpass(f"password for {source.username} at {source.server}: ")
     if not password:
         raise UsageError("no password given; nothing stored")
     set_password(source.name, source.username, password)
@@ -310,15 +311,17 @@ def cmd_auth(config: Config, args: argparse.Namespace, as_of, progress) -> int:
 
 def _auth_google(config: Config, args: argparse.Namespace) -> int:
     from connectors import google_api, google_auth
+    from connectors.registry import GOOGLE_TOKEN, needs_google_token, types_needing
 
-    google = [s for s in config.sources if s.type in ("gmail", "google_calendar")]
+    google = [s for s in config.sources if needs_google_token(s)]
+    kinds = " or ".join(types_needing(GOOGLE_TOKEN))
     if args.source:
         chosen = _source_named(config, args.source)
-        if chosen not in google:
-            raise UsageError(f"source {chosen.name} is a {chosen.type} source, not gmail or google_calendar")
+        if not needs_google_token(chosen):
+            raise UsageError(f"source {chosen.name} is a {chosen.type} source, not {kinds}")
         google = [s for s in google if s.account == chosen.account]  # one consent covers the account
     if not google:
-        raise UsageError("no gmail or google_calendar source in the config", "add one (see config.example.toml)")
+        raise UsageError(f"no {kinds} source in the config", "add one (see config.example.toml)")
     if not args.client_file:
         raise UsageError("--client-file is needed: your OAuth client (a \"Desktop app\" client from Google Cloud)",
                          "the README's \"Google\" section shows how to make one in five steps")

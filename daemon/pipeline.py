@@ -248,7 +248,7 @@ def _apply(target: FollowupCalendar, store: Store, key: str, change: publish.Cha
 def save_report(store: Store, rep: Report) -> None:
     store.save_contacts(rep.as_of.timestamp(), (
         (c.id, c.name, c.emails, c.relationship, c.expected_gap_days, c.last_two_way,
-         [{"kind": f.kind, "pattern": f.pattern, "why": f.why} for f in c.flags]) for c in rep.contacts))
+         [{"kind": f.check, "pattern": f.pattern, "why": f.why} for f in c.flags]) for c in rep.contacts))
 
 
 def analyse_and_publish(config: Config, store: Store, now: datetime) -> tuple[Report, Path | None]:

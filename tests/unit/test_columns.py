@@ -86,6 +86,61 @@ def _agree_with_the_loop(items: list[Interaction]) -> None:
             _same_history(found[k], history_reference(expected, NOW))
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(interaction, max_size=100), st.sampled_from(["personal", "professional", "family", "unknown"]),
+       st.one_of(st.integers(-460, -380), st.sampled_from([0, 400, 900])))
+def test_lapse_and_one_sided_candidates_on_columns_agree_with_the_plain_checks(items, relationship, days_later):
+    _plain_checks_agree(items, relationship, NOW + days_later * DAY)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_lapse_and_one_sided_candidates_agree_on_one_sided_and_young_histories(seed):
+    """People who mostly write, or are mostly written to (unanswered runs of every length), and
+    histories of every age, judged at every distance from their end."""
+    rng = random.Random(seed)
+    items = []
+    for who, out_share in (("a", 0.85), ("b", 0.15), ("c", 0.5)):
+        t = NOW - rng.randrange(20, 400) * DAY
+        for _ in range(rng.randrange(3, 40)):
+            t += rng.choice([0.5, 2, 4, 10, 30]) * DAY
+            items.append(Interaction(ts=t, channel="email", address=f"{who}@example.org", name="",
+                                     direction="out" if rng.random() < out_share else "in",
+                                     weight=rng.choice([0.1, 1.0, 1.0]), initiator="other",
+                                     thread=rng.choice(["", "t1", "t2"]), fanout=1))
+    items.sort(key=lambda i: i.ts)
+    relationship = rng.choice(["personal", "family"])
+    _plain_checks_agree(items, relationship, max(i.ts for i in items) + rng.randrange(0, 200) * DAY)
+    # and when a tie is just about old enough to judge
+    people = group_people(Table.of(items))
+    (convs,) = split(Table.of(items), people.sorted_rows, people.person_of_sorted_row, (7.0,))
+    for first in histories(convs, len(people.persons), NOW).first_two_way.tolist():
+        if first == first:  # not NaN
+            for days in (59.5, 60.0, 60.5):
+                _plain_checks_agree(items, relationship, first + days * DAY)
+
+
+def _plain_checks_agree(items: list[Interaction], relationship: str, now: float) -> None:
+    """The lapse check of everyone at once is each person's plain check; no one left out of the
+    one-sided candidates shows a pattern."""
+    from daemon.analysis import lapse, reciprocity, rhythm
+
+    table = Table.of(items)
+    people = group_people(table)
+    (convs,) = split(table, people.sorted_rows, people.person_of_sorted_row, (7.0,))
+    found = histories(convs, len(people.persons), now)
+    relationships = [relationship] * len(found)
+    median, sigma = rhythm.rhythms(found.gaps, found.gap_mean, found.gap_var, relationships)
+    tiers = [rhythm.tier_for(relationship, d) for d in median.tolist()]
+    checked = lapse.assess(found, median, sigma, tiers, now, relationships)
+    candidates = reciprocity.candidates(found)
+    for k in range(len(found)):
+        state, silence, limit = lapse.assess_reference(found[k], median[k], sigma[k], tiers[k], now, relationship)
+        assert (int(checked.state[k]), float(checked.limit[k])) == (state, limit)
+        assert math.isclose(checked.silence[k], silence) or (math.isnan(silence) and math.isnan(checked.silence[k]))
+        if not candidates[k]:
+            assert not reciprocity.patterns(found[k], 0.5, real_contact=True)
+
+
 def _same_history(got: History, expected: History) -> None:
     for field in History.__dataclass_fields__:
         a, b = getattr(got, field), getattr(expected, field)
@@ -180,7 +235,7 @@ _names = st.sampled_from(["", "Ann", "Ann Lee", "Lee, Ann", "ann  LEE", "Bo Chen
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["a", "a+x", "b", "c", "d", "e.f", "ef"]),
+@given(st.lists(st.tuples(st.sampled_from(["a", "a+x", "b", "c", "d", "e.f", "ef", "annlee", "lee.ann", "chenbo"]),
                           st.sampled_from(["example.org", "gmail.com", "googlemail.com"]), _names), max_size=25),
        st.lists(st.tuples(st.lists(st.sampled_from(["a@example.org", "d@example.org", "z@example.org", "ef@gmail.com"]),
                                    min_size=1, max_size=3), st.booleans()), max_size=2))

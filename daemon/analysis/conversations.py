@@ -244,13 +244,14 @@ def _walk(after: np.ndarray, first_break: np.ndarray, row: np.ndarray, earlier: 
     """The late replies among ``after`` that begin a conversation: ``after`` holds, run by run and in
     order, the late replies after their run's first break (``first_break``, for each); ``row``,
     ``earlier``, ``ts``: every late reply's row, earlier row of its thread, time."""
-    rows, earliers, stamps = row.tolist(), earlier.tolist(), ts.tolist()
     begins, run = [], -1
-    for k, b in zip(after.tolist(), first_break.tolist()):
+    for k, b, k_row, k_earlier, k_ts, b_row, b_ts in zip(
+            after.tolist(), first_break.tolist(), row[after].tolist(), earlier[after].tolist(), ts[after].tolist(),
+            row[first_break].tolist(), ts[first_break].tolist()):
         if b != run:  # a run's first break began the conversation going on
-            run, start_row, start_ts = b, rows[b], stamps[b]
-        if not _joins(earliers[k], stamps[k], start_row, start_ts, window):
-            start_row, start_ts = rows[k], stamps[k]
+            run, start_row, start_ts = b, b_row, b_ts
+        if not _joins(k_earlier, k_ts, start_row, start_ts, window):
+            start_row, start_ts = k_row, k_ts
             begins.append(k)
     return begins
 

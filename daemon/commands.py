@@ -67,13 +67,13 @@ def print_text_report(rep: Report, zone, everyone: bool = False) -> None:
         told = " (as you set it)" if c.told else ""
         _out(f"{clean_text(c.name)} <{c.emails[0]}> — {c.relationship}, usually every {human_days(c.expected_gap_days)}{told}")
         for f in c.flags:
-            label = f.pattern.replace("_", " ") if f.pattern else f.kind
+            label = f.pattern.replace("_", " ") if f.pattern else f.check
             _out(f"  [{label}] {clean_text(f.why)}")
     if everyone:
         _out()
         _out(f"{'name':28} {'relationship':13} {'rhythm':>10} {'last two-way':>13}  flags")
         for c in sorted(rep.contacts, key=lambda c: c.name.casefold()):
-            flags = ",".join(f.pattern or f.kind for f in c.flags)
+            flags = ",".join(f.pattern or f.check for f in c.flags)
             _out(f"{clean_text(c.name)[:28]:28} {c.relationship:13} {human_days(c.expected_gap_days):>10} "
                  f"{_when(c.last_two_way, zone):>13}  {flags}")
 
@@ -184,7 +184,7 @@ def cmd_explain(config: Config, args: argparse.Namespace, as_of, progress) -> in
             _out(f"  lapse check: {c.lapse_reason}")
             _out(f"  one-sided check: {c.reciprocity_reason}")
             for f in c.flags:
-                _out(f"  FLAG {f.pattern or f.kind}: {clean_text(f.why)}")
+                _out(f"  FLAG {f.pattern or f.check}: {clean_text(f.why)}")
             if not c.flags:
                 _out("  no flags")
             return 0
@@ -350,7 +350,7 @@ def cmd_contacts(config: Config, args: argparse.Namespace, as_of, progress) -> i
         _hint_if_never_synced(config)
 
     def keep(c) -> bool:
-        names = {f.pattern or f.kind for f in c.flags} | {f.kind for f in c.flags}
+        names = {f.pattern or f.check for f in c.flags} | {f.check for f in c.flags}
         if args.kind and c.relationship != args.kind:
             return False
         if args.flag == "any":
@@ -367,7 +367,7 @@ def cmd_contacts(config: Config, args: argparse.Namespace, as_of, progress) -> i
         return 0
     zone = config.identity.zone
     for c in chosen:
-        flags = ",".join(f.pattern or f.kind for f in c.flags) or "-"
+        flags = ",".join(f.pattern or f.check for f in c.flags) or "-"
         _out(f"{clean_text(c.name)[:28]:28} {c.emails[0][:34]:34} {c.relationship:12} "
              f"every {human_days(c.expected_gap_days):>9}  last two-way {_when(c.last_two_way, zone):>11}  {flags}")
     _out(f"{len(chosen)} contact(s)")

@@ -19,7 +19,7 @@ from daemon.analysis.report import Report
 from daemon.config import Config
 from daemon.errors import OutputError
 from daemon.fsutil import write_private
-from daemon.outputs import digest as digest_mod
+from daemon.outputs import digest
 from daemon.store import Store
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def message(config: Config, store: Store, rep: Report) -> EmailMessage:
     cfg = config.digest
     sender = f"tiekeeper <{cfg.sender or cfg.to}>" if cfg.smtp_host else "tiekeeper <tiekeeper@localhost>"
     problems = [s.last_error for s in store.source_states() if s.last_error]
-    return digest_mod.build(rep, config.identity.zone, sender=sender, recipient=cfg.to, problems=problems)
+    return digest.build(rep, config.identity.zone, sender=sender, recipient=cfg.to, problems=problems)
 
 
 def deliver(config: Config, store: Store, rep: Report, now: datetime, trigger: str, path: Path | None = None,

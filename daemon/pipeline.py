@@ -29,8 +29,7 @@ from daemon.inference.calendar import busy_intervals, infer_event, whole_series,
 from daemon.inference.email import infer_mail
 from daemon.ingest import Progress, SyncResult, sync_source
 from daemon.models import EVENT, MAIL, Derived, Interaction, RawRecord
-from daemon.outputs import followups as followups_mod
-from daemon.outputs import publish as publish_mod
+from daemon.outputs import followups, publish
 from daemon.store import Store
 
 log = logging.getLogger(__name__)
@@ -157,7 +156,7 @@ def stored_corrections(store: Store) -> list[corrections.Correction]:
     return list(found.values())
 
 
-def busy(config: Config, store: Store, now: datetime, days: int = followups_mod.HORIZON_DAYS + 7) -> list[tuple[float, float]]:
+def busy(config: Config, store: Store, now: datetime, days: int = followups.HORIZON_DAYS + 7) -> list[tuple[float, float]]:
     me = own_addresses.me(config, store)
     names = {s.name for s in config.sources}
     out: list[tuple[float, float]] = []
@@ -177,10 +176,10 @@ def write_followups(config: Config, store: Store, rep: Report) -> Path | None:
     if path is None and not publishes_remotely(config):
         return None
     previous = _stored_followups(store)
-    planned = followups_mod.plan(rep, previous, busy(config, store, rep.as_of), config.followups, config.identity.zone)
+    planned = followups.plan(rep, previous, busy(config, store, rep.as_of), config.followups, config.identity.zone)
     if path is not None:  # without those the user deleted from the follow-ups calendar: dismissed
         dismissed = store.dismissed_followups()
-        data = followups_mod.to_ics([f for f in planned if f.uid not in dismissed], config.followups.alarm_minutes)
+        data = followups.to_ics([f for f in planned if f.uid not in dismissed], config.followups.alarm_minutes)
         try:
             write_private(path, data)
         except OSError as e:
@@ -190,11 +189,11 @@ def write_followups(config: Config, store: Store, rep: Report) -> Path | None:
     return path
 
 
-def _stored_followups(store: Store) -> list[followups_mod.FollowUp]:
-    return [followups_mod.FollowUp(**dict(zip(_FOLLOWUP_FIELDS, row))) for row in store.followups()]
+def _stored_followups(store: Store) -> list[followups.FollowUp]:
+    return [followups.FollowUp(**dict(zip(_FOLLOWUP_FIELDS, row))) for row in store.followups()]
 
 
-_FOLLOWUP_FIELDS = tuple(f.name for f in fields(followups_mod.FollowUp))  # the order of store.followups()'s columns
+_FOLLOWUP_FIELDS = tuple(f.name for f in fields(followups.FollowUp))  # the order of store.followups()'s columns
 
 
 def push_followups(config: Config, store: Store) -> int | None:
@@ -210,13 +209,13 @@ def push_followups(config: Config, store: Store) -> int | None:
     try:
         with connectors.followup_target(config) as target:
             key = target.key
-            known = {uid: publish_mod.Published(*row) for uid, row in store.published(key).items()}
-            seen = publish_mod.reconcile(known, target.listing())
+            known = {uid: publish.Published(*row) for uid, row in store.published(key).items()}
+            seen = publish.reconcile(known, target.listing())
             for uid, p in seen.items():
                 if p != known[uid]:
                     log.info("follow-ups: one was %s in the calendar; it is left as the user has it", p.state)
                     store.mark_published(key, uid, p.sequence, p.remote_id, p.etag, p.state)
-            todo = publish_mod.changes(planned, seen)
+            todo = publish.changes(planned, seen)
             writes = sum(_apply(target, store, key, change, config.followups.alarm_minutes, seen.get(change.uid))
                          for change in todo)
     except SourceError as e:  # the target's connector speaks in source errors; here it is an output
@@ -226,8 +225,8 @@ def push_followups(config: Config, store: Store) -> int | None:
     return writes
 
 
-def _apply(target: FollowupCalendar, store: Store, key: str, change: publish_mod.Change, alarm: int | None,
-           old: publish_mod.Published | None) -> int:
+def _apply(target: FollowupCalendar, store: Store, key: str, change: publish.Change, alarm: int | None,
+           old: publish.Published | None) -> int:
     """One write to the remote calendar; 1 if the server took it, 0 when the user's edit won."""
     try:
         if change.action == "put":
@@ -241,7 +240,7 @@ def _apply(target: FollowupCalendar, store: Store, key: str, change: publish_mod
             return 0
     except EditConflict:  # changed by the user since the listing: theirs; the next push sees how
         if old is not None:
-            store.mark_published(key, change.uid, old.sequence, old.remote_id, "", publish_mod.EDITED)
+            store.mark_published(key, change.uid, old.sequence, old.remote_id, "", publish.EDITED)
         return 0
     return 1
 
@@ -249,7 +248,7 @@ def _apply(target: FollowupCalendar, store: Store, key: str, change: publish_mod
 def save_report(store: Store, rep: Report) -> None:
     store.save_contacts(rep.as_of.timestamp(), (
         (c.id, c.name, c.emails, c.relationship, c.expected_gap_days, c.last_two_way,
-         [{"kind": f.kind, "pattern": f.pattern, "why": f.why} for f in c.flags]) for c in rep.contacts))
+         [{"kind": f.check, "pattern": f.pattern, "why": f.why} for f in c.flags]) for c in rep.contacts))
 
 
 def analyse_and_publish(config: Config, store: Store, now: datetime) -> tuple[Report, Path | None]:
@@ -268,7 +267,7 @@ def run_once(config: Config, store: Store, as_of: datetime | None = None, force:
     with stage(f"syncing {len(config.sources)} source(s)"):
         result.synced, result.failed = sync_all(config, store, force, progress=progress)
     with stage("analysing"):
-        rep, followups = analyse_and_publish(config, store, clock(config, as_of))
+        rep, followups_file = analyse_and_publish(config, store, clock(config, as_of))
     result.report = rep
     try:  # a calendar server that is down must not hold back the digest
         result.pushed = push_followups(config, store)
@@ -280,7 +279,7 @@ def run_once(config: Config, store: Store, as_of: datetime | None = None, force:
     except OutputError as e:
         log.error("%s", e.one_line())
         result.output_errors.append(e)
-    for name, path in (("followups", followups), ("digest", result.digest and result.digest.path)):
+    for name, path in (("followups", followups_file), ("digest", result.digest and result.digest.path)):
         if path:
             result.written[name] = path
     return result

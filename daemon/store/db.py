@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.request import pathname2url
+from urllib.parse import quote
 
 import numpy as np
 
@@ -461,7 +461,7 @@ def _connect_read_only(path: Path) -> Connection:
     file, which it cannot make in a read-only folder; then, if there is no -wal file either, the
     file alone holds every commit and no writer can start (it would have to make the -wal): it is
     read as it is (``immutable=1``)."""
-    uri = "file:" + pathname2url(str(path.absolute()))
+    uri = "file:" + quote(str(path.absolute()))  # "?" and "#" in a path are no URI syntax
     db = _connect(f"{uri}?mode=ro", path, uri=True)
     try:
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()

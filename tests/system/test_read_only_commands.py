@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from daemon.store import Store
 from daemon.store.db import BUSY_TIMEOUT_MS
 from tests.helpers import tiekeeper
 
@@ -73,11 +74,18 @@ def _as_an_older_sync_left_it(db: Path, segments: bool) -> None:
     c.close()
 
 
-def test_reading_commands_work_on_a_read_only_store_and_say_the_same(synced_sample):
+@pytest.mark.parametrize("wal", [True, False], ids=["with-wal-files", "closed-cleanly"])
+def test_reading_commands_work_on_a_read_only_store_and_say_the_same(synced_sample, wal):
+    """With its -wal and -shm files (the service running, or reads since it stopped), SQLite reads
+    the store through them; without (the last writer closed it), it cannot make them in a
+    read-only folder, and the store reads as the file alone."""
     home = synced_sample
     commands = _reading_commands(home)
     before = _said(home, commands)
     store = home / STORE
+    if not wal:
+        Store(store).close()  # the last connection to close removes the -wal and -shm files
+    assert Path(f"{store}-wal").exists() == wal
     os.chmod(store, 0o400)
     os.chmod(store.parent, 0o500)
     try:
@@ -106,7 +114,7 @@ def test_a_report_does_not_wait_for_a_writer_and_makes_in_memory_what_the_store_
             done = tiekeeper(home / "config.toml", *args, timeout=120)
             took = time.monotonic() - t0
             assert done.returncode == 0, f"{name}: {done.stderr}"
-            assert took < BUSY_TIMEOUT_MS / 1000 / 2, f"{name} waited {took:.1f} s for the writer"
+            assert took < 0.9 * BUSY_TIMEOUT_MS / 1000, f"{name} waited {took:.1f} s for the writer"  # it used to wait it out
             assert done.stdout == before[name], name
             assert "run `tiekeeper sync` to store them" in done.stderr, name
     finally:

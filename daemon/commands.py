@@ -35,7 +35,7 @@ def cmd_sync(config: Config, args: argparse.Namespace, as_of, progress) -> int:
                          f"sources in the config: {', '.join(s.name for s in config.sources)}")
     store = Store(config.store_path)
     done, failed = pipeline.sync_all(config, store, args.force, args.sources or None, progress)
-    pipeline.derive(store, own_addresses.me(config, store))
+    pipeline.store_derived(config, store)
     _warn_own_addresses(config, store)
     return 3 if failed else 0
 
@@ -46,7 +46,7 @@ def _warn_own_addresses(config: Config, store: Store) -> None:
 
 
 def _report(config: Config, as_of: datetime | None) -> Report:
-    store = Store(config.store_path)
+    store = Store.for_reading(config.store_path)
     try:
         with stage("analysing"):
             return pipeline.report(config, store, pipeline.clock(config, as_of))
@@ -80,7 +80,7 @@ def print_text_report(rep: Report, zone, everyone: bool = False) -> None:
 
 def _hint_if_never_synced(config: Config) -> None:
     """An empty report before any sync is no news: say what to run (on stderr, so json stays clean)."""
-    store = Store(config.store_path)
+    store = Store.for_reading(config.store_path)
     try:
         synced = any(s.last_sync for s in store.source_states())
     finally:
@@ -139,7 +139,7 @@ def cmd_digest(config: Config, args: argparse.Namespace, as_of, progress) -> int
                          "set [outputs.digest] path, pass --output PATH, or --send to mail it")
     rep = _report(config, as_of)
     if path or args.send:
-        store = Store(config.store_path)
+        store = Store(config.store_path) if args.send else Store.for_reading(config.store_path)
         trigger = "digest --send --force" if args.force else "digest --send"
         done = deliver(config, store, rep, datetime.now(timezone.utc), trigger, path, args.send, args.force)
         if done.path:
@@ -160,7 +160,7 @@ def cmd_explain(config: Config, args: argparse.Namespace, as_of, progress) -> in
     if address in Me(config.identity.addresses):
         _out(f"{address} is one of your own addresses (identity.addresses): never a contact.")
         return 0
-    store = Store(config.store_path)
+    store = Store.for_reading(config.store_path)
     if address in own_addresses.me(config, store):
         _out(f"{address} is one of your own addresses (you send from it; add it to identity.addresses): "
              "never a contact.")
@@ -194,7 +194,7 @@ def cmd_explain(config: Config, args: argparse.Namespace, as_of, progress) -> in
             break
     else:
         _out(f"{address} has no interactions in the analysis window.")
-    for rule, count in store.drops_for(address):
+    for rule, count in pipeline.drops_for(config, store, address):
         _out(f"  {count} message(s) from it dropped: {rule}")
     return 0
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -18,7 +18,7 @@ import connectors
 from connectors.base import EditConflict, FollowupCalendar
 from daemon import corrections, own_addresses
 from daemon.analysis.report import Report, analyse
-from daemon.analysis.table import Table
+from daemon.analysis.table import Builder, Table
 from daemon.config import Config, Person
 from daemon.delivery import Delivery, deliver
 from daemon.errors import OutputError, SourceError, StoreError
@@ -31,6 +31,7 @@ from daemon.ingest import Progress, SyncResult, sync_source
 from daemon.models import EVENT, MAIL, Derived, Interaction, RawRecord
 from daemon.outputs import followups, publish
 from daemon.store import Store
+from daemon.store.rows import Drop
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ def mail_deriver(me: Me) -> Callable[[str, RawRecord], Derived | None]:
 
 def derive(store: Store, me: Me) -> int:
     """Infer interactions for mail records that are new, changed, or made by older inference
-    (a sync infers what it fetches; this catches the rest, e.g. after an upgrade)."""
+    (a sync infers what it fetches; this catches the rest, e.g. after an upgrade), and store them."""
     version = inference_version(me.fingerprint())
     derived = mail_deriver(me)
     count = 0
@@ -113,27 +114,81 @@ def derive(store: Store, me: Me) -> int:
             return count
         with store.transaction():  # each record put here leaves the uninferred set
             for source, record in pending:
-                store.put_inferred(source, record.ident, derived(source, record))
-                count += 1
+                made = derived(source, record)
+                if made is not None:  # always, for mail
+                    store.put_inferred(source, record.ident, made)
+                    count += 1
+
+
+def store_derived(config: Config, store: Store) -> None:
+    """After a sync: store what the reading commands need and cannot store themselves, the
+    interactions of every mail record and their column segments."""
+    derive(store, own_addresses.me(config, store))
+    store.make_segments()
 
 
 def interactions(config: Config, store: Store, now: datetime) -> Table:
     """Every interaction in the analysis window: mail (stored) and meetings (expanded now)."""
     me = own_addresses.me(config, store)
-    derive(store, me)
+    if not store.readonly:  # a writer stores what inference makes; a reader makes it in memory
+        derive(store, me)
     names = {s.name for s in config.sources}
     start, end = window(now, config.analysis.window_days)
     # analyse() keeps only the window: older mail need not even be loaded
-    mail = store.interaction_table(names, since=start.timestamp())
-    items = []
+    mail = mail_table(store, me, names, since=start.timestamp())
+    items: list[Interaction] = []
     for source, record in whole_series(store.records(EVENT, names)):
         items.extend(infer_event(record, me, config.identity.zone, start, end, source).interactions)
-    names = {address: name for address, _, name in store.actions("name")}  # people made by `log --new`
+    named = {address: name for address, _, name in store.actions("name")}  # people made by `log --new`
     for address, ts, _note in store.actions("log"):  # an offline contact the user logged: it counts both ways
-        items.append(Interaction(ts=ts, channel="logged", address=address, name=names.get(address, ""),
+        items.append(Interaction(ts=ts, channel="logged", address=address, name=named.get(address, ""),
                                  direction="both", weight=1.0,
                                  initiator="other", thread=f"logged:{ts}", source="logged", ident=f"{address}@{ts}"))
     return Table.concat([mail, Table.of(items)])
+
+
+def mail_table(store: Store, me: Me, sources: set[str], since: float) -> Table:
+    """The mail interactions of ``sources`` from ``since`` on, as the store holds them once the
+    present inference made them of every record. What it did not make yet (a reading command, which
+    never writes, finds such records after an upgrade or a change of [identity] until the next sync)
+    is made here, in memory, and said once on stderr."""
+    version = inference_version(me.fingerprint())
+    with store.snapshot():
+        if not store.has_uninferred(MAIL, version):
+            return store.interaction_table(sources, since=since)
+        stored = store.interaction_table(sources, since=since, inferred_by=version)
+        fresh, count = Builder(), 0
+        derived = mail_deriver(me)
+        for source, record in store.uninferred(MAIL, version):
+            count += 1
+            made = derived(source, record)
+            if made is None or source not in sources:
+                continue
+            for i in made.interactions:  # as the store would hold them (its row's source)
+                if i.ts >= since:
+                    fresh.add(i.ts, i.channel, i.address, i.name, i.direction, i.weight, i.initiator, i.thread,
+                              i.account, i.fanout, i.hint, i.recurring, source)
+    log.info("%d message(s) analysed without their interactions in the store: run `tiekeeper sync` to store them",
+             count)
+    return Table.concat([stored, fresh.build()])
+
+
+def drops_for(config: Config, store: Store, address: str) -> list[Drop]:
+    """(rule, count) of the mail from ``address`` that inference dropped, most first, including
+    records the store has not derived yet (made in memory, as ``mail_table`` does)."""
+    me = own_addresses.me(config, store)
+    version = inference_version(me.fingerprint())
+    with store.snapshot():
+        if not store.has_uninferred(MAIL, version):
+            return store.drops_for(address)
+        counts = dict(store.drops_for(address, inferred_by=version))
+        derived = mail_deriver(me)
+        for source, record in store.uninferred(MAIL, version):
+            made = derived(source, record)
+            dropped = made.dropped if made is not None else None
+            if dropped and dropped[0] == address:
+                counts[dropped[1]] = counts.get(dropped[1], 0) + 1
+    return [Drop(rule, n) for rule, n in sorted(counts.items(), key=lambda kv: -kv[1])]
 
 
 def report(config: Config, store: Store, now: datetime) -> Report:
@@ -190,10 +245,7 @@ def write_followups(config: Config, store: Store, rep: Report) -> Path | None:
 
 
 def _stored_followups(store: Store) -> list[followups.FollowUp]:
-    return [followups.FollowUp(**dict(zip(_FOLLOWUP_FIELDS, row))) for row in store.followups()]
-
-
-_FOLLOWUP_FIELDS = tuple(f.name for f in fields(followups.FollowUp))  # the order of store.followups()'s columns
+    return [followups.FollowUp(**row._asdict()) for row in store.followups()]
 
 
 def push_followups(config: Config, store: Store) -> int | None:

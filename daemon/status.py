@@ -11,6 +11,7 @@ from typing import Any
 
 from daemon.checks import Check
 from daemon.config import Config
+from daemon.errors import StoreError
 from daemon.store import Store
 
 
@@ -95,7 +96,7 @@ def _last_digest(store: Store) -> dict[str, Any] | None:
     """The last digest sent, by whichever trigger (None: none yet, or a store not migrated yet)."""
     try:
         sends = store.digest_sends()
-    except sqlite3.OperationalError:  # read-only on a store an older tiekeeper wrote
+    except StoreError:  # read-only on a store an older tiekeeper wrote (no such table)
         return None
     if not sends:
         return None

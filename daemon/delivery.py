@@ -76,6 +76,7 @@ def deliver(config: Config, store: Store, rep: Report, now: datetime, trigger: s
     period = due(config, store, now)
     if period is None and not force:
         done = last_period(store)
+        assert done is not None, "no period is due only once one was sent"
         return Delivery(path, not_sent=f"a digest was sent already for the week of "
                                        f"{done.astimezone(config.identity.zone):%-d %b %Y}")
     if period is None:

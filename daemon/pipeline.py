@@ -259,7 +259,9 @@ def push_followups(config: Config, store: Store) -> int | None:
     planned = _stored_followups(store)
     where = f"source {config.followups.caldav or config.followups.google}, calendar {config.followups.calendar!r}"
     try:
-        with connectors.followup_target(config) as target:
+        calendar = connectors.followup_target(config)
+        assert calendar is not None, "publishes_remotely: a calendar is named"
+        with calendar as target:
             key = target.key
             known = {uid: publish.Published(*row) for uid, row in store.published(key).items()}
             seen = publish.reconcile(known, target.listing())
@@ -282,6 +284,7 @@ def _apply(target: FollowupCalendar, store: Store, key: str, change: publish.Cha
     """One write to the remote calendar; 1 if the server took it, 0 when the user's edit won."""
     try:
         if change.action == "put":
+            assert change.followup is not None, "a put carries what to write"
             remote_id, etag = target.put(change.followup, alarm, change.remote_id, change.etag)
             store.mark_published(key, change.uid, change.followup.sequence, remote_id, etag)
         elif change.action == "delete":

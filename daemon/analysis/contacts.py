@@ -25,9 +25,9 @@ _GENERIC_NAMES = frozenset({"", "me", "team", "support", "info", "admin", "offic
 
 class _UnionFind:
     def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
+        self.parent: dict[int, int] = {}
 
-    def find(self, x: str) -> str:
+    def find(self, x: int) -> int:
         self.parent.setdefault(x, x)
         root = x
         while self.parent[root] != root:
@@ -36,7 +36,7 @@ class _UnionFind:
             self.parent[x], x = root, self.parent[x]
         return root
 
-    def union(self, a: str, b: str) -> None:
+    def union(self, a: int, b: int) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             self.parent[max(ra, rb)] = min(ra, rb)
@@ -104,7 +104,7 @@ def group_people(table: Table, overrides: tuple[PersonOverride, ...] = ()) -> Pe
     last = last_used.tolist()
     special = set(override_of)  # key codes with an override
     codes_of_keys = key_of.tolist()
-    found = []
+    found: list[tuple[str, list[int], PersonOverride | None]] = []
     for start, end in zip(bounds[:-1], bounds[1:]):
         positions = by_person[start:end].tolist()
         if len(positions) == 1 and codes_of_keys[positions[0]] not in special:  # most people: one address, no override
@@ -241,8 +241,8 @@ def _spelled_joins(table: Table, present: np.ndarray, key_of: np.ndarray, names:
     by_letters: dict[str, set[int]] = {}  # "anacosta" and "costaana" -> the keys of the names that spell it
     for name, key in names.first_key.items():
         if name.isascii():  # (a name in a script written without spaces is never ASCII)
-            words = name.split()
-            for letters in ("".join(words), "".join(reversed(words))):
+            name_words = name.split()
+            for letters in ("".join(name_words), "".join(reversed(name_words))):
                 by_letters.setdefault(letters, set()).add(key)
     joins = []
     for a, key in unnamed:

@@ -71,6 +71,7 @@ def assess_reference(h: History, median_days: float, sigma: float, tier: str, no
     silence = (now - h.last_contact) / DAY if h.last_contact is not None else math.nan
     if h.two_way < MIN_CONVERSATIONS:
         return THIN, silence, limit
+    assert h.first_two_way is not None, "a history with two-way conversations has a first one"
     if (now - h.first_two_way) / DAY < MIN_AGE_DAYS:
         return YOUNG, silence, limit
     return (WITHIN if silence <= limit else LAPSED), silence, limit
@@ -82,6 +83,7 @@ def reason(state: int, h: History, median_days: float, limit: float, now: float,
     who always started ("you" or "they"), when that pattern stands beside the lapse."""
     if state == THIN:
         return f"thin history: {h.two_way} two-way conversation(s), at least {MIN_CONVERSATIONS} needed"
+    assert h.first_two_way is not None and h.last_contact is not None, "past THIN there are two-way conversations"
     if state == YOUNG:
         age = (now - h.first_two_way) / DAY
         return f"young tie: first two-way contact {human_days(age)} ago, at least {MIN_AGE_DAYS} days needed"

@@ -288,15 +288,15 @@ class _Judged:
             history = h[k] if state[k] == lapse.LAPSED or maybe_one_sided[k] else None
             # One diagnosis: at most one pattern, an unanswered run first; never a lapse beside an
             # unanswered run (the silence is one side's); a lapse beside who starts says both.
-            p = reciprocity.one_pattern(history, self.baselines[k]) if maybe_one_sided[k] else None
-            if state[k] == lapse.LAPSED and not (p and p.unanswered):
+            p = reciprocity.one_pattern(history, self.baselines[k]) if history is not None and maybe_one_sided[k] else None
+            if history is not None and state[k] == lapse.LAPSED and not (p and p.unanswered):
                 starter = "" if p is None else "you" if p.pattern == "you_initiate" else "they"
                 why = lapse.reason(lapse.LAPSED, history, self.medians[k], limit[k], self.now, self.zone, starter)
                 flags.append(Flag("lapsed", why, None, round(severity[k], 2)))
             if p is not None:
                 why = p.why
-                if two_way[k]:
-                    why += f" Last two-way contact: {localtime.clock(self.zone).date_text(last_two_way[k])}."
+                if two_way[k] and (when := last_two_way[k]) is not None:
+                    why += f" Last two-way contact: {localtime.clock(self.zone).date_text(when)}."
                 flags.append(Flag("one_sided", why, p.pattern, round(p.severity, 2)))
             yield Contact(
                 id=g.id, name=g.name, emails=tuple(g.addresses), relationship=ties.relationship[k],

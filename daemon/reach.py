@@ -16,8 +16,8 @@ import urllib.request
 from pathlib import Path
 
 from connectors.neterror import describe, host_port
+from daemon.checks import Check
 from daemon.config import Config, SourceConfig
-from daemon.status import Check
 
 TIMEOUT = 5.0
 

@@ -6,10 +6,10 @@ import fcntl
 import os
 import sqlite3
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from daemon.checks import Check
 from daemon.config import Config
 from daemon.store import Store
 
@@ -139,20 +139,6 @@ def render(data: dict[str, Any]) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------- doctor
-@dataclass(frozen=True)
-class Check:
-    what: str
-    ok: bool
-    detail: str
-    fix: str = ""
-    warning: bool = False  # ok, but worth a look (no source at all, an address missing from [identity])
-
-    def line(self) -> str:
-        """``ok   what: detail``, ``warn what: detail -> fix`` or ``FAIL what: detail -> fix``."""
-        mark = "warn" if self.warning else "ok  " if self.ok else "FAIL"
-        return f"{mark} {self.what}: {self.detail}" + (f" -> {self.fix}" if self.fix and (self.warning or not self.ok) else "")
-
-
 def _writable_dir(path: Path) -> bool:
     p = path
     while not p.exists():

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from datetime import datetime, timedelta, timezone
 
 from daemon import corrections, pipeline
@@ -17,17 +16,10 @@ from daemon.errors import UsageError
 from daemon.identity import merge_key, normalize_address, parse_address_list
 from daemon.stages import stage
 from daemon.store import Store
+from daemon.terminal import out, warn
 
 _UNITS = {"d": 1, "w": 7, "m": 30}
 CONTACT, SEEN, UNKNOWN = "contact", "seen", "unknown"
-
-
-def _out(line: str) -> None:
-    sys.stdout.write(line + "\n")
-
-
-def warn(line: str) -> None:
-    sys.stderr.write(f"tiekeeper: warning: {line}\n")
 
 
 def address_of(value: str) -> str:
@@ -83,7 +75,7 @@ def cmd_snooze(config: Config, args: argparse.Namespace, as_of, progress) -> int
         if not _has_action(store, address, "snooze"):
             raise UsageError(f"{address} is not snoozed", "`tiekeeper snooze ADDRESS DURATION` snoozes someone")
         store.remove_actions(address, "snooze")
-        _out(f"{address}: snooze lifted; their nudges are back")
+        out(f"{address}: snooze lifted; their nudges are back")
         return 0
     if args.duration is None:
         raise UsageError("say how long: e.g. `tiekeeper snooze ADDRESS 30d`, or --undo to lift a snooze")
@@ -93,7 +85,7 @@ def cmd_snooze(config: Config, args: argparse.Namespace, as_of, progress) -> int
         warn(f"{address} {_NOT_A_CONTACT[kind]}; snoozed anyway")
     until = pipeline.clock(config, as_of) + timedelta(days=days)
     store.add_action(address, "snooze", until.timestamp())
-    _out(f"{address}: nudges held back until {until.astimezone(config.identity.zone):%-d %b %Y} "
+    out(f"{address}: nudges held back until {until.astimezone(config.identity.zone):%-d %b %Y} "
          f"(undo: tiekeeper snooze --undo {address})")
     return 0
 
@@ -105,12 +97,12 @@ def cmd_ignore(config: Config, args: argparse.Namespace, as_of, progress) -> int
         if not _has_action(store, address, "ignore"):
             raise UsageError(f"{address} is not ignored", "nothing to undo")
         store.remove_actions(address, "ignore")
-        _out(f"{address}: no longer ignored")
+        out(f"{address}: no longer ignored")
         return 0
     if who(config, store, address, as_of) == UNKNOWN:
         warn(f"{address} {_NOT_A_CONTACT[UNKNOWN]}; ignored anyway")
     store.add_action(address, "ignore", 0.0)
-    _out(f"{address}: ignored; they will not appear as a contact (undo: tiekeeper ignore --undo {address})")
+    out(f"{address}: ignored; they will not appear as a contact (undo: tiekeeper ignore --undo {address})")
     return 0
 
 
@@ -136,7 +128,7 @@ def cmd_log(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     if args.new:
         store.add_action(address, "name", 0.0, args.name.strip())
     store.add_action(address, "log", when.timestamp(), args.note)
-    _out(f"{address}: contact on {when:%-d %b %Y} logged" + (f" ({args.note})" if args.note else "")
+    out(f"{address}: contact on {when:%-d %b %Y} logged" + (f" ({args.note})" if args.note else "")
          + f" (undo: tiekeeper log --undo {address})")
     return 0
 
@@ -148,7 +140,7 @@ def _unlog(config: Config, store: Store, address: str) -> int:
     if not _has_action(store, address, "log"):
         store.remove_actions(address, "name")  # a person made with --new goes with their last log
     when = datetime.fromtimestamp(removed[0], config.identity.zone)
-    _out(f"{address}: the contact logged on {when:%-d %b %Y}" + (f" ({removed[1]})" if removed[1] else "")
+    out(f"{address}: the contact logged on {when:%-d %b %Y}" + (f" ({removed[1]})" if removed[1] else "")
          + " is removed")
     return 0
 
@@ -161,7 +153,7 @@ def cmd_set(config: Config, args: argparse.Namespace, as_of, progress) -> int:
         removed = store.remove_latest_action(address, corrections.KIND)
         if removed is None:
             raise UsageError(f"nothing was set for {address}", "nothing to undo")
-        _out(f"{address}: the last correction is taken back; "
+        out(f"{address}: the last correction is taken back; "
              + ("an earlier one stands" if _has_action(store, address, corrections.KIND)
                 else "tiekeeper judges this tie itself again"))
         return 0
@@ -176,5 +168,5 @@ def cmd_set(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     store.add_action(address, corrections.KIND, datetime.now(timezone.utc).timestamp(), correction.note())
     said = ", ".join(p for p in (args.relationship and f"relationship {args.relationship}",
                                  cadence and f"usual rhythm every {int(cadence)} days") if p)
-    _out(f"{address}: {said}; this wins over what tiekeeper infers (undo: tiekeeper set --undo {address})")
+    out(f"{address}: {said}; this wins over what tiekeeper infers (undo: tiekeeper set --undo {address})")
     return 0

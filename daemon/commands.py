@@ -1,9 +1,8 @@
-"""What each CLI command does: open the store, call the pipeline, print the result."""
+"""What each CLI command does: open the store, call the pipeline, show the result (through daemon.terminal)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import datetime
 
@@ -17,15 +16,7 @@ from daemon.errors import UsageError
 from daemon.identity import Me, clean_text, merge_key
 from daemon.stages import stage
 from daemon.store import Store
-
-
-def _out(line: str = "") -> None:
-    sys.stdout.write(line + "\n")
-
-
-def print_json(data: object) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+from daemon.terminal import ask_secret, note, out, print_json, warn, write
 
 
 def cmd_sync(config: Config, args: argparse.Namespace, as_of, progress) -> int:
@@ -42,7 +33,7 @@ def cmd_sync(config: Config, args: argparse.Namespace, as_of, progress) -> int:
 
 def _warn_own_addresses(config: Config, store: Store) -> None:
     for line in own_addresses.warning_lines(config, own_addresses.remembered(store)):
-        sys.stderr.write(f"tiekeeper: warning: {line}\n")
+        warn(line)
 
 
 def _report(config: Config, as_of: datetime | None) -> Report:
@@ -58,24 +49,27 @@ def _when(ts: float | None, zone) -> str:
     return datetime.fromtimestamp(ts, zone).strftime("%-d %b %Y") if ts else "never"
 
 
-def print_text_report(rep: Report, zone, everyone: bool = False) -> None:
+def text_report(rep: Report, zone, everyone: bool = False) -> list[str]:
+    """The report for people: who needs attention and why; with ``everyone``, a table of all contacts."""
+    lines: list[str] = []
     flagged = rep.flagged()
-    _out(f"As of {rep.as_of.astimezone(zone):%-d %b %Y %H:%M}: {len(rep.contacts)} contacts, "
-         f"{len(flagged)} need attention, {rep.interactions} interactions analysed.")
+    lines.append(f"As of {rep.as_of.astimezone(zone):%-d %b %Y %H:%M}: {len(rep.contacts)} contacts, "
+                 f"{len(flagged)} need attention, {rep.interactions} interactions analysed.")
     for c in sorted(flagged, key=lambda c: -max(f.severity for f in c.flags)):
-        _out()
+        lines.append("")
         told = " (as you set it)" if c.told else ""
-        _out(f"{clean_text(c.name)} <{c.emails[0]}> — {c.relationship}, usually every {human_days(c.expected_gap_days)}{told}")
+        lines.append(f"{clean_text(c.name)} <{c.emails[0]}> — {c.relationship}, usually every {human_days(c.expected_gap_days)}{told}")
         for f in c.flags:
             label = f.pattern.replace("_", " ") if f.pattern else f.kind
-            _out(f"  [{label}] {clean_text(f.why)}")
+            lines.append(f"  [{label}] {clean_text(f.why)}")
     if everyone:
-        _out()
-        _out(f"{'name':28} {'relationship':13} {'rhythm':>10} {'last two-way':>13}  flags")
+        lines.append("")
+        lines.append(f"{'name':28} {'relationship':13} {'rhythm':>10} {'last two-way':>13}  flags")
         for c in sorted(rep.contacts, key=lambda c: c.name.casefold()):
             flags = ",".join(f.pattern or f.kind for f in c.flags)
-            _out(f"{clean_text(c.name)[:28]:28} {c.relationship:13} {human_days(c.expected_gap_days):>10} "
-                 f"{_when(c.last_two_way, zone):>13}  {flags}")
+            lines.append(f"{clean_text(c.name)[:28]:28} {c.relationship:13} {human_days(c.expected_gap_days):>10} "
+                         f"{_when(c.last_two_way, zone):>13}  {flags}")
+    return lines
 
 
 def _hint_if_never_synced(config: Config) -> None:
@@ -86,7 +80,7 @@ def _hint_if_never_synced(config: Config) -> None:
     finally:
         store.close()
     if not synced:
-        sys.stderr.write("tiekeeper: nothing synced yet: run `tiekeeper sync` (or `tiekeeper run --once`) first\n")
+        note("nothing synced yet: run `tiekeeper sync` (or `tiekeeper run --once`) first")
 
 
 def cmd_report(config: Config, args: argparse.Namespace, as_of, progress) -> int:
@@ -96,7 +90,8 @@ def cmd_report(config: Config, args: argparse.Namespace, as_of, progress) -> int
     if args.format == "json":
         print_json(to_json(rep))
     else:
-        print_text_report(rep, config.identity.zone, args.all)
+        for line in text_report(rep, config.identity.zone, args.all):
+            out(line)
     return 0
 
 
@@ -113,10 +108,10 @@ def cmd_followups(config: Config, args: argparse.Namespace, as_of, progress) -> 
         rep = pipeline.report(config, store, pipeline.clock(config, as_of))
     path = pipeline.write_followups(config, store, rep)
     if path:
-        _out(f"follow-ups for {len(rep.flagged())} contact(s) written to {path}")
+        out(f"follow-ups for {len(rep.flagged())} contact(s) written to {path}")
     pushed = pipeline.push_followups(config, store)
     if pushed is not None:
-        _out(f"follow-ups calendar {config.followups.calendar!r}: {pushed} change(s) pushed")
+        out(f"follow-ups calendar {config.followups.calendar!r}: {pushed} change(s) pushed")
     return 0
 
 
@@ -143,14 +138,14 @@ def cmd_digest(config: Config, args: argparse.Namespace, as_of, progress) -> int
         trigger = "digest --send --force" if args.force else "digest --send"
         done = deliver(config, store, rep, datetime.now(timezone.utc), trigger, path, args.send, args.force)
         if done.path:
-            _out(f"digest written to {done.path}")
+            out(f"digest written to {done.path}")
         if done.sent_to:
-            _out(f"digest sent to {done.sent_to}")
+            out(f"digest sent to {done.sent_to}")
         if done.not_sent:
-            _out(f"digest not sent: {done.not_sent} (--force sends another)")
+            out(f"digest not sent: {done.not_sent} (--force sends another)")
     if args.preview:
         write_private(args.preview, preview_html(rep, config.identity.zone).encode())
-        _out(f"HTML preview written to {args.preview}")
+        out(f"HTML preview written to {args.preview}")
     return 0
 
 
@@ -158,44 +153,44 @@ def cmd_explain(config: Config, args: argparse.Namespace, as_of, progress) -> in
     address = _address(args.address)
     zone = config.identity.zone
     if address in Me(config.identity.addresses):
-        _out(f"{address} is one of your own addresses (identity.addresses): never a contact.")
+        out(f"{address} is one of your own addresses (identity.addresses): never a contact.")
         return 0
     store = Store(config.store_path)
     if address in own_addresses.me(config, store):
-        _out(f"{address} is one of your own addresses (you send from it; add it to identity.addresses): "
+        out(f"{address} is one of your own addresses (you send from it; add it to identity.addresses): "
              "never a contact.")
         return 0
     rep = _report(config, as_of)
     key = merge_key(address)
     for c in rep.contacts:
         if any(merge_key(e) == key for e in c.emails):
-            _out(f"{clean_text(c.name)} is a contact: {c.why_contact}.")
-            _out(f"  addresses: {', '.join(c.emails)}")
+            out(f"{clean_text(c.name)} is a contact: {c.why_contact}.")
+            out(f"  addresses: {', '.join(c.emails)}")
             if c.told:
-                _out(f"  relationship: {c.relationship}; tie: {c.tier} (set by you in {c.told}; undo: "
+                out(f"  relationship: {c.relationship}; tie: {c.tier} (set by you in {c.told}; undo: "
                      f"{'tiekeeper set --undo ' + c.emails[0] if c.told == 'tiekeeper set' else 'edit [[people]]'})")
             else:
-                _out(f"  relationship: {c.relationship} (confidence {c.confidence:.0%}); tie: {c.tier}")
+                out(f"  relationship: {c.relationship} (confidence {c.confidence:.0%}); tie: {c.tier}")
             for s in c.signals:
-                _out(f"    signal: {s}")
-            _out(f"  {c.interactions} interactions in {c.conversations} conversations "
+                out(f"    signal: {s}")
+            out(f"  {c.interactions} interactions in {c.conversations} conversations "
                  f"({c.two_way_conversations} two-way) on {c.days_with_contact} days")
-            _out(f"  rhythm: usually every {human_days(c.expected_gap_days)}; last two-way contact {_when(c.last_two_way, zone)}")
-            _out(f"  lapse check: {c.lapse_reason}")
-            _out(f"  one-sided check: {c.reciprocity_reason}")
+            out(f"  rhythm: usually every {human_days(c.expected_gap_days)}; last two-way contact {_when(c.last_two_way, zone)}")
+            out(f"  lapse check: {c.lapse_reason}")
+            out(f"  one-sided check: {c.reciprocity_reason}")
             for f in c.flags:
-                _out(f"  FLAG {f.pattern or f.kind}: {clean_text(f.why)}")
+                out(f"  FLAG {f.pattern or f.kind}: {clean_text(f.why)}")
             if not c.flags:
-                _out("  no flags")
+                out("  no flags")
             return 0
     for n in rep.not_contacts:
         if any(merge_key(e) == key for e in n.emails):
-            _out(f"{address} is not a contact: {n.reason}.")
+            out(f"{address} is not a contact: {n.reason}.")
             break
     else:
-        _out(f"{address} has no interactions in the analysis window.")
+        out(f"{address} has no interactions in the analysis window.")
     for rule, count in store.drops_for(address):
-        _out(f"  {count} message(s) from it dropped: {rule}")
+        out(f"  {count} message(s) from it dropped: {rule}")
     return 0
 
 
@@ -205,14 +200,15 @@ def cmd_run(config: Config, args: argparse.Namespace, as_of, progress) -> int:
         result = pipeline.run_once(config, store, as_of, args.force, progress, stage)
         _warn_own_addresses(config, store)
         if result.report:
-            print_text_report(result.report, config.identity.zone)
-        _out()
+            for line in text_report(result.report, config.identity.zone):
+                out(line)
+        out()
         for name, path in result.written.items():
-            _out(f"{name}: {path}")
+            out(f"{name}: {path}")
         if result.pushed is not None:
-            _out(f"follow-ups calendar: {result.pushed} change(s) pushed")
+            out(f"follow-ups calendar: {result.pushed} change(s) pushed")
         if result.digest and result.digest.sent_to:
-            _out(f"digest sent to {result.digest.sent_to}")
+            out(f"digest sent to {result.digest.sent_to}")
         return 3 if result.failed else 5 if result.output_errors else 0
     from daemon.service import serve
 
@@ -227,7 +223,7 @@ def cmd_status(config: Config, args: argparse.Namespace, as_of, progress) -> int
         print_json(data)
     else:
         for line in render(data):
-            _out(line)
+            out(line)
     return 0
 
 
@@ -236,9 +232,9 @@ def cmd_doctor(config: Config, args: argparse.Namespace, as_of, progress) -> int
 
     checks = doctor(config)
     for c in checks:
-        _out(c.line())
+        out(c.line())
     failed = [c for c in checks if not c.ok]
-    _out(f"{len(failed)} problem(s) found" if failed else "everything looks fine")
+    out(f"{len(failed)} problem(s) found" if failed else "everything looks fine")
     return 1 if failed else 0
 
 
@@ -247,15 +243,15 @@ def cmd_config(config: Config, args: argparse.Namespace, as_of, progress) -> int
     from daemon import reach
     from daemon.status import identity_checks
 
-    _out(f"{config.path}: valid ({len(config.sources)} source(s), store {config.store_path})")
+    out(f"{config.path}: valid ({len(config.sources)} source(s), store {config.store_path})")
     checks = reach.checks(config) + [c for c in identity_checks(config) if c.warning]
     for c in checks:
-        _out(c.line())
+        out(c.line())
     failed = [c for c in checks if not c.ok]
     if not failed:
-        _out("ok")
+        out("ok")
         return 0
-    _out(f"{len(failed)} problem(s) found: fix them, then run `tiekeeper config check` again")
+    out(f"{len(failed)} problem(s) found: fix them, then run `tiekeeper config check` again")
     paths = any(c.detail.startswith("sources.") and ".path:" in c.detail for c in failed)
     return 2 if paths else 3
 
@@ -269,12 +265,12 @@ def cmd_service(config: Config, args: argparse.Namespace, as_of, progress) -> in
     config_path = Path(args.config_path).resolve()
     unit = unit_for([sys.executable, "-m", "daemon", "--config", str(config_path)])
     if args.action == "print":
-        sys.stdout.write(unit)
+        write(unit)
         return 0
     target = Path(args.unit_dir).expanduser() / "tiekeeper.service"
     write_private(target, unit.encode())
-    _out(f"installed {target}")
-    _out("start it with: systemctl --user daemon-reload && systemctl --user enable --now tiekeeper")
+    out(f"installed {target}")
+    out("start it with: systemctl --user daemon-reload && systemctl --user enable --now tiekeeper")
     return 0
 
 
@@ -289,8 +285,6 @@ def _source_named(config: Config, name: str):
 def cmd_auth(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     if args.kind == "google":
         return _auth_google(config, args)
-    import getpass
-
     from daemon.secrets import set_password
 
     if not args.source:
@@ -299,12 +293,12 @@ def cmd_auth(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     if source.type not in ("imap", "caldav"):
         raise UsageError(f"source {source.name} is a {source.type} source and needs no password")
     if source.password_command:
-        _out(f"note: sources.{source.name}.password_command is set and wins over the keyring")
-    password = getpass.getpass(f"password for {source.username} at {source.host or source.url}: ")
+        out(f"note: sources.{source.name}.password_command is set and wins over the keyring")
+    password = ask_secret(f"password for {source.username} at {source.host or source.url}: ")
     if not password:
         raise UsageError("no password given; nothing stored")
     set_password(source.name, source.username, password)
-    _out(f"stored in the keyring for source {source.name}")
+    out(f"stored in the keyring for source {source.name}")
     return 0
 
 
@@ -331,13 +325,13 @@ def _auth_google(config: Config, args: argparse.Namespace) -> int:
                              "on a headless box pass --token-file PATH (written 0600) and set token_file in the "
                              "source's config (see README, \"Headless\")")
     for grant in google_auth.grants(google, config.followups.google):
-        info = google_auth.authorize(grant, args.client_file, not args.no_browser, _out)
+        info = google_auth.authorize(grant, args.client_file, not args.no_browser, out)
         for source in grant.sources:
             where = google_api.store_authorized_user(source.name, source.account, info,
                                                      args.token_file or source.token_file)
-            _out(f"source {source.name}: authorized for {grant.account}; the token is in {where}")
+            out(f"source {source.name}: authorized for {grant.account}; the token is in {where}")
             if args.token_file and source.token_file != args.token_file:
-                _out(f"  set sources.{source.name}.token_file = \"{args.token_file}\" in the config to use it")
+                out(f"  set sources.{source.name}.token_file = \"{args.token_file}\" in the config to use it")
     return 0
 
 
@@ -365,7 +359,8 @@ def cmd_contacts(config: Config, args: argparse.Namespace, as_of, progress) -> i
     zone = config.identity.zone
     for c in chosen:
         flags = ",".join(f.pattern or f.kind for f in c.flags) or "-"
-        _out(f"{clean_text(c.name)[:28]:28} {c.emails[0][:34]:34} {c.relationship:12} "
+        out(f"{clean_text(c.name)[:28]:28} {c.emails[0][:34]:34} {c.relationship:12} "
              f"every {human_days(c.expected_gap_days):>9}  last two-way {_when(c.last_two_way, zone):>11}  {flags}")
-    _out(f"{len(chosen)} contact(s)")
+    out(f"{len(chosen)} contact(s)")
     return 0
+

@@ -14,6 +14,7 @@ from daemon import corrections, pipeline
 from daemon.config import Config
 from daemon.errors import UsageError
 from daemon.identity import merge_key, normalize_address, parse_address_list
+from daemon.pipeline import ProgressFactory
 from daemon.stages import stage
 from daemon.store import Store
 from daemon.terminal import out, warn
@@ -68,7 +69,8 @@ _NOT_A_CONTACT = {
 }
 
 
-def cmd_snooze(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_snooze(config: Config, args: argparse.Namespace, as_of: datetime | None,
+               progress: ProgressFactory | None) -> int:
     address = address_of(args.contact)
     store = Store(config.store_path)
     if args.undo:
@@ -90,7 +92,8 @@ def cmd_snooze(config: Config, args: argparse.Namespace, as_of, progress) -> int
     return 0
 
 
-def cmd_ignore(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_ignore(config: Config, args: argparse.Namespace, as_of: datetime | None,
+               progress: ProgressFactory | None) -> int:
     address = address_of(args.contact)
     store = Store(config.store_path)
     if args.undo:
@@ -106,7 +109,8 @@ def cmd_ignore(config: Config, args: argparse.Namespace, as_of, progress) -> int
     return 0
 
 
-def cmd_log(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_log(config: Config, args: argparse.Namespace, as_of: datetime | None,
+            progress: ProgressFactory | None) -> int:
     address = address_of(args.contact)
     store = Store(config.store_path)
     if args.undo:
@@ -145,7 +149,8 @@ def _unlog(config: Config, store: Store, address: str) -> int:
     return 0
 
 
-def cmd_set(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_set(config: Config, args: argparse.Namespace, as_of: datetime | None,
+            progress: ProgressFactory | None) -> int:
     """Correct a tie: its relationship, its rhythm, or both; --undo takes back the last correction."""
     address = address_of(args.contact)
     store = Store(config.store_path)

@@ -1,5 +1,5 @@
-"""The command line: parse the arguments, load the config, dispatch to the command's handler;
-errors are rendered here, one line each (through ``daemon.terminal``)."""
+"""The command line: parse the arguments, load the config, dispatch to the command's handler
+(``commands.HANDLERS``); errors are rendered here, one line each (through ``daemon.terminal``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from daemon import __version__, terminal
 from daemon import log as log_setup
 from daemon.config import Config, default_config_path, load
-from daemon.errors import ConfigError, TiekeeperError, UsageError
+from daemon.errors import ConfigError, TiekeeperError
 
 log = logging.getLogger(__name__)
 
@@ -234,9 +234,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     config = load(path)
     args.config_path = path
-    handler = getattr(commands, f"cmd_{args.command}", None)
-    if handler is None:
-        raise UsageError(f"unknown command {args.command}")
+    handler = commands.HANDLERS[args.command]
     return handler(config, args, _tz_as_of(config, args), terminal.progress_bars())
 
 

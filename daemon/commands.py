@@ -1,25 +1,35 @@
-"""What each CLI command does: open the store, call the pipeline, show the result (through daemon.terminal)."""
+"""What each CLI command does: open the store, call the pipeline, show the result (through daemon.terminal).
+
+``HANDLERS`` names the handler of each subcommand; ``cli`` dispatches through it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import datetime
 
 from daemon import own_addresses, pipeline
 from daemon.acting import address_of as _address
-from daemon.acting import cmd_ignore, cmd_log, cmd_set, cmd_snooze  # noqa: F401 - the commands live there
+from daemon.acting import cmd_ignore, cmd_log, cmd_set, cmd_snooze
 from daemon.analysis.report import Report, to_json
 from daemon.analysis.rhythm import human_days
 from daemon.config import Config
 from daemon.errors import UsageError
 from daemon.identity import Me, clean_text, merge_key
+from daemon.pipeline import ProgressFactory
 from daemon.stages import stage
 from daemon.store import Store
 from daemon.terminal import ask_secret, note, out, print_json, warn, write
 
+# A subcommand's handler: the loaded config, the parsed arguments, --as-of (in the user's zone, or
+# None) and the progress bars (None off a terminal); it returns the exit code.
+Handler = Callable[[Config, argparse.Namespace, datetime | None, ProgressFactory | None], int]
 
-def cmd_sync(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+
+def cmd_sync(config: Config, args: argparse.Namespace, as_of: datetime | None,
+             progress: ProgressFactory | None) -> int:
     unknown = [s for s in args.sources if s not in {c.name for c in config.sources}]
     if unknown:
         raise UsageError(f"no source named {', '.join(unknown)}",
@@ -83,7 +93,8 @@ def _hint_if_never_synced(config: Config) -> None:
         note("nothing synced yet: run `tiekeeper sync` (or `tiekeeper run --once`) first")
 
 
-def cmd_report(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_report(config: Config, args: argparse.Namespace, as_of: datetime | None,
+               progress: ProgressFactory | None) -> int:
     rep = _report(config, as_of)
     if not rep.contacts:
         _hint_if_never_synced(config)
@@ -95,7 +106,8 @@ def cmd_report(config: Config, args: argparse.Namespace, as_of, progress) -> int
     return 0
 
 
-def cmd_followups(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_followups(config: Config, args: argparse.Namespace, as_of: datetime | None,
+                  progress: ProgressFactory | None) -> int:
     from dataclasses import replace
 
     if args.output:
@@ -115,7 +127,8 @@ def cmd_followups(config: Config, args: argparse.Namespace, as_of, progress) -> 
     return 0
 
 
-def cmd_digest(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_digest(config: Config, args: argparse.Namespace, as_of: datetime | None,
+               progress: ProgressFactory | None) -> int:
     from datetime import timezone
 
     from daemon.delivery import deliver
@@ -149,7 +162,8 @@ def cmd_digest(config: Config, args: argparse.Namespace, as_of, progress) -> int
     return 0
 
 
-def cmd_explain(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_explain(config: Config, args: argparse.Namespace, as_of: datetime | None,
+                progress: ProgressFactory | None) -> int:
     address = _address(args.address)
     zone = config.identity.zone
     if address in Me(config.identity.addresses):
@@ -194,7 +208,8 @@ def cmd_explain(config: Config, args: argparse.Namespace, as_of, progress) -> in
     return 0
 
 
-def cmd_run(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_run(config: Config, args: argparse.Namespace, as_of: datetime | None,
+            progress: ProgressFactory | None) -> int:
     if args.once:
         store = Store(config.store_path)
         result = pipeline.run_once(config, store, as_of, args.force, progress, stage)
@@ -215,7 +230,8 @@ def cmd_run(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     return serve(config, getattr(args, "config_path", None), as_of)
 
 
-def cmd_status(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_status(config: Config, args: argparse.Namespace, as_of: datetime | None,
+               progress: ProgressFactory | None) -> int:
     from daemon.status import gather, render
 
     data = gather(config)
@@ -227,7 +243,8 @@ def cmd_status(config: Config, args: argparse.Namespace, as_of, progress) -> int
     return 0
 
 
-def cmd_doctor(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_doctor(config: Config, args: argparse.Namespace, as_of: datetime | None,
+               progress: ProgressFactory | None) -> int:
     from daemon.status import doctor
 
     checks = doctor(config)
@@ -238,7 +255,8 @@ def cmd_doctor(config: Config, args: argparse.Namespace, as_of, progress) -> int
     return 1 if failed else 0
 
 
-def cmd_config(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_config(config: Config, args: argparse.Namespace, as_of: datetime | None,
+               progress: ProgressFactory | None) -> int:
     """`config check`: the config is valid (load() said so), and every source can be reached."""
     from daemon import reach
     from daemon.status import identity_checks
@@ -256,7 +274,8 @@ def cmd_config(config: Config, args: argparse.Namespace, as_of, progress) -> int
     return 2 if paths else 3
 
 
-def cmd_service(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_service(config: Config, args: argparse.Namespace, as_of: datetime | None,
+                progress: ProgressFactory | None) -> int:
     from pathlib import Path
 
     from daemon.fsutil import write_private
@@ -282,7 +301,8 @@ def _source_named(config: Config, name: str):
                          f"sources in the config: {', '.join(s.name for s in config.sources)}") from None
 
 
-def cmd_auth(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_auth(config: Config, args: argparse.Namespace, as_of: datetime | None,
+             progress: ProgressFactory | None) -> int:
     if args.kind == "google":
         return _auth_google(config, args)
     from daemon.secrets import set_password
@@ -335,7 +355,8 @@ def _auth_google(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_contacts(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_contacts(config: Config, args: argparse.Namespace, as_of: datetime | None,
+                 progress: ProgressFactory | None) -> int:
     rep = _report(config, as_of)
     if not rep.contacts:
         _hint_if_never_synced(config)
@@ -364,3 +385,22 @@ def cmd_contacts(config: Config, args: argparse.Namespace, as_of, progress) -> i
     out(f"{len(chosen)} contact(s)")
     return 0
 
+
+HANDLERS: dict[str, Handler] = {
+    "sync": cmd_sync,
+    "report": cmd_report,
+    "followups": cmd_followups,
+    "digest": cmd_digest,
+    "explain": cmd_explain,
+    "run": cmd_run,
+    "snooze": cmd_snooze,
+    "ignore": cmd_ignore,
+    "log": cmd_log,
+    "set": cmd_set,
+    "contacts": cmd_contacts,
+    "auth": cmd_auth,
+    "status": cmd_status,
+    "doctor": cmd_doctor,
+    "service": cmd_service,
+    "config": cmd_config,
+}

@@ -1,4 +1,4 @@
-"""One line of `doctor` and `config check`: what was checked, whether it is fine, and the fix."""
+"""One line of `doctor` or `config check`: what was looked at, whether it is fine, and the fix."""
 
 from __future__ import annotations
 

@@ -17,7 +17,8 @@ from daemon.identity import merge_key, normalize_address, parse_address_list
 from daemon.pipeline import ProgressFactory
 from daemon.stages import stage
 from daemon.store import Store
-from daemon.terminal import out, warn
+from daemon.terminal import out as _out
+from daemon.terminal import warn
 
 _UNITS = {"d": 1, "w": 7, "m": 30}
 CONTACT, SEEN, UNKNOWN = "contact", "seen", "unknown"
@@ -77,7 +78,7 @@ def cmd_snooze(config: Config, args: argparse.Namespace, as_of: datetime | None,
         if not _has_action(store, address, "snooze"):
             raise UsageError(f"{address} is not snoozed", "`tiekeeper snooze ADDRESS DURATION` snoozes someone")
         store.remove_actions(address, "snooze")
-        out(f"{address}: snooze lifted; their nudges are back")
+        _out(f"{address}: snooze lifted; their nudges are back")
         return 0
     if args.duration is None:
         raise UsageError("say how long: e.g. `tiekeeper snooze ADDRESS 30d`, or --undo to lift a snooze")
@@ -87,7 +88,7 @@ def cmd_snooze(config: Config, args: argparse.Namespace, as_of: datetime | None,
         warn(f"{address} {_NOT_A_CONTACT[kind]}; snoozed anyway")
     until = pipeline.clock(config, as_of) + timedelta(days=days)
     store.add_action(address, "snooze", until.timestamp())
-    out(f"{address}: nudges held back until {until.astimezone(config.identity.zone):%-d %b %Y} "
+    _out(f"{address}: nudges held back until {until.astimezone(config.identity.zone):%-d %b %Y} "
          f"(undo: tiekeeper snooze --undo {address})")
     return 0
 
@@ -100,12 +101,12 @@ def cmd_ignore(config: Config, args: argparse.Namespace, as_of: datetime | None,
         if not _has_action(store, address, "ignore"):
             raise UsageError(f"{address} is not ignored", "nothing to undo")
         store.remove_actions(address, "ignore")
-        out(f"{address}: no longer ignored")
+        _out(f"{address}: no longer ignored")
         return 0
     if who(config, store, address, as_of) == UNKNOWN:
         warn(f"{address} {_NOT_A_CONTACT[UNKNOWN]}; ignored anyway")
     store.add_action(address, "ignore", 0.0)
-    out(f"{address}: ignored; they will not appear as a contact (undo: tiekeeper ignore --undo {address})")
+    _out(f"{address}: ignored; they will not appear as a contact (undo: tiekeeper ignore --undo {address})")
     return 0
 
 
@@ -132,7 +133,7 @@ def cmd_log(config: Config, args: argparse.Namespace, as_of: datetime | None,
     if args.new:
         store.add_action(address, "name", 0.0, args.name.strip())
     store.add_action(address, "log", when.timestamp(), args.note)
-    out(f"{address}: contact on {when:%-d %b %Y} logged" + (f" ({args.note})" if args.note else "")
+    _out(f"{address}: contact on {when:%-d %b %Y} logged" + (f" ({args.note})" if args.note else "")
          + f" (undo: tiekeeper log --undo {address})")
     return 0
 
@@ -144,7 +145,7 @@ def _unlog(config: Config, store: Store, address: str) -> int:
     if not _has_action(store, address, "log"):
         store.remove_actions(address, "name")  # a person made with --new goes with their last log
     when = datetime.fromtimestamp(removed[0], config.identity.zone)
-    out(f"{address}: the contact logged on {when:%-d %b %Y}" + (f" ({removed[1]})" if removed[1] else "")
+    _out(f"{address}: the contact logged on {when:%-d %b %Y}" + (f" ({removed[1]})" if removed[1] else "")
          + " is removed")
     return 0
 
@@ -158,7 +159,7 @@ def cmd_set(config: Config, args: argparse.Namespace, as_of: datetime | None,
         removed = store.remove_latest_action(address, corrections.KIND)
         if removed is None:
             raise UsageError(f"nothing was set for {address}", "nothing to undo")
-        out(f"{address}: the last correction is taken back; "
+        _out(f"{address}: the last correction is taken back; "
              + ("an earlier one stands" if _has_action(store, address, corrections.KIND)
                 else "tiekeeper judges this tie itself again"))
         return 0
@@ -173,5 +174,5 @@ def cmd_set(config: Config, args: argparse.Namespace, as_of: datetime | None,
     store.add_action(address, corrections.KIND, datetime.now(timezone.utc).timestamp(), correction.note())
     said = ", ".join(p for p in (args.relationship and f"relationship {args.relationship}",
                                  cadence and f"usual rhythm every {int(cadence)} days") if p)
-    out(f"{address}: {said}; this wins over what tiekeeper infers (undo: tiekeeper set --undo {address})")
+    _out(f"{address}: {said}; this wins over what tiekeeper infers (undo: tiekeeper set --undo {address})")
     return 0

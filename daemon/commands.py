@@ -21,7 +21,8 @@ from daemon.identity import Me, clean_text, merge_key
 from daemon.pipeline import ProgressFactory
 from daemon.stages import stage
 from daemon.store import Store
-from daemon.terminal import ask_secret, note, out, print_json, warn, write
+from daemon.terminal import ask_secret, note, print_json, warn, write
+from daemon.terminal import out as _out
 
 # A subcommand's handler: the loaded config, the parsed arguments, --as-of (in the user's zone, or
 # None) and the progress bars (None off a terminal); it returns the exit code.
@@ -59,27 +60,24 @@ def _when(ts: float | None, zone) -> str:
     return datetime.fromtimestamp(ts, zone).strftime("%-d %b %Y") if ts else "never"
 
 
-def text_report(rep: Report, zone, everyone: bool = False) -> list[str]:
-    """The report for people: who needs attention and why; with ``everyone``, a table of all contacts."""
-    lines: list[str] = []
+def print_text_report(rep: Report, zone, everyone: bool = False) -> None:
     flagged = rep.flagged()
-    lines.append(f"As of {rep.as_of.astimezone(zone):%-d %b %Y %H:%M}: {len(rep.contacts)} contacts, "
-                 f"{len(flagged)} need attention, {rep.interactions} interactions analysed.")
+    _out(f"As of {rep.as_of.astimezone(zone):%-d %b %Y %H:%M}: {len(rep.contacts)} contacts, "
+         f"{len(flagged)} need attention, {rep.interactions} interactions analysed.")
     for c in sorted(flagged, key=lambda c: -max(f.severity for f in c.flags)):
-        lines.append("")
+        _out()
         told = " (as you set it)" if c.told else ""
-        lines.append(f"{clean_text(c.name)} <{c.emails[0]}> — {c.relationship}, usually every {human_days(c.expected_gap_days)}{told}")
+        _out(f"{clean_text(c.name)} <{c.emails[0]}> — {c.relationship}, usually every {human_days(c.expected_gap_days)}{told}")
         for f in c.flags:
             label = f.pattern.replace("_", " ") if f.pattern else f.kind
-            lines.append(f"  [{label}] {clean_text(f.why)}")
+            _out(f"  [{label}] {clean_text(f.why)}")
     if everyone:
-        lines.append("")
-        lines.append(f"{'name':28} {'relationship':13} {'rhythm':>10} {'last two-way':>13}  flags")
+        _out()
+        _out(f"{'name':28} {'relationship':13} {'rhythm':>10} {'last two-way':>13}  flags")
         for c in sorted(rep.contacts, key=lambda c: c.name.casefold()):
             flags = ",".join(f.pattern or f.kind for f in c.flags)
-            lines.append(f"{clean_text(c.name)[:28]:28} {c.relationship:13} {human_days(c.expected_gap_days):>10} "
-                         f"{_when(c.last_two_way, zone):>13}  {flags}")
-    return lines
+            _out(f"{clean_text(c.name)[:28]:28} {c.relationship:13} {human_days(c.expected_gap_days):>10} "
+                 f"{_when(c.last_two_way, zone):>13}  {flags}")
 
 
 def _hint_if_never_synced(config: Config) -> None:
@@ -101,8 +99,7 @@ def cmd_report(config: Config, args: argparse.Namespace, as_of: datetime | None,
     if args.format == "json":
         print_json(to_json(rep))
     else:
-        for line in text_report(rep, config.identity.zone, args.all):
-            out(line)
+        print_text_report(rep, config.identity.zone, args.all)
     return 0
 
 
@@ -120,10 +117,10 @@ def cmd_followups(config: Config, args: argparse.Namespace, as_of: datetime | No
         rep = pipeline.report(config, store, pipeline.clock(config, as_of))
     path = pipeline.write_followups(config, store, rep)
     if path:
-        out(f"follow-ups for {len(rep.flagged())} contact(s) written to {path}")
+        _out(f"follow-ups for {len(rep.flagged())} contact(s) written to {path}")
     pushed = pipeline.push_followups(config, store)
     if pushed is not None:
-        out(f"follow-ups calendar {config.followups.calendar!r}: {pushed} change(s) pushed")
+        _out(f"follow-ups calendar {config.followups.calendar!r}: {pushed} change(s) pushed")
     return 0
 
 
@@ -151,14 +148,14 @@ def cmd_digest(config: Config, args: argparse.Namespace, as_of: datetime | None,
         trigger = "digest --send --force" if args.force else "digest --send"
         done = deliver(config, store, rep, datetime.now(timezone.utc), trigger, path, args.send, args.force)
         if done.path:
-            out(f"digest written to {done.path}")
+            _out(f"digest written to {done.path}")
         if done.sent_to:
-            out(f"digest sent to {done.sent_to}")
+            _out(f"digest sent to {done.sent_to}")
         if done.not_sent:
-            out(f"digest not sent: {done.not_sent} (--force sends another)")
+            _out(f"digest not sent: {done.not_sent} (--force sends another)")
     if args.preview:
         write_private(args.preview, preview_html(rep, config.identity.zone).encode())
-        out(f"HTML preview written to {args.preview}")
+        _out(f"HTML preview written to {args.preview}")
     return 0
 
 
@@ -167,44 +164,44 @@ def cmd_explain(config: Config, args: argparse.Namespace, as_of: datetime | None
     address = _address(args.address)
     zone = config.identity.zone
     if address in Me(config.identity.addresses):
-        out(f"{address} is one of your own addresses (identity.addresses): never a contact.")
+        _out(f"{address} is one of your own addresses (identity.addresses): never a contact.")
         return 0
     store = Store(config.store_path)
     if address in own_addresses.me(config, store):
-        out(f"{address} is one of your own addresses (you send from it; add it to identity.addresses): "
+        _out(f"{address} is one of your own addresses (you send from it; add it to identity.addresses): "
              "never a contact.")
         return 0
     rep = _report(config, as_of)
     key = merge_key(address)
     for c in rep.contacts:
         if any(merge_key(e) == key for e in c.emails):
-            out(f"{clean_text(c.name)} is a contact: {c.why_contact}.")
-            out(f"  addresses: {', '.join(c.emails)}")
+            _out(f"{clean_text(c.name)} is a contact: {c.why_contact}.")
+            _out(f"  addresses: {', '.join(c.emails)}")
             if c.told:
-                out(f"  relationship: {c.relationship}; tie: {c.tier} (set by you in {c.told}; undo: "
+                _out(f"  relationship: {c.relationship}; tie: {c.tier} (set by you in {c.told}; undo: "
                      f"{'tiekeeper set --undo ' + c.emails[0] if c.told == 'tiekeeper set' else 'edit [[people]]'})")
             else:
-                out(f"  relationship: {c.relationship} (confidence {c.confidence:.0%}); tie: {c.tier}")
+                _out(f"  relationship: {c.relationship} (confidence {c.confidence:.0%}); tie: {c.tier}")
             for s in c.signals:
-                out(f"    signal: {s}")
-            out(f"  {c.interactions} interactions in {c.conversations} conversations "
+                _out(f"    signal: {s}")
+            _out(f"  {c.interactions} interactions in {c.conversations} conversations "
                  f"({c.two_way_conversations} two-way) on {c.days_with_contact} days")
-            out(f"  rhythm: usually every {human_days(c.expected_gap_days)}; last two-way contact {_when(c.last_two_way, zone)}")
-            out(f"  lapse check: {c.lapse_reason}")
-            out(f"  one-sided check: {c.reciprocity_reason}")
+            _out(f"  rhythm: usually every {human_days(c.expected_gap_days)}; last two-way contact {_when(c.last_two_way, zone)}")
+            _out(f"  lapse check: {c.lapse_reason}")
+            _out(f"  one-sided check: {c.reciprocity_reason}")
             for f in c.flags:
-                out(f"  FLAG {f.pattern or f.kind}: {clean_text(f.why)}")
+                _out(f"  FLAG {f.pattern or f.kind}: {clean_text(f.why)}")
             if not c.flags:
-                out("  no flags")
+                _out("  no flags")
             return 0
     for n in rep.not_contacts:
         if any(merge_key(e) == key for e in n.emails):
-            out(f"{address} is not a contact: {n.reason}.")
+            _out(f"{address} is not a contact: {n.reason}.")
             break
     else:
-        out(f"{address} has no interactions in the analysis window.")
+        _out(f"{address} has no interactions in the analysis window.")
     for rule, count in store.drops_for(address):
-        out(f"  {count} message(s) from it dropped: {rule}")
+        _out(f"  {count} message(s) from it dropped: {rule}")
     return 0
 
 
@@ -215,15 +212,14 @@ def cmd_run(config: Config, args: argparse.Namespace, as_of: datetime | None,
         result = pipeline.run_once(config, store, as_of, args.force, progress, stage)
         _warn_own_addresses(config, store)
         if result.report:
-            for line in text_report(result.report, config.identity.zone):
-                out(line)
-        out()
+            print_text_report(result.report, config.identity.zone)
+        _out()
         for name, path in result.written.items():
-            out(f"{name}: {path}")
+            _out(f"{name}: {path}")
         if result.pushed is not None:
-            out(f"follow-ups calendar: {result.pushed} change(s) pushed")
+            _out(f"follow-ups calendar: {result.pushed} change(s) pushed")
         if result.digest and result.digest.sent_to:
-            out(f"digest sent to {result.digest.sent_to}")
+            _out(f"digest sent to {result.digest.sent_to}")
         return 3 if result.failed else 5 if result.output_errors else 0
     from daemon.service import serve
 
@@ -239,7 +235,7 @@ def cmd_status(config: Config, args: argparse.Namespace, as_of: datetime | None,
         print_json(data)
     else:
         for line in render(data):
-            out(line)
+            _out(line)
     return 0
 
 
@@ -249,9 +245,9 @@ def cmd_doctor(config: Config, args: argparse.Namespace, as_of: datetime | None,
 
     checks = doctor(config)
     for c in checks:
-        out(c.line())
+        _out(c.line())
     failed = [c for c in checks if not c.ok]
-    out(f"{len(failed)} problem(s) found" if failed else "everything looks fine")
+    _out(f"{len(failed)} problem(s) found" if failed else "everything looks fine")
     return 1 if failed else 0
 
 
@@ -261,15 +257,15 @@ def cmd_config(config: Config, args: argparse.Namespace, as_of: datetime | None,
     from daemon import reach
     from daemon.status import identity_checks
 
-    out(f"{config.path}: valid ({len(config.sources)} source(s), store {config.store_path})")
+    _out(f"{config.path}: valid ({len(config.sources)} source(s), store {config.store_path})")
     checks = reach.checks(config) + [c for c in identity_checks(config) if c.warning]
     for c in checks:
-        out(c.line())
+        _out(c.line())
     failed = [c for c in checks if not c.ok]
     if not failed:
-        out("ok")
+        _out("ok")
         return 0
-    out(f"{len(failed)} problem(s) found: fix them, then run `tiekeeper config check` again")
+    _out(f"{len(failed)} problem(s) found: fix them, then run `tiekeeper config check` again")
     paths = any(c.detail.startswith("sources.") and ".path:" in c.detail for c in failed)
     return 2 if paths else 3
 
@@ -288,8 +284,8 @@ def cmd_service(config: Config, args: argparse.Namespace, as_of: datetime | None
         return 0
     target = Path(args.unit_dir).expanduser() / "tiekeeper.service"
     write_private(target, unit.encode())
-    out(f"installed {target}")
-    out("start it with: systemctl --user daemon-reload && systemctl --user enable --now tiekeeper")
+    _out(f"installed {target}")
+    _out("start it with: systemctl --user daemon-reload && systemctl --user enable --now tiekeeper")
     return 0
 
 
@@ -313,12 +309,12 @@ def cmd_auth(config: Config, args: argparse.Namespace, as_of: datetime | None,
     if source.type not in ("imap", "caldav"):
         raise UsageError(f"source {source.name} is a {source.type} source and needs no password")
     if source.password_command:
-        out(f"note: sources.{source.name}.password_command is set and wins over the keyring")
+        _out(f"note: sources.{source.name}.password_command is set and wins over the keyring")
     password = ask_secret(f"password for {source.username} at {source.host or source.url}: ")
     if not password:
         raise UsageError("no password given; nothing stored")
     set_password(source.name, source.username, password)
-    out(f"stored in the keyring for source {source.name}")
+    _out(f"stored in the keyring for source {source.name}")
     return 0
 
 
@@ -345,13 +341,13 @@ def _auth_google(config: Config, args: argparse.Namespace) -> int:
                              "on a headless box pass --token-file PATH (written 0600) and set token_file in the "
                              "source's config (see README, \"Headless\")")
     for grant in google_auth.grants(google, config.followups.google):
-        info = google_auth.authorize(grant, args.client_file, not args.no_browser, out)
+        info = google_auth.authorize(grant, args.client_file, not args.no_browser, _out)
         for source in grant.sources:
             where = google_api.store_authorized_user(source.name, source.account, info,
                                                      args.token_file or source.token_file)
-            out(f"source {source.name}: authorized for {grant.account}; the token is in {where}")
+            _out(f"source {source.name}: authorized for {grant.account}; the token is in {where}")
             if args.token_file and source.token_file != args.token_file:
-                out(f"  set sources.{source.name}.token_file = \"{args.token_file}\" in the config to use it")
+                _out(f"  set sources.{source.name}.token_file = \"{args.token_file}\" in the config to use it")
     return 0
 
 
@@ -380,9 +376,9 @@ def cmd_contacts(config: Config, args: argparse.Namespace, as_of: datetime | Non
     zone = config.identity.zone
     for c in chosen:
         flags = ",".join(f.pattern or f.kind for f in c.flags) or "-"
-        out(f"{clean_text(c.name)[:28]:28} {c.emails[0][:34]:34} {c.relationship:12} "
+        _out(f"{clean_text(c.name)[:28]:28} {c.emails[0][:34]:34} {c.relationship:12} "
              f"every {human_days(c.expected_gap_days):>9}  last two-way {_when(c.last_two_way, zone):>11}  {flags}")
-    out(f"{len(chosen)} contact(s)")
+    _out(f"{len(chosen)} contact(s)")
     return 0
 
 

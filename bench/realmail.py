@@ -43,6 +43,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -127,16 +128,46 @@ def make_maildir(corpus: Path, work: Path, copies: int | None) -> tuple[Path, di
 
 # -- measuring ------------------------------------------------------------------------------------------
 def measure(cmd: list[str], env: dict | None = None, stdout=subprocess.DEVNULL, cwd: Path | None = None) -> dict:
-    """Run ``cmd``; its wall time, CPU time and peak RSS (os.wait4: that child and what it waited for)."""
+    """Run ``cmd``; its wall time, CPU time (with its children's), peak RSS (os.wait4: the largest
+    one process of it and what it waited for reached) and the peak of its whole process tree's
+    memory added up (Pss, sampled every 20 ms, so tiekeeper's worker processes count; never less
+    than the peak RSS, which a 20 ms sample can miss)."""
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=stdout, stderr=subprocess.PIPE, cwd=cwd)
+    tree_peak = [0.0]
+    sampler = threading.Thread(target=_sample_tree, args=(proc.pid, tree_peak), daemon=True)
+    sampler.start()
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - t
+    sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, cmd))} exited {proc.returncode}: {err.decode(errors='replace')[-2000:]}")
-    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss / 1024}
+    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss / 1024,
+            "tree_rss": max(tree_peak[0], usage.ru_maxrss / 1024)}
+
+
+def _sample_tree(pid: int, peak: list[float]) -> None:
+    """Until ``pid`` ends, the memory of it and its descendants added up, at its highest, in MB.
+    Each process counts its proportional set size (Pss: a page shared by the forked workers counts
+    once in all, not once per process)."""
+    while True:
+        total, todo = 0, [pid]
+        while todo:
+            p = todo.pop()
+            try:
+                rollup = Path(f"/proc/{p}/smaps_rollup").read_text()
+                total += next(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:")) * 1024
+                for task in Path(f"/proc/{p}/task").iterdir():
+                    todo += [int(c) for c in (task / "children").read_text().split()]
+            except (OSError, ValueError, StopIteration):
+                if p == pid:
+                    return
+        if not total:
+            return
+        peak[0] = max(peak[0], total / 2**20)
+        time.sleep(0.02)
 
 
 def _vmhwm_mb() -> float:
@@ -289,10 +320,11 @@ def report(args: argparse.Namespace, work: Path) -> None:
     else:
         print("notmuch new: not installed (apt-get install notmuch)")
 
-    print(f"{'stage':31} {'messages':>9} {'seconds':>8} {'CPU s':>7} {'msg/s':>8} {'peak RSS MB':>12}")
+    print(f"{'stage':31} {'messages':>9} {'seconds':>8} {'CPU s':>7} {'msg/s':>8} {'peak RSS MB':>12} {'all processes (Pss) MB':>23}")
     for name, r in rows:
         count = r.get("count") or total
-        print(f"{name:31} {count:9,} {r['seconds']:8.1f} {r['cpu']:7.1f} {count / r['seconds']:8,.0f} {r['rss']:12.0f}")
+        print(f"{name:31} {count:9,} {r['seconds']:8.1f} {r['cpu']:7.1f} {count / r['seconds']:8,.0f} {r['rss']:12.0f} "
+              f"{r.get('tree_rss', r['rss']):23.0f}")
     if sync.get("count") != total:
         print(f"note: the store holds {sync.get('count')} records for {total} messages")
     sync_rate = total / sync["seconds"]

@@ -282,14 +282,14 @@ def synthetic_interactions(n: int, contacts: int, seed: int = 1) -> list:
 def stage_analysis_store(work: Path, n: int, contacts: int) -> dict:
     """Write the synthetic interactions into a store, as inference would have."""
     from daemon.store import Store
-    from daemon.store.db import _INTERACTION_COLUMNS
+    from daemon.store.rows import INTERACTION_COLUMNS
 
     store = Store(work / "analysis.db")
     rows = ((i.source or "bench", f"r{k}", i.ts, i.channel, i.address, i.name, i.direction, i.weight, i.initiator,
              i.thread, i.message_id, i.in_reply_to, i.account, i.fanout, i.hint, int(i.recurring))
             for k, i in enumerate(synthetic_interactions(n, contacts)))
     with store.transaction():
-        store.db.executemany(f"INSERT INTO interactions({_INTERACTION_COLUMNS}) VALUES ({','.join('?' * 16)})", rows)
+        store.db.executemany(f"INSERT INTO interactions({INTERACTION_COLUMNS}) VALUES ({','.join('?' * 16)})", rows)
     count = store.db.execute("SELECT count(*) FROM interactions").fetchone()[0]
     store.close()
     return {"count": count}

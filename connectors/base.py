@@ -29,6 +29,9 @@ class Connector(ABC):
     """One source of mail or calendar metadata."""
 
     commit_every: int | None = None  # records per transaction (None: ingest's default); what a crash can lose
+    # get_multi reads local files and works in a forked copy of the connector, after list(): a
+    # large first sync is then read by worker processes on every core (daemon.fetch)
+    parallel_reads: bool = False
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -42,6 +45,12 @@ class Connector(ABC):
         """The records named, metadata only. A record that cannot be parsed is yielded with
         kind "bad" and the reason in ``data["error"]``, so it is not fetched again until it changes.
         Idents that vanished since ``list`` are left out."""
+
+    def read_order(self, idents: Sequence[str]) -> Sequence[str]:
+        """``idents`` in the order ``get_multi`` yields their records: any run of the list given
+        to ``get_multi`` then yields in the same order, so records read in parts are stored in
+        the order one call would have stored them."""
+        return list(idents)
 
     def cursor_now(self) -> str | None:
         """The cursor describing the source right now, taken before a full listing."""

@@ -19,12 +19,15 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import unquote
 
-import caldav
+from caldav.collection import Calendar
+from caldav.davclient import DAVClient
 from caldav.elements import dav
 from caldav.elements.base import ValuedBaseElement
 from caldav.lib import error as caldav_error
+from caldav.lib.url import URL
 
 from connectors import neterror
 from connectors.base import Connector
@@ -47,9 +50,9 @@ class CalDavConnector(Connector):
         super().__init__(name)
         self.url, self.username = url, username
         self.wanted = calendars
-        self.client = caldav.DAVClient(url=url, username=username, password=password,
-                                       ssl_verify_cert=str(ca_file) if ca_file else True, timeout=60)
-        self._calendars: dict[str, caldav.Calendar] | None = None
+        self.client = DAVClient(url=url, username=username, password=password,
+                                ssl_verify_cert=str(ca_file) if ca_file else True, timeout=60)
+        self._calendars: dict[str, Calendar] | None = None
         self._listed: dict[str, str] | None = None
 
     def _call(self, what: str, fn, *args, **kwargs):
@@ -65,7 +68,7 @@ class CalDavConnector(Connector):
                 self._unexpected(what, e)
             raise SourceError(self.name, f"{what}: {clean[0]}", f"{clean[1]}; retried on the next sync") from None
 
-    def _unexpected(self, what: str, e: Exception) -> None:
+    def _unexpected(self, what: str, e: Exception) -> NoReturn:
         """Anything but a network failure, as one line (never a library's repr)."""
         if isinstance(e, SourceError):
             raise e
@@ -75,7 +78,14 @@ class CalDavConnector(Connector):
         raise SourceError(self.name, f"{what} failed ({type(e).__name__})",
                           "check the URL and the network; retried on the next sync") from None
 
-    def calendars(self) -> dict[str, caldav.Calendar]:
+    def url_of(self, cal: Calendar) -> URL:
+        """A calendar's URL. The library's type allows none (an object not yet saved); every
+        calendar here came from the server, so one without is the server's doing."""
+        if cal.url is None:
+            raise SourceError(self.name, "the server listed a calendar without a URL", "check the URL; retried on the next sync")
+        return cal.url
+
+    def calendars(self) -> dict[str, Calendar]:
         if self._calendars is not None:
             return self._calendars
         principal = self._call("finding your calendars", self.client.principal)
@@ -131,7 +141,7 @@ class CalDavConnector(Connector):
             gone += diff[1]
         return Delta(list(self.get_multi(changed)), gone, now_text)
 
-    def _sync_diff(self, name: str, cal: caldav.Calendar, token: str | None) -> tuple[list[str], list[str]] | None:
+    def _sync_diff(self, name: str, cal: Calendar, token: str | None) -> tuple[list[str], list[str]] | None:
         """(idents changed, idents removed) in one calendar since ``token``, or None."""
         if not token:
             return None
@@ -154,7 +164,7 @@ class CalDavConnector(Connector):
         deleted = {str(u) for u in getattr(result, "deleted_urls", ()) or ()}
         self._listed = self._listed or {}
         changed, gone = [], []
-        own = unquote(cal.url.path).rstrip("/")
+        own = unquote(self.url_of(cal).path).rstrip("/")
         for obj in result:
             href = unquote(obj.url.path)
             if href.rstrip("/") == own or href.endswith("/"):
@@ -170,9 +180,10 @@ class CalDavConnector(Connector):
     def list(self) -> Listing:
         items: dict[str, Item] = {}
         for name, cal in self.calendars().items():
-            response = self._call(f"listing {name}", self.client.propfind, str(cal.url), _PROPFIND_ETAGS, 1)
+            url = self.url_of(cal)
+            response = self._call(f"listing {name}", self.client.propfind, str(url), _PROPFIND_ETAGS, 1)
             props = response.expand_simple_props([dav.GetEtag()])
-            own = unquote(cal.url.path).rstrip("/")
+            own = unquote(url.path).rstrip("/")
             for href, p in props.items():
                 href = unquote(href)
                 if href.rstrip("/") == own or href.endswith("/"):
@@ -187,6 +198,7 @@ class CalDavConnector(Connector):
         resource changed in between, the next sync sees a new ETag and fetches it again."""
         if self._listed is None:
             self.list()
+        listed = self._listed or {}
         by_calendar: dict[str, list[str]] = {}
         for ident in idents:
             name, href = ident.split("|", 1)
@@ -196,10 +208,10 @@ class CalDavConnector(Connector):
             cal = calendars.get(name)
             if cal is None:
                 continue
-            objects = self._call(f"fetching from {name}", cal.calendar_multiget, [cal.url.join(h) for h in hrefs])
+            objects = self._call(f"fetching from {name}", cal.calendar_multiget, [self.url_of(cal).join(h) for h in hrefs])
             for obj in objects:
                 ident = f"{name}|{unquote(obj.url.path)}"
-                yield _record(ident, self._listed.get(ident, ""), name, obj.data)
+                yield _record(ident, listed.get(ident, ""), name, obj.data)
 
 
 def _record(ident: str, etag: str, scope: str, data: str | bytes) -> RawRecord:

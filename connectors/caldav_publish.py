@@ -11,8 +11,9 @@ import hashlib
 import logging
 from urllib.parse import unquote
 
-import caldav
+from caldav.collection import Calendar, Principal
 from caldav.elements import dav
+from caldav.lib.url import URL
 
 from connectors.base import EditConflict, FollowupCalendar
 from connectors.caldav import _PROPFIND_ETAGS, CalDavConnector
@@ -26,15 +27,15 @@ class CalDavFollowups(FollowupCalendar):
     def __init__(self, connector: CalDavConnector, calendar: str) -> None:
         self.conn = connector
         self.name = calendar
-        self._cal: caldav.Calendar | None = None
-        self._principal: caldav.Principal | None = None
+        self._cal: Calendar | None = None
+        self._principal: Principal | None = None
 
-    def _owner(self) -> caldav.Principal:
+    def _owner(self) -> Principal:
         if self._principal is None:
             self._principal = self.conn._call("finding your calendars", self.conn.client.principal)
         return self._principal
 
-    def find(self) -> caldav.Calendar | None:
+    def find(self) -> Calendar | None:
         """The follow-ups calendar on the server, or None (read-only: nothing is made)."""
         if self._cal is None:
             for cal in self.conn._call("listing calendars", self._owner().calendars):
@@ -44,32 +45,38 @@ class CalDavFollowups(FollowupCalendar):
         return self._cal
 
     @property
-    def calendar(self) -> caldav.Calendar:
-        if self.find() is None:
+    def calendar(self) -> Calendar:
+        found = self.find()
+        if found is None:
             log.info("outputs: making the calendar %r on the server of source %s", self.name, self.conn.name)
-            self._cal = self.conn._call(f"making the calendar {self.name}", self._owner().make_calendar,
-                                        name=self.name, supported_calendar_component_set=["VEVENT"])
-        return self._cal
+            found = self._cal = self.conn._call(f"making the calendar {self.name}", self._owner().make_calendar,
+                                                name=self.name, supported_calendar_component_set=["VEVENT"])
+        return found
+
+    @property
+    def url(self) -> URL:
+        return self.conn.url_of(self.calendar)
 
     @property
     def key(self) -> str:
-        return f"caldav:{self.conn.name}:{self.calendar.url}"
+        return f"caldav:{self.conn.name}:{self.url}"
 
     def _href(self, uid: str) -> str:
-        return str(self.calendar.url.join(hashlib.sha1(uid.encode()).hexdigest() + ".ics"))
+        return str(self.url.join(hashlib.sha1(uid.encode()).hexdigest() + ".ics"))
 
     def _etags(self, url: str, depth: int) -> dict[str, str]:
         """href (absolute) -> ETag of the resources a PROPFIND at ``url`` finds."""
         resp = self.conn._call("listing the follow-ups", self.conn.client.propfind, url, _PROPFIND_ETAGS, depth)
         if resp.status == 404:
             return {}
-        own = unquote(self.calendar.url.path).rstrip("/")
-        return {str(self.calendar.url.join(href)): str(p.get("{DAV:}getetag") or "")
+        base = self.url
+        own = unquote(base.path).rstrip("/")
+        return {str(base.join(href)): str(p.get("{DAV:}getetag") or "")
                 for href, p in resp.expand_simple_props([dav.GetEtag()]).items()
                 if unquote(href).rstrip("/") != own and not href.endswith("/")}
 
     def listing(self) -> dict[str, str]:
-        return self._etags(str(self.calendar.url), 1)
+        return self._etags(str(self.url), 1)
 
     def put(self, f: FollowUp, alarm_minutes: int | None, remote_id: str, etag: str) -> tuple[str, str]:
         """Write one follow-up as its own calendar object resource: a new one with If-None-Match: *,

@@ -18,6 +18,7 @@ and the same diff: ids are listed again, only missing messages are fetched.
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -172,7 +173,8 @@ class GmailConnector(Connector):
             self.caller.throttled += len(retry)
             self.caller.sleep(g.backoff_delay(worst - 1, retry_after, self.caller.base_delay))
 
-    def _batch(self, chunk: list[str]) -> tuple[list[RawRecord], list[str], float | None]:
+    # the method list() above hides the builtin inside the class, hence builtins.list
+    def _batch(self, chunk: builtins.list[str]) -> tuple[builtins.list[RawRecord], builtins.list[str], float | None]:
         """One batch request: the records it returned, the idents to retry and the longest Retry-After."""
         from googleapiclient.errors import HttpError
 

@@ -63,13 +63,14 @@ class GoogleFollowups(FollowupCalendar):
 
     @property
     def calendar_id(self) -> str:
-        if self.find() is None:
+        found = self.find()
+        if found is None:
             log.info("outputs: making the calendar %r in the Google account of source %s", self.name, self.conn.name)
             made = self.conn.caller.call(
                 self.conn.service.calendars().insert(body={"summary": self.name, "description": "Follow-ups from tiekeeper"}),
                 "calendars.insert", f"making the calendar {self.name}")
-            self._id = str(made["id"])
-        return self._id
+            found = self._id = str(made["id"])
+        return found
 
     @property
     def key(self) -> str:

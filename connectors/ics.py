@@ -99,8 +99,8 @@ def parse_calendar_objects(data: bytes) -> Iterator[tuple[str, str]]:
             for tzid in sorted(set().union(*(_tzids(e) for e in events))):
                 if tzid in zones:
                     obj.add_component(zones[tzid])
-            for e in events:
-                obj.add_component(_trim(e))
+            for event in events:
+                obj.add_component(_trim(event))
             yield uid, obj.to_ical().decode("utf-8")
 
 
@@ -117,9 +117,9 @@ class IcsConnector(Connector):
         self._feed: tuple[bytes, str] | None = None  # the fetched body and its cursor
 
     # -- URL feeds ----------------------------------------------------------------------------
-    def _fetch(self, previous: dict | None) -> tuple[bytes, str] | None:
-        """GET the feed; None when the server says 304 Not Modified."""
-        req = urllib.request.Request(self.url, headers={"User-Agent": "tiekeeper/0.1 (+calendar sync)"})
+    def _fetch(self, url: str, previous: dict | None) -> tuple[bytes, str] | None:
+        """GET the feed at ``url`` (the source's); None when the server says 304 Not Modified."""
+        req = urllib.request.Request(url, headers={"User-Agent": "tiekeeper/0.1 (+calendar sync)"})
         if previous and previous.get("etag"):
             req.add_header("If-None-Match", previous["etag"])
         if previous and previous.get("last_modified"):
@@ -136,7 +136,7 @@ class IcsConnector(Connector):
                 raise AuthError(self.name, f"the feed answered HTTP {e.code}", "check the URL's secret token") from None
             raise SourceError(self.name, f"the feed answered HTTP {e.code}", "it is retried on the next sync") from None
         except (urllib.error.URLError, OSError) as e:
-            clean = neterror.describe(e, neterror.host_port(self.url), None, f"sources.{self.name}.url")
+            clean = neterror.describe(e, neterror.host_port(url), None, f"sources.{self.name}.url")
             if clean:
                 raise SourceError(self.name, f"cannot fetch the feed: {clean[0]}", clean[1]) from None
             reason = getattr(e, "reason", e)
@@ -161,7 +161,7 @@ class IcsConnector(Connector):
     def cursor_now(self) -> str | None:
         if self.url:
             if self._feed is None:
-                self._feed = self._fetch(None)
+                self._feed = self._fetch(self.url, None)
             return self._feed[1] if self._feed else None
         return stat_cursor(self.files())
 
@@ -172,7 +172,7 @@ class IcsConnector(Connector):
             previous = json.loads(cursor)
         except ValueError:
             return None
-        fetched = self._fetch(previous)
+        fetched = self._fetch(self.url, previous)
         if fetched is None:
             return Delta([], [], cursor)
         if json.loads(fetched[1])["sha"] == previous.get("sha"):
@@ -185,7 +185,7 @@ class IcsConnector(Connector):
         unreadable: set[str] = set()
         if self.url:
             if self._feed is None:
-                self._feed = self._fetch(None)
+                self._feed = self._fetch(self.url, None)
             documents = {"feed": self._feed[0]} if self._feed else {}
         else:
             documents = {}

@@ -152,8 +152,10 @@ class ImapConnector(Connector):
         now_text = self.cursor_now()
         if now_text == cursor:
             return Delta([], [], cursor)
+        if now_text is None:
+            return None
         try:
-            old, now = json.loads(cursor), json.loads(now_text or "null")
+            old, now = json.loads(cursor), json.loads(now_text)
         except ValueError:
             return None
         if not isinstance(old, dict) or not isinstance(now, dict) or set(old) != set(now):
@@ -230,22 +232,22 @@ class ImapConnector(Connector):
         c = self.client()
         by_folder: dict[tuple[str, int], list[int]] = {}
         for ident in idents:
-            folder, validity, uid = ident.rsplit("/", 2)
-            by_folder.setdefault((folder, int(validity)), []).append(int(uid))
+            folder, validity_text, uid = ident.rsplit("/", 2)
+            by_folder.setdefault((folder, int(validity_text)), []).append(int(uid))
         for (folder, validity), uids in by_folder.items():
             info = self._call(f"EXAMINE {folder}", c.select_folder, folder, readonly=True)
             if info[b"UIDVALIDITY"] != validity:
                 continue  # renumbered since listing: the next sync lists it afresh
             yield from self._records(c, folder, validity, uids)
 
-    def _records(self, c: imapclient.IMAPClient, folder: str, validity: int, uids: list[int]) -> Iterator[RawRecord]:
+    def _records(self, c: imapclient.IMAPClient, folder: str, validity: int, uids: Sequence[int]) -> Iterator[RawRecord]:
         """The messages ``uids`` of ``folder``, which must be the selected folder, in batches."""
         sent = self.folders().get(folder, False)
         for start in range(0, len(uids), BATCH):
             for uid, block in self._header_blocks(c, folder, uids[start:start + BATCH]):
                 yield mail_record(f"{folder}/{validity}/{uid}", "1", folder, block, sent=sent)
 
-    def _header_blocks(self, c: imapclient.IMAPClient, folder: str, uids: list[int]) -> Iterator[tuple[int, bytes]]:
+    def _header_blocks(self, c: imapclient.IMAPClient, folder: str, uids: Sequence[int]) -> Iterator[tuple[int, bytes]]:
         """(UID, header block) for each message of the selected folder.
 
         imapclient's general response parser took about 45 % of the client's time in a full sync
@@ -308,7 +310,7 @@ def _parse_uid_set(text: str, limit: int = 10_000_000) -> list[int]:
     return out
 
 
-def _uid_set(uids: list[int]) -> str:
+def _uid_set(uids: Sequence[int]) -> str:
     """An IMAP sequence set with runs folded into ranges: 1,2,3,7 -> "1:3,7"."""
     out, ordered = [], sorted(uids)
     start = prev = ordered[0]

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from connectors.base import Connector
-from connectors.mailparse import header_hash, parse_header_block, read_header_block
+from connectors.mailparse import header_hash, parse_header_block, read_header_fd
 from daemon.errors import SourceError
 from daemon.models import MAIL, Delta, Item, Listing, RawRecord
 
@@ -76,6 +76,8 @@ def _still_folders(old: str, new: str) -> frozenset[str]:
 
 
 class MaildirConnector(Connector):
+    parallel_reads = True
+
     def __init__(self, name: str, root: Path) -> None:
         super().__init__(name)
         self.root = Path(root)
@@ -184,9 +186,12 @@ class MaildirConnector(Connector):
                 continue
             folder = ident.rsplit("/", 1)[0]
             try:
-                with open(path, "rb") as fh:
-                    st = os.fstat(fh.fileno())  # the file read, not a second lookup of its path
-                    block = read_header_block(fh)
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+                try:
+                    st = os.fstat(fd)  # the file read, not a second lookup of its path
+                    block = read_header_fd(fd)
+                finally:
+                    os.close(fd)
             except FileNotFoundError:
                 continue
             except OSError as e:

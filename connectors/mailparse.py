@@ -8,7 +8,10 @@ library's parsers are several times slower here and ``BytesHeaderParser`` reads 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import BinaryIO
 
 from daemon.inference.filters import meeting_hint
@@ -52,9 +55,19 @@ def read_header_block(fh: BinaryIO, limit: int = HEADER_LIMIT) -> bytes:
     Reads in chunks and looks for the empty line in each, instead of a line at a time: a header
     block is a dozen or more lines, and this is the hot path of a first sync. The file is left
     somewhere after the block."""
+    return _read_header(fh.read, limit)
+
+
+def read_header_fd(fd: int, limit: int = HEADER_LIMIT) -> bytes:
+    """``read_header_block`` of an open file descriptor. A Maildir's messages are read this way:
+    a Python file object costs more to make than reading a header block does (12 us of 20)."""
+    return _read_header(partial(os.read, fd), limit)
+
+
+def _read_header(read: Callable[[int], bytes], limit: int) -> bytes:
     data = b""
     while True:
-        chunk = fh.read(min(_CHUNK, limit + 2 - len(data)))  # +2: room to see an empty line right at the limit
+        chunk = read(min(_CHUNK, limit + 2 - len(data)))  # +2: room to see an empty line right at the limit
         if not chunk:
             return data[:limit]
         searched_from = max(len(data) - 2, 0)  # an empty line may straddle two chunks

@@ -10,6 +10,7 @@ ETAG   the header hash.  CURSOR  every file's size and mtime.  SCOPE  the file.
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -51,6 +52,8 @@ def iter_messages(path: Path) -> Iterator[tuple[int, bytes]]:
 
 
 class MboxConnector(Connector):
+    parallel_reads = True
+
     def __init__(self, name: str, path: Path) -> None:
         super().__init__(name)
         self.path = Path(path)
@@ -85,20 +88,29 @@ class MboxConnector(Connector):
                 unreadable.add(rel)
         return Listing(items, frozenset(unreadable))
 
-    def get_multi(self, idents: Sequence[str]) -> Iterator[RawRecord]:
+    def _places(self, idents: Sequence[str]) -> dict[str, Sequence[tuple[int, str]]]:
+        """file -> (offset, ident) of each message named, files in the order first named, each
+        file's messages in the order they are in it (one pass over each file)."""
         if not self._offsets:
             self.list()
-        wanted: dict[str, list[tuple[int, str]]] = {}
+        wanted: dict[str, builtins.list[tuple[int, str]]] = {}
         for ident in idents:
             if ident in self._offsets:
                 rel = ident.rsplit(":", 1)[0]  # "<file>:<hash>[#n]"; the hash has no colon
                 wanted.setdefault(rel, []).append((self._offsets[ident], ident))
+        return {rel: sorted(places) for rel, places in wanted.items()}
+
+    def read_order(self, idents: Sequence[str]) -> Sequence[str]:
+        return [ident for places in self._places(idents).values() for _, ident in places]
+
+    def get_multi(self, idents: Sequence[str]) -> Iterator[RawRecord]:
+        wanted = self._places(idents)
         files = self.files()
         for rel, places in wanted.items():
             sent = folder_is_sent(Path(rel).stem, "/")
             try:
                 with open(files[rel], "rb") as fh:
-                    for offset, ident in sorted(places):
+                    for offset, ident in places:
                         fh.seek(offset)
                         fh.readline()  # the envelope "From " line
                         block = read_header_block(fh)

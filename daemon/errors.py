@@ -21,6 +21,18 @@ class TiekeeperError(Exception):
     def one_line(self) -> str:
         return f"{self.message} ({self.remedy})" if self.remedy else self.message
 
+    def __reduce__(self) -> tuple:
+        """Pickled as its class and state, whatever its __init__ takes: an error raised in a worker
+        process (daemon.fetch) reaches the parent whole."""
+        return _rebuild, (type(self), self.args, self.__dict__)
+
+
+def _rebuild(cls: type[TiekeeperError], args: tuple, state: dict) -> TiekeeperError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class ConfigError(TiekeeperError):
     """The configuration is invalid. Carries every problem found, one per line."""

@@ -17,18 +17,15 @@ from dataclasses import dataclass
 
 from connectors.base import Connector
 from daemon.errors import EmptySourceGuard
+from daemon.fetch import Deriver, Progress, read_batches
 from daemon.models import Derived, RawRecord
 from daemon.store import Store
 
 log = logging.getLogger(__name__)
 
 BATCH = 2000
-PROGRESS_EVERY = 100  # records between progress updates inside one commit batch
 SHRINK_GUARD_MIN = 50  # deleting more than this many records ...
 SHRINK_GUARD_SHARE = 0.5  # ... and more than this share of the source needs --force
-
-Progress = Callable[[int, int], None]
-Deriver = Callable[[str, RawRecord], Derived | None]  # (source, record) -> what to store of its inference
 
 
 @dataclass(frozen=True)
@@ -50,11 +47,12 @@ class SyncResult:
 
 def sync_source(store: Store, connector: Connector, source_type: str, force: bool = False,
                 progress: Progress | None = None, commit_hook: Callable[[str], None] | None = None,
-                derive: Deriver | None = None) -> SyncResult:
+                derive: Deriver | None = None, workers: int | None = None) -> SyncResult:
     """Bring the store up to date with one source. Raises SourceError (nothing written) on failure.
 
     ``derive``: inference run on each record fetched, stored in the same transaction as the
-    record (else the records wait for ``pipeline.derive``)."""
+    record (else the records wait for ``pipeline.derive``). ``workers``: processes that read and
+    infer a large first sync of local files (``daemon.fetch``; default: one per core)."""
     t0 = time.monotonic()
     name = connector.name
     with store.transaction():
@@ -65,9 +63,9 @@ def sync_source(store: Store, connector: Connector, source_type: str, force: boo
         if delta is not None:
             deletions = list(delta.deletions)
             if delta.resynced:
-                kept = {r.ident for r in delta.upserts}
+                upserted = {r.ident for r in delta.upserts}
                 deletions += [i for i, (_, scope) in store.stored_items(name).items()
-                              if scope in delta.resynced and i not in kept]
+                              if scope in delta.resynced and i not in upserted]
             with store.transaction():
                 store.put_records(name, delta.upserts, _derived(name, delta.upserts, derive))
                 store.delete_records(name, deletions)
@@ -79,7 +77,9 @@ def sync_source(store: Store, connector: Connector, source_type: str, force: boo
     listing = connector.list()
     if listing.cursor is not None:
         cursor = listing.cursor
-    stored, kept, same, gone = 0, 0, set(), []
+    stored, kept = 0, 0
+    same: set[str] = set()
+    gone: list[str] = []
     listed = listing.items
     for ident, etag, scope in store.stored_rows(name):
         if scope in listing.unchanged:  # not listed, known unchanged: its records stand as they are
@@ -101,27 +101,17 @@ def sync_source(store: Store, connector: Connector, source_type: str, force: boo
     if listing.unreadable:
         cursor = None  # something was not read: do not let the fast path skip it next time
     bad = 0
-    done = 0
     batch = connector.commit_every or BATCH
-    for n, start in enumerate(range(0, len(wanted), batch)):
-        chunk = wanted[start:start + batch]
-        records = []
-        for record in connector.get_multi(chunk):  # network sources take seconds a chunk: show it moving
-            records.append(record)
-            if progress and len(records) % PROGRESS_EVERY == 0:
-                progress(done + len(records), len(wanted))
-        bad += sum(1 for r in records if r.kind == "bad")
-        last = start + batch >= len(wanted)
+    last = (len(wanted) - 1) // batch
+    for n, rows in enumerate(read_batches(connector, wanted, batch, derive, progress, workers)):
+        bad += rows.bad
         with store.transaction():
             if n == 0:
                 store.delete_records(name, gone)  # first, so interrupted syncs still make progress
-            store.put_records(name, records, _derived(name, records, derive))
-            if last:
+            store.put_rows(rows)
+            if n == last:
                 store.finish_sync(name, cursor)
             _hook(commit_hook, f"batch {n}")
-        done += len(chunk)
-        if progress:
-            progress(done, len(wanted))
     if not wanted:
         with store.transaction():
             store.delete_records(name, gone)

@@ -25,6 +25,7 @@ import time
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import schedule
 
@@ -34,6 +35,9 @@ from daemon.config import Config, load
 from daemon.errors import AlreadyRunning, ConfigError, TiekeeperError
 from daemon.fsutil import ensure_private_dir
 from daemon.store import Store
+
+if TYPE_CHECKING:
+    import ctypes
 
 log = logging.getLogger(__name__)
 MAX_SLEEP = 60.0
@@ -179,7 +183,8 @@ class Service:
 
         if self._run_job("digest", action):  # a failure keeps the old period, so it is retried
             done = self.store.job_state("digest")
-            self.store.save_job(replace(done, period=period.isoformat(), next_due=None))
+            if done is not None:  # _run_job has just saved it
+                self.store.save_job(replace(done, period=period.isoformat(), next_due=None))
 
     def tick(self) -> None:
         """Run every job that is due, each isolated from the others."""
@@ -233,7 +238,7 @@ def release_memory() -> None:
         _libc.malloc_trim(0)
 
 
-_libc = None
+_libc: ctypes.CDLL | Literal[False] | None = None  # None: not looked for yet; False: not glibc
 
 
 def serve(config: Config, config_path: Path | None = None, as_of: datetime | None = None,

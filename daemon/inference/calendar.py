@@ -266,7 +266,7 @@ def _meeting_people(occ: Occurrence, me: Me) -> tuple[list[tuple[str, str]], str
     mine = [p for a, _, p in occ.attendees if a in me]
     if mine and all(p in _GONE for p in mine):
         return [], "meeting I declined"
-    people = {}
+    people: dict[str, str] = {}
     for addr, name, partstat in occ.attendees:
         if addr not in me and partstat not in _GONE:
             people.setdefault(addr, name)

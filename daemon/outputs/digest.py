@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import html
+from collections.abc import Sequence
 from datetime import tzinfo
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -52,7 +53,7 @@ def _figures(report: Report) -> list[tuple[str, str]]:
     ]
 
 
-def _text(report: Report, groups: dict[str, list[tuple[Contact, str]]], zone: tzinfo, problems: list[str] = ()) -> str:
+def _text(report: Report, groups: dict[str, list[tuple[Contact, str]]], zone: tzinfo, problems: Sequence[str] = ()) -> str:
     lines = [f"tiekeeper summary, {report.as_of.astimezone(zone):%A %-d %B %Y}", ""]
     if problems:
         lines += ["Needs your attention", "--------------------"]
@@ -131,7 +132,7 @@ def _bars(report: Report, zone: tzinfo) -> str:
             f'</tr></table>{note}')
 
 
-def _html(report: Report, groups: dict[str, list[tuple[Contact, str]]], zone: tzinfo, problems: list[str] = ()) -> str:
+def _html(report: Report, groups: dict[str, list[tuple[Contact, str]]], zone: tzinfo, problems: Sequence[str] = ()) -> str:
     e = html.escape
     parts = [f'<div style="{_CSS_CARD}">',
              f'<h1 style="font-size:20px;margin:0 0 4px">Keeping in touch</h1>'
@@ -173,7 +174,7 @@ def _domain(sender: str) -> str:
 
 
 def build(report: Report, zone: tzinfo, sender: str = "tiekeeper <tiekeeper@localhost>",
-          recipient: str | None = None, problems: list[str] = ()) -> EmailMessage:
+          recipient: str | None = None, problems: Sequence[str] = ()) -> EmailMessage:
     """The digest as a MIME message (text and HTML alternatives)."""
     groups = sections(report)
     n = len(report.flagged())

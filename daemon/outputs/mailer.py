@@ -16,20 +16,25 @@ TIMEOUT = 60
 
 def send(cfg: DigestConfig, msg: EmailMessage) -> None:
     """Send ``msg`` to ``cfg.to``. Raises OutputError with the remedy on any failure."""
-    where = f"{cfg.smtp_host}:{cfg.smtp_port}"
+    host, port, to = cfg.smtp_host, cfg.smtp_port, cfg.to
+    if host is None or port is None or to is None:  # config.parse already refuses a host without these
+        raise OutputError("sending the digest needs outputs.digest.smtp_host, smtp_port and to",
+                          "set all three in the config")
+    where = f"{host}:{port}"
     ctx = ssl.create_default_context(cafile=str(cfg.ca_file) if cfg.ca_file else None)
-    password = get_password("digest", cfg.username, cfg.password_command) if cfg.username else None
+    login = (cfg.username, get_password("digest", cfg.username, cfg.password_command)) if cfg.username else None
     try:
+        server: smtplib.SMTP
         if cfg.smtp_tls == "ssl":
-            server = smtplib.SMTP_SSL(cfg.smtp_host, cfg.smtp_port, timeout=TIMEOUT, context=ctx)
+            server = smtplib.SMTP_SSL(host, port, timeout=TIMEOUT, context=ctx)
         else:
-            server = smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=TIMEOUT)
+            server = smtplib.SMTP(host, port, timeout=TIMEOUT)
         with server:
             if cfg.smtp_tls == "starttls":
                 server.starttls(context=ctx)
-            if cfg.username:
-                server.login(cfg.username, password)
-            server.send_message(msg, from_addr=cfg.sender or cfg.to, to_addrs=[cfg.to])
+            if login:
+                server.login(*login)
+            server.send_message(msg, from_addr=cfg.sender or to, to_addrs=[to])
     except smtplib.SMTPAuthenticationError:
         raise OutputError(f"the mail server {where} refused the username or password",
                           "fix outputs.digest.password_command or run `tiekeeper auth password digest`") from None

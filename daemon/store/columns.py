@@ -204,7 +204,9 @@ def _read(db: sqlite3.Connection, since: float | None, writable: bool,
     newest = db.execute("SELECT max(id) FROM interactions").fetchone()[0] or 0
     if writable and segments and segments[-1][2] < SEGMENT_ROWS and newest > segments[-1][1]:
         segments.pop()  # an unfinished last segment, and rows after it: make it again with them
-    parts, gaps, end = [], [], 0
+    parts: list = []
+    gaps: list[tuple[int, int]] = []
+    end = 0
     for first, last, _, wanted, data in segments:
         if first > end + 1:
             gaps.append((end + 1, first - 1))

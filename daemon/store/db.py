@@ -22,15 +22,12 @@ from daemon.jobs import JobState
 from daemon.models import Derived, RawRecord
 from daemon.store import columns
 from daemon.store.migrations import MIGRATIONS
+from daemon.store.rows import INTERACTION_COLUMNS, DropRow, InteractionRow, Rows, derived_rows, record_rows
 from daemon.store.sqlerrors import Connection
 
 # how long a write waits for another writer (the service's sync batch) before it gives up with StoreBusy
 BUSY_TIMEOUT_MS = 10_000
 
-_INTERACTION_COLUMNS = (
-    "source, ident, ts, channel, address, name, direction, weight, initiator, thread, message_id, "
-    "in_reply_to, account, fanout, hint, recurring"
-)
 
 
 @dataclass(frozen=True)
@@ -132,20 +129,18 @@ class Store:
                     derived: dict[str, Derived] | None = None) -> int:
         """Insert or replace records; their derived interactions are dropped and made again:
         from ``derived`` (ident -> what inference made of it) in this same transaction, else later."""
-        derived = derived or {}
-        rows = []
-        for r in records:
-            d = derived.get(r.ident)
-            rows.append((source, r.ident, r.etag, r.scope, r.kind, json.dumps(r.data, separators=(",", ":")),
-                         d.version if d else None))
-        idents = [(source, r[1]) for r in rows]
+        return self.put_rows(record_rows(source, records, derived))
+
+    def put_rows(self, rows: Rows) -> int:
+        """``put_records`` of rows already made (``daemon.store.rows``), e.g. by a worker process."""
+        idents = [(r[0], r[1]) for r in rows.records]
         self.db.executemany("DELETE FROM interactions WHERE source = ? AND ident = ?", idents)
         self.db.executemany("DELETE FROM drops WHERE source = ? AND ident = ?", idents)
         self.db.executemany(
             "INSERT OR REPLACE INTO records(source, ident, etag, scope, kind, data, inferred) VALUES (?,?,?,?,?,?,?)",
-            rows,
+            rows.records,
         )
-        self._insert_derived(source, derived)
+        self._insert_rows(rows.interactions, rows.drops)
         return len(rows)
 
     def delete_records(self, source: str, idents: Iterable[str]) -> int:
@@ -203,19 +198,13 @@ class Store:
         """Replace what inference made of a stored record."""
         self.db.execute("DELETE FROM interactions WHERE source = ? AND ident = ?", (source, ident))
         self.db.execute("DELETE FROM drops WHERE source = ? AND ident = ?", (source, ident))
-        self._insert_derived(source, {ident: derived})
+        self._insert_rows(*derived_rows(source, {ident: derived}))
         self.db.execute("UPDATE records SET inferred = ? WHERE source = ? AND ident = ?", (derived.version, source, ident))
 
-    def _insert_derived(self, source: str, derived: dict[str, Derived]) -> None:
-        """Insert what inference made of records (ident -> Derived), all at once."""
+    def _insert_rows(self, interactions: list[InteractionRow], drops: list[DropRow]) -> None:
         self.db.executemany(
-            f"INSERT INTO interactions({_INTERACTION_COLUMNS}) VALUES ({','.join('?' * 16)})",
-            [(source, ident, i.ts, i.channel, i.address, i.name, i.direction, i.weight, i.initiator, i.thread,
-              i.message_id, i.in_reply_to, i.account, i.fanout, i.hint, int(i.recurring))
-             for ident, d in derived.items() for i in d.interactions],
-        )
-        self.db.executemany("INSERT INTO drops(source, ident, address, rule) VALUES (?,?,?,?)",
-                            [(source, ident, *d.dropped) for ident, d in derived.items() if d.dropped])
+            f"INSERT INTO interactions({INTERACTION_COLUMNS}) VALUES ({','.join('?' * 16)})", interactions)
+        self.db.executemany("INSERT INTO drops(source, ident, address, rule) VALUES (?,?,?,?)", drops)
 
     def interaction_table(self, sources: Iterable[str] | None = None, since: float | None = None) -> Table:
         """The stored interactions (of ``sources``, from ``since`` on) as columns, for the analysis."""

@@ -142,7 +142,7 @@ def test_a_second_sync_of_unchanged_sources_rewrites_no_record(sample, ran, monk
     import connectors.ics as ics
     import connectors.maildir as md
 
-    monkeypatch.setattr(md, "read_header_block", lambda *a: pytest.fail("re-parsed an unchanged message"))
+    monkeypatch.setattr(md, "read_header_fd", lambda *a: pytest.fail("re-parsed an unchanged message"))
     monkeypatch.setattr(ics, "parse_calendar_objects", lambda *a: pytest.fail("re-parsed an unchanged calendar"))
     assert main(["--config", str(sample / "config.toml"), "sync"]) == 0
     after = sqlite3.connect(db).execute("SELECT source, ident, etag, data FROM records ORDER BY 1, 2").fetchall()

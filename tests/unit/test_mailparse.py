@@ -1,4 +1,5 @@
 import io
+import os
 
 from connectors.mailparse import parse_header_block, read_header_block, subject_key
 from tests.helpers import FIXTURES
@@ -126,6 +127,14 @@ def test_the_chunked_reader_and_the_parser_agree_with_line_by_line_reading(monke
         for raw in messages[:: 1 if chunk in (3, 8192) else 10]:
             for limit in (5, 64, mailparse.HEADER_LIMIT):
                 assert read_header_block(io.BytesIO(raw), limit) == _read_by_lines(raw, limit), (chunk, limit, raw[:200])
+        for raw in messages[:: 1 if chunk == 8192 else 25]:  # the file descriptor reader (Maildir's)
+            read_end, write_end = os.pipe()
+            os.write(write_end, raw)
+            os.close(write_end)
+            try:
+                assert mailparse.read_header_fd(read_end) == _read_by_lines(raw, mailparse.HEADER_LIMIT), (chunk, raw[:200])
+            finally:
+                os.close(read_end)
     for raw in messages:
         block = _read_by_lines(raw, mailparse.HEADER_LIMIT)
         assert parse_header_block(block) == _parse_by_lines(block), block

@@ -12,8 +12,9 @@ import pytest
 
 from daemon.models import Derived, Interaction
 from daemon.store import Store, columns
-from daemon.store.db import _INTERACTION_COLUMNS, _statements
+from daemon.store.db import _statements
 from daemon.store.migrations import MIGRATIONS
+from daemon.store.rows import INTERACTION_COLUMNS
 
 NOW = 1_800_000_000.0
 
@@ -50,7 +51,7 @@ def truth(store: Store, sources=None, since=None) -> list[tuple]:
     from daemon.analysis.table import Table
 
     where, args = ("WHERE ts >= ?", (since,)) if since is not None else ("", ())
-    rows = store.db.execute(f"SELECT {_INTERACTION_COLUMNS} FROM interactions {where} ORDER BY id", args)
+    rows = store.db.execute(f"SELECT {INTERACTION_COLUMNS} FROM interactions {where} ORDER BY id", args)
     wanted = set(sources) if sources is not None else None
     return rows_of(Table.of([
         Interaction(ts=ts, channel=channel, address=address, name=name, direction=direction, weight=weight,

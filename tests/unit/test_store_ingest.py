@@ -48,7 +48,7 @@ def test_second_sync_of_an_unchanged_source_parses_nothing_and_writes_no_record(
     changes = store.db.total_changes
     import connectors.maildir as md
 
-    monkeypatch.setattr(md, "read_header_block", lambda *a: pytest.fail("parsed a message of an unchanged source"))
+    monkeypatch.setattr(md, "read_header_fd", lambda *a: pytest.fail("parsed a message of an unchanged source"))
     second = sync_source(store, MaildirConnector("m", root), "maildir")
     assert second.fast_path and second.fetched == 0
     writes = store.db.total_changes - changes
@@ -202,28 +202,37 @@ def test_a_maildir_sync_lists_only_the_folders_that_moved_and_ends_as_a_full_one
     assert store.stored_items("m") == fresh.stored_items("m")
 
 
-def test_a_sync_stores_each_mail_records_interactions_with_it_as_derive_would(tmp_path):
-    """Inference runs on what a sync fetches, in the record's own transaction: no record waits
-    for `derive`, and what is stored equals what `derive` makes of the stored record."""
+def test_a_sync_stores_each_mail_records_interactions_with_it_as_derive_would(tmp_path, monkeypatch):
+    """Inference runs on what a sync fetches, and its rows are written in the record's own
+    transaction: at no commit is a record stored without them, no record waits for `derive`,
+    and what is stored equals what `derive` makes of the stored record."""
     from datetime import timedelta
 
+    import daemon.ingest as ingest
     from daemon.identity import Me
+    from daemon.inference import inference_version
     from daemon.models import MAIL
     from daemon.pipeline import derive, mail_deriver
 
+    monkeypatch.setattr(ingest, "BATCH", 3)
     msgs = [message(f"p{i}@x.example", ME, NOW - timedelta(hours=i), subject=f"s{i}") for i in range(6)]
     msgs += [message(ME, f"q{i}@x.example", NOW - timedelta(hours=2 * i)) for i in range(4)]
     root = make_maildir(tmp_path / "mail", {"INBOX": msgs})
     store = Store(tmp_path / "s.db")
     me = Me([ME])
-    calls = []
+    version = inference_version(me.fingerprint())
+    calls, stored_at_commit = [], []
 
     def deriver(source, record):
-        calls.append(store.db.in_transaction)
+        calls.append(record.ident)
         return mail_deriver(me)(source, record)
 
-    sync_source(store, MaildirConnector("m", root), "maildir", derive=deriver)
-    assert len(calls) == 10 and all(calls)  # each inside the transaction that writes its record
+    def at_commit(point):  # inside the transaction, just before it commits
+        stored_at_commit.append(store.db.execute("SELECT count(*) FROM records").fetchone()[0])
+        assert list(store.uninferred(MAIL, version)) == []
+
+    sync_source(store, MaildirConnector("m", root), "maildir", derive=deriver, commit_hook=at_commit)
+    assert len(calls) == 10 and stored_at_commit == [3, 6, 9, 10]
     assert derive(store, me) == 0  # nothing left over
     rows = "SELECT source, ident, ts, address, direction, weight, thread FROM interactions ORDER BY 1, 2, 3, 4"
     inline = store.db.execute(rows).fetchall()

@@ -14,7 +14,8 @@ SCOPE   The file or folder a record lives in. When a scope cannot be read, its s
         kept rather than taken for deleted.
 
 A connector has two required methods, ``list`` and ``get_multi``, and an optional fast path,
-``changes_since``. It returns data only: the store is written by ``daemon.ingest``.
+``changes_since``. It returns data only: the store is written by ``daemon.ingest``. ``probe`` is what
+``doctor`` asks: the first steps of a sync (log in, find the folders or calendars), nothing written.
 """
 
 from __future__ import annotations
@@ -60,6 +61,12 @@ class Connector(ABC):
         """The fast path: what changed since ``cursor``, or None when only a full listing can tell
         (no fast path, or the cursor expired). Must be cheap when nothing changed."""
         return None
+
+    def probe(self) -> str:
+        """Can the source be read? The cheapest part of what a sync does that proves it (log in and
+        find the folders or calendars), raising what a sync would raise. Returns what it found, as a
+        phrase for ``doctor`` ("logged in to host:993, 4 folder(s) to read"). By default: a listing."""
+        return f"{len(self.list().items)} record(s) to read"
 
     def close(self) -> None:
         """Release connections and files."""

@@ -102,6 +102,9 @@ class CalDavConnector(Connector):
         self._calendars = found
         return found
 
+    def probe(self) -> str:
+        return f"found {len(self.calendars())} calendar(s) at {self.url}"
+
     def cursor_now(self) -> str | None:
         state = {}
         for name, cal in self.calendars().items():

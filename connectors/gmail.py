@@ -94,6 +94,10 @@ class GmailConnector(Connector):
             self._messages_resource = self._users().messages()
         return self._messages_resource
 
+    def probe(self) -> str:
+        self.cursor_now()  # the mailbox's history id: one authorized call
+        return f"authorized for {self.account}; Gmail answers"
+
     # -- cursor and fast path -------------------------------------------------------------------------
     def cursor_now(self) -> str | None:
         profile = self.caller.call(self._users().getProfile(userId="me"), "getProfile", "users.getProfile")

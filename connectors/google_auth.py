@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connectors import google_api as g
+from connectors.registry import GoogleSource
 from daemon.errors import AuthError, UsageError
 
 
@@ -23,26 +24,17 @@ class Grant:
 
     account: str
     scopes: tuple[str, ...]
-    sources: tuple  # SourceConfig
+    sources: tuple[GoogleSource, ...]
 
 
-def scopes_for(source, publishes_followups: bool = False) -> set[str]:
-    if source.type == "gmail":
-        return {g.GMAIL_SCOPE}
-    scopes = {g.CALENDAR_READ_SCOPE}
-    if publishes_followups:
-        scopes.add(g.CALENDAR_WRITE_SCOPE)  # only when follow-ups are pushed to this account
-    return scopes
-
-
-def grants(sources, followups_source: str | None) -> list[Grant]:
+def grants(sources: list[GoogleSource], followups_source: str | None) -> list[Grant]:
     """One grant per account: a single consent covers that account's Gmail and Calendar sources."""
-    by_account: dict[str, list] = {}
+    by_account: dict[str, list[GoogleSource]] = {}
     for s in sources:
         by_account.setdefault(s.account, []).append(s)
     out = []
     for account, group in by_account.items():
-        scopes = set().union(*(scopes_for(s, s.name == followups_source) for s in group))
+        scopes = set().union(*(s.scopes(s.name == followups_source) for s in group))
         out.append(Grant(account, tuple(sorted(scopes)), tuple(group)))
     return out
 

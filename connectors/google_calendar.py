@@ -156,21 +156,33 @@ class GoogleCalendarConnector(Connector):
         uid = str(ev.get("iCalUID") or ev["id"])
         return RawRecord(ident, str(ev.get("etag", "")), EVENT, {"ics": text, "uid": uid, "series": series}, calendar)
 
+    def _page(self, calendar: str, token: str | None, page: str | None, size: int = PAGE):
+        """One page of events.list: the answer, or None on 410 (the sync token expired)."""
+        kwargs = {"syncToken": token} if token else {"showDeleted": False}
+        req = self.service.events().list(calendarId=calendar, singleEvents=False, maxResults=size,
+                                          pageToken=page, **kwargs)
+        resp = self.caller.call(req, "events.list", f"events.list of calendar {calendar}", allow=(410,))
+        return resp if isinstance(resp, dict) else None
+
     def _read(self, calendar: str, token: str | None):
         """Every page of events.list for one calendar: (events, nextSyncToken), or None on 410."""
         events: list[dict] = []
         page = None
         while True:
-            kwargs = {"syncToken": token} if token else {"showDeleted": False}
-            req = self.service.events().list(calendarId=calendar, singleEvents=False, maxResults=PAGE,
-                                              pageToken=page, **kwargs)
-            resp = self.caller.call(req, "events.list", f"events.list of calendar {calendar}", allow=(410,))
-            if not isinstance(resp, dict):
+            resp = self._page(calendar, token, page)
+            if resp is None:
                 return None
             events.extend(resp.get("items") or [])
             page = resp.get("nextPageToken")
             if not page:
                 return events, resp.get("nextSyncToken")
+
+    def probe(self) -> str:
+        """Authorized, and every calendar read answers events.list (a sync's first request, for one event)."""
+        ids = self.calendar_ids()
+        for calendar in ids:
+            self._page(calendar, None, None, size=1)
+        return f"authorized for {self.account}; {len(ids)} calendar(s) to read"
 
     def list(self) -> Listing:
         self._events = {}

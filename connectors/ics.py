@@ -158,6 +158,12 @@ class IcsConnector(Connector):
         assert self.path is not None
         return find_files(self.name, self.path, _looks_like_ics)
 
+    def probe(self) -> str:
+        if self.url:
+            self.cursor_now()  # fetched, and a calendar
+            return "the feed answers with a calendar"
+        return f"{len(self.files())} calendar file(s) to read"
+
     def cursor_now(self) -> str | None:
         if self.url:
             if self._feed is None:

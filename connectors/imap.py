@@ -132,6 +132,9 @@ class ImapConnector(Connector):
         self._folders = found
         return found
 
+    def probe(self) -> str:
+        return f"logged in to {self.host}:{self.port}, {len(self.folders())} folder(s) to read"
+
     def cursor_now(self) -> str | None:
         c = self.client()
         items = [b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES"]

@@ -106,6 +106,9 @@ class MaildirConnector(Connector):
         return found
 
     # -- the interface --------------------------------------------------------------------------
+    def probe(self) -> str:
+        return f"{len(self.folders())} folder(s) to read"
+
     def cursor_now(self) -> str | None:
         state = {}
         now = time.time()

@@ -62,6 +62,9 @@ class MboxConnector(Connector):
     def files(self) -> dict[str, Path]:
         return find_files(self.name, self.path, _looks_like_mbox)
 
+    def probe(self) -> str:
+        return f"{len(self.files())} mbox file(s) to read"
+
     def cursor_now(self) -> str | None:
         return stat_cursor(self.files())
 

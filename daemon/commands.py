@@ -37,7 +37,7 @@ def cmd_sync(config: Config, args: argparse.Namespace, as_of: datetime | None,
                          f"sources in the config: {', '.join(s.name for s in config.sources)}")
     store = Store(config.store_path)
     done, failed = pipeline.sync_all(config, store, args.force, args.sources or None, progress)
-    pipeline.derive(store, own_addresses.me(config, store))
+    pipeline.store_derived(config, store)
     _warn_own_addresses(config, store)
     return 3 if failed else 0
 
@@ -48,7 +48,7 @@ def _warn_own_addresses(config: Config, store: Store) -> None:
 
 
 def _report(config: Config, as_of: datetime | None) -> Report:
-    store = Store(config.store_path)
+    store = Store.for_reading(config.store_path)
     try:
         with stage("analysing"):
             return pipeline.report(config, store, pipeline.clock(config, as_of))
@@ -69,20 +69,20 @@ def print_text_report(rep: Report, zone, everyone: bool = False) -> None:
         told = " (as you set it)" if c.told else ""
         _out(f"{clean_text(c.name)} <{c.emails[0]}> — {c.relationship}, usually every {human_days(c.expected_gap_days)}{told}")
         for f in c.flags:
-            label = f.pattern.replace("_", " ") if f.pattern else f.kind
+            label = f.pattern.replace("_", " ") if f.pattern else f.check
             _out(f"  [{label}] {clean_text(f.why)}")
     if everyone:
         _out()
         _out(f"{'name':28} {'relationship':13} {'rhythm':>10} {'last two-way':>13}  flags")
         for c in sorted(rep.contacts, key=lambda c: c.name.casefold()):
-            flags = ",".join(f.pattern or f.kind for f in c.flags)
+            flags = ",".join(f.pattern or f.check for f in c.flags)
             _out(f"{clean_text(c.name)[:28]:28} {c.relationship:13} {human_days(c.expected_gap_days):>10} "
                  f"{_when(c.last_two_way, zone):>13}  {flags}")
 
 
 def _hint_if_never_synced(config: Config) -> None:
     """An empty report before any sync is no news: say what to run (on stderr, so json stays clean)."""
-    store = Store(config.store_path)
+    store = Store.for_reading(config.store_path)
     try:
         synced = any(s.last_sync for s in store.source_states())
     finally:
@@ -144,7 +144,7 @@ def cmd_digest(config: Config, args: argparse.Namespace, as_of: datetime | None,
                          "set [outputs.digest] path, pass --output PATH, or --send to mail it")
     rep = _report(config, as_of)
     if path or args.send:
-        store = Store(config.store_path)
+        store = Store(config.store_path) if args.send else Store.for_reading(config.store_path)
         trigger = "digest --send --force" if args.force else "digest --send"
         done = deliver(config, store, rep, datetime.now(timezone.utc), trigger, path, args.send, args.force)
         if done.path:
@@ -166,7 +166,7 @@ def cmd_explain(config: Config, args: argparse.Namespace, as_of: datetime | None
     if address in Me(config.identity.addresses):
         _out(f"{address} is one of your own addresses (identity.addresses): never a contact.")
         return 0
-    store = Store(config.store_path)
+    store = Store.for_reading(config.store_path)
     if address in own_addresses.me(config, store):
         _out(f"{address} is one of your own addresses (you send from it; add it to identity.addresses): "
              "never a contact.")
@@ -190,7 +190,7 @@ def cmd_explain(config: Config, args: argparse.Namespace, as_of: datetime | None
             _out(f"  lapse check: {c.lapse_reason}")
             _out(f"  one-sided check: {c.reciprocity_reason}")
             for f in c.flags:
-                _out(f"  FLAG {f.pattern or f.kind}: {clean_text(f.why)}")
+                _out(f"  FLAG {f.pattern or f.check}: {clean_text(f.why)}")
             if not c.flags:
                 _out("  no flags")
             return 0
@@ -200,7 +200,7 @@ def cmd_explain(config: Config, args: argparse.Namespace, as_of: datetime | None
             break
     else:
         _out(f"{address} has no interactions in the analysis window.")
-    for rule, count in store.drops_for(address):
+    for rule, count in pipeline.drops_for(config, store, address):
         _out(f"  {count} message(s) from it dropped: {rule}")
     return 0
 
@@ -301,16 +301,17 @@ def cmd_auth(config: Config, args: argparse.Namespace, as_of: datetime | None,
              progress: ProgressFactory | None) -> int:
     if args.kind == "google":
         return _auth_google(config, args)
+    from connectors.registry import needs_password
     from daemon.secrets import set_password
 
     if not args.source:
         raise UsageError("name the source: tiekeeper auth password SOURCE")
     source = _source_named(config, args.source)
-    if source.type not in ("imap", "caldav"):
+    if not needs_password(source):
         raise UsageError(f"source {source.name} is a {source.type} source and needs no password")
     if source.password_command:
         _out(f"note: sources.{source.name}.password_command is set and wins over the keyring")
-    password = ask_secret(f"password for {source.username} at {source.host or source.url}: ")
+    password = ask_secret(f"password for {source.username} at {source.server}: ")
     if not password:
         raise UsageError("no password given; nothing stored")
     set_password(source.name, source.username, password)
@@ -320,15 +321,17 @@ def cmd_auth(config: Config, args: argparse.Namespace, as_of: datetime | None,
 
 def _auth_google(config: Config, args: argparse.Namespace) -> int:
     from connectors import google_api, google_auth
+    from connectors.registry import GOOGLE_TOKEN, needs_google_token, types_needing
 
-    google = [s for s in config.sources if s.type in ("gmail", "google_calendar")]
+    google = [s for s in config.sources if needs_google_token(s)]
+    kinds = " or ".join(types_needing(GOOGLE_TOKEN))
     if args.source:
         chosen = _source_named(config, args.source)
-        if chosen not in google:
-            raise UsageError(f"source {chosen.name} is a {chosen.type} source, not gmail or google_calendar")
+        if not needs_google_token(chosen):
+            raise UsageError(f"source {chosen.name} is a {chosen.type} source, not {kinds}")
         google = [s for s in google if s.account == chosen.account]  # one consent covers the account
     if not google:
-        raise UsageError("no gmail or google_calendar source in the config", "add one (see config.example.toml)")
+        raise UsageError(f"no {kinds} source in the config", "add one (see config.example.toml)")
     if not args.client_file:
         raise UsageError("--client-file is needed: your OAuth client (a \"Desktop app\" client from Google Cloud)",
                          "the README's \"Google\" section shows how to make one in five steps")
@@ -358,7 +361,7 @@ def cmd_contacts(config: Config, args: argparse.Namespace, as_of: datetime | Non
         _hint_if_never_synced(config)
 
     def keep(c) -> bool:
-        names = {f.pattern or f.kind for f in c.flags} | {f.kind for f in c.flags}
+        names = {f.pattern or f.check for f in c.flags} | {f.check for f in c.flags}
         if args.kind and c.relationship != args.kind:
             return False
         if args.flag == "any":
@@ -375,7 +378,7 @@ def cmd_contacts(config: Config, args: argparse.Namespace, as_of: datetime | Non
         return 0
     zone = config.identity.zone
     for c in chosen:
-        flags = ",".join(f.pattern or f.kind for f in c.flags) or "-"
+        flags = ",".join(f.pattern or f.check for f in c.flags) or "-"
         _out(f"{clean_text(c.name)[:28]:28} {c.emails[0][:34]:34} {c.relationship:12} "
              f"every {human_days(c.expected_gap_days):>9}  last two-way {_when(c.last_two_way, zone):>11}  {flags}")
     _out(f"{len(chosen)} contact(s)")

@@ -19,7 +19,7 @@ from daemon.analysis.report import Report
 from daemon.config import Config
 from daemon.errors import OutputError
 from daemon.fsutil import write_private
-from daemon.outputs import digest as digest_mod
+from daemon.outputs import digest
 from daemon.store import Store
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def message(config: Config, store: Store, rep: Report) -> EmailMessage:
     cfg = config.digest
     sender = f"tiekeeper <{cfg.sender or cfg.to}>" if cfg.smtp_host else "tiekeeper <tiekeeper@localhost>"
     problems = [s.last_error for s in store.source_states() if s.last_error]
-    return digest_mod.build(rep, config.identity.zone, sender=sender, recipient=cfg.to, problems=problems)
+    return digest.build(rep, config.identity.zone, sender=sender, recipient=cfg.to, problems=problems)
 
 
 def deliver(config: Config, store: Store, rep: Report, now: datetime, trigger: str, path: Path | None = None,
@@ -76,6 +76,7 @@ def deliver(config: Config, store: Store, rep: Report, now: datetime, trigger: s
     period = due(config, store, now)
     if period is None and not force:
         done = last_period(store)
+        assert done is not None, "no period is due only once one was sent"
         return Delivery(path, not_sent=f"a digest was sent already for the week of "
                                        f"{done.astimezone(config.identity.zone):%-d %b %Y}")
     if period is None:

@@ -11,17 +11,21 @@ the same as when one process does it all.
 Workers are forked, not spawned: the connector and the inference (a closure over who "me" is) are
 used as they are, never pickled. The children never touch the store's connection, and they end
 with ``os._exit`` (multiprocessing's way), so nothing of the parent's is closed or flushed by them.
+A first sync is the only time this runs: the syncs after it read what changed, a few records.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from multiprocessing.pool import AsyncResult
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from connectors.base import Connector
+from daemon.errors import SourceError
 from daemon.models import Derived, RawRecord
 from daemon.store.rows import Rows, record_rows
 
@@ -75,8 +79,16 @@ def _rows(source: str, records: list[RawRecord], derive: Deriver | None) -> Rows
     return record_rows(source, records, derived)
 
 
-# What the workers read with: set in the parent just before they are forked, inherited by them.
+# What the workers read with: set in the parent before they are forked, inherited by them.
 _job: tuple[Connector, Deriver | None] | None = None
+
+
+def _worker_start() -> None:
+    """In each worker: Ctrl-C is the parent's to handle (it stops the pool, and prints one line,
+    not a traceback a worker); SIGTERM ends a worker, whatever handler the parent had (the service
+    has one that only asks it to stop after the job at hand)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _worker_rows(idents: Sequence[str]) -> Rows:
@@ -89,38 +101,47 @@ def _in_workers(connector: Connector, derive: Deriver | None, batches: list[Sequ
                 progress: Progress | None, total: int, workers: int) -> Iterator[Rows]:
     """Each batch read by the workers a share at a time, and yielded whole, in order. At most two
     shares a worker are asked for ahead of the one the caller waits for, so memory stays flat
-    however large the source."""
+    however large the source. A worker that dies (killed, out of memory) fails the sync with
+    one line instead of leaving it waiting."""
     global _job
     _job = (connector, derive)
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            _job = None  # the workers have their copy; the parent does not need to hold it
-            asked: deque[tuple[bool, int, AsyncResult]] = deque()  # (ends its batch, read by then, result)
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_worker_start) as pool:
+            asked: deque[tuple[bool, int, Future[Rows]]] = deque()  # (ends its batch, read by then, rows)
             batch = Rows()
 
             def oldest() -> Iterator[Rows]:
                 nonlocal batch
-                ends_batch, done, result = asked.popleft()
-                batch.extend(result.get())
+                ends_batch, done, rows = asked.popleft()
+                batch.extend(rows.result())
                 if progress:
                     progress(done, total)
                 if ends_batch:
                     yield batch
                     batch = Rows()
 
-            before = 0  # idents in the batches before this one
-            for part in batches:
-                ordered = connector.read_order(part)  # shares cut from it keep the order one call keeps
-                for i in range(0, len(ordered), SHARE):
-                    last = i + SHARE >= len(ordered)
-                    done = before + (len(part) if last else i + SHARE)
-                    asked.append((last, done, pool.apply_async(_worker_rows, (ordered[i:i + SHARE],))))
-                    if len(asked) > 2 * workers:
-                        yield from oldest()
-                if not ordered:  # every record of the batch vanished since the listing
-                    asked.append((True, before + len(part), pool.apply_async(_worker_rows, ([],))))
-                before += len(part)
-            while asked:
-                yield from oldest()
+            try:
+                before = 0  # idents in the batches before this one
+                for part in batches:
+                    ordered = connector.read_order(part)  # shares cut from it keep the order one call keeps
+                    for i in range(0, len(ordered), SHARE):
+                        last = i + SHARE >= len(ordered)
+                        done = before + (len(part) if last else i + SHARE)
+                        asked.append((last, done, pool.submit(_worker_rows, ordered[i:i + SHARE])))
+                        if len(asked) > 2 * workers:
+                            yield from oldest()
+                    if not ordered:  # every record of the batch vanished since the listing
+                        asked.append((True, before + len(part), pool.submit(_worker_rows, [])))
+                    before += len(part)
+                while asked:
+                    yield from oldest()
+            finally:  # stopped early (an error, Ctrl-C, the caller gone): what was asked is not wanted
+                for _, _, rows in asked:
+                    rows.cancel()
+    except BrokenProcessPool:
+        raise SourceError(connector.name, "a process reading it stopped unexpectedly; nothing of the batch "
+                          "it was in was stored", "run `tiekeeper sync` again; if it repeats, run it with --verbose "
+                          "and report it") from None
     finally:
         _job = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -18,7 +18,7 @@ import connectors
 from connectors.base import EditConflict, FollowupCalendar
 from daemon import corrections, own_addresses
 from daemon.analysis.report import Report, analyse
-from daemon.analysis.table import Table
+from daemon.analysis.table import Builder, Table
 from daemon.config import Config, Person
 from daemon.delivery import Delivery, deliver
 from daemon.errors import OutputError, SourceError, StoreError
@@ -29,9 +29,9 @@ from daemon.inference.calendar import busy_intervals, infer_event, whole_series,
 from daemon.inference.email import infer_mail
 from daemon.ingest import Progress, SyncResult, sync_source
 from daemon.models import EVENT, MAIL, Derived, Interaction, RawRecord
-from daemon.outputs import followups as followups_mod
-from daemon.outputs import publish as publish_mod
+from daemon.outputs import followups, publish
 from daemon.store import Store
+from daemon.store.rows import Drop
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def mail_deriver(me: Me) -> Callable[[str, RawRecord], Derived | None]:
 
 def derive(store: Store, me: Me) -> int:
     """Infer interactions for mail records that are new, changed, or made by older inference
-    (a sync infers what it fetches; this catches the rest, e.g. after an upgrade)."""
+    (a sync infers what it fetches; this catches the rest, e.g. after an upgrade), and store them."""
     version = inference_version(me.fingerprint())
     derived = mail_deriver(me)
     count = 0
@@ -114,27 +114,81 @@ def derive(store: Store, me: Me) -> int:
             return count
         with store.transaction():  # each record put here leaves the uninferred set
             for source, record in pending:
-                store.put_inferred(source, record.ident, derived(source, record))
-                count += 1
+                made = derived(source, record)
+                if made is not None:  # always, for mail
+                    store.put_inferred(source, record.ident, made)
+                    count += 1
+
+
+def store_derived(config: Config, store: Store) -> None:
+    """After a sync: store what the reading commands need and cannot store themselves, the
+    interactions of every mail record and their column segments."""
+    derive(store, own_addresses.me(config, store))
+    store.make_segments()
 
 
 def interactions(config: Config, store: Store, now: datetime) -> Table:
     """Every interaction in the analysis window: mail (stored) and meetings (expanded now)."""
     me = own_addresses.me(config, store)
-    derive(store, me)
+    if not store.readonly:  # a writer stores what inference makes; a reader makes it in memory
+        derive(store, me)
     names = {s.name for s in config.sources}
     start, end = window(now, config.analysis.window_days)
     # analyse() keeps only the window: older mail need not even be loaded
-    mail = store.interaction_table(names, since=start.timestamp())
-    items = []
+    mail = mail_table(store, me, names, since=start.timestamp())
+    items: list[Interaction] = []
     for source, record in whole_series(store.records(EVENT, names)):
         items.extend(infer_event(record, me, config.identity.zone, start, end, source).interactions)
-    names = {address: name for address, _, name in store.actions("name")}  # people made by `log --new`
+    named = {address: name for address, _, name in store.actions("name")}  # people made by `log --new`
     for address, ts, _note in store.actions("log"):  # an offline contact the user logged: it counts both ways
-        items.append(Interaction(ts=ts, channel="logged", address=address, name=names.get(address, ""),
+        items.append(Interaction(ts=ts, channel="logged", address=address, name=named.get(address, ""),
                                  direction="both", weight=1.0,
                                  initiator="other", thread=f"logged:{ts}", source="logged", ident=f"{address}@{ts}"))
     return Table.concat([mail, Table.of(items)])
+
+
+def mail_table(store: Store, me: Me, sources: set[str], since: float) -> Table:
+    """The mail interactions of ``sources`` from ``since`` on, as the store holds them once the
+    present inference made them of every record. What it did not make yet (a reading command, which
+    never writes, finds such records after an upgrade or a change of [identity] until the next sync)
+    is made here, in memory, and said once on stderr."""
+    version = inference_version(me.fingerprint())
+    with store.snapshot():
+        if not store.has_uninferred(MAIL, version):
+            return store.interaction_table(sources, since=since)
+        stored = store.interaction_table(sources, since=since, inferred_by=version)
+        fresh, count = Builder(), 0
+        derived = mail_deriver(me)
+        for source, record in store.uninferred(MAIL, version):
+            count += 1
+            made = derived(source, record)
+            if made is None or source not in sources:
+                continue
+            for i in made.interactions:  # as the store would hold them (its row's source)
+                if i.ts >= since:
+                    fresh.add(i.ts, i.channel, i.address, i.name, i.direction, i.weight, i.initiator, i.thread,
+                              i.account, i.fanout, i.hint, i.recurring, source)
+    log.info("%d message(s) analysed without their interactions in the store: run `tiekeeper sync` to store them",
+             count)
+    return Table.concat([stored, fresh.build()])
+
+
+def drops_for(config: Config, store: Store, address: str) -> list[Drop]:
+    """(rule, count) of the mail from ``address`` that inference dropped, most first, including
+    records the store has not derived yet (made in memory, as ``mail_table`` does)."""
+    me = own_addresses.me(config, store)
+    version = inference_version(me.fingerprint())
+    with store.snapshot():
+        if not store.has_uninferred(MAIL, version):
+            return store.drops_for(address)
+        counts = dict(store.drops_for(address, inferred_by=version))
+        derived = mail_deriver(me)
+        for source, record in store.uninferred(MAIL, version):
+            made = derived(source, record)
+            dropped = made.dropped if made is not None else None
+            if dropped and dropped[0] == address:
+                counts[dropped[1]] = counts.get(dropped[1], 0) + 1
+    return [Drop(rule, n) for rule, n in sorted(counts.items(), key=lambda kv: -kv[1])]
 
 
 def report(config: Config, store: Store, now: datetime) -> Report:
@@ -157,7 +211,7 @@ def stored_corrections(store: Store) -> list[corrections.Correction]:
     return list(found.values())
 
 
-def busy(config: Config, store: Store, now: datetime, days: int = followups_mod.HORIZON_DAYS + 7) -> list[tuple[float, float]]:
+def busy(config: Config, store: Store, now: datetime, days: int = followups.HORIZON_DAYS + 7) -> list[tuple[float, float]]:
     me = own_addresses.me(config, store)
     names = {s.name for s in config.sources}
     out: list[tuple[float, float]] = []
@@ -177,10 +231,10 @@ def write_followups(config: Config, store: Store, rep: Report) -> Path | None:
     if path is None and not publishes_remotely(config):
         return None
     previous = _stored_followups(store)
-    planned = followups_mod.plan(rep, previous, busy(config, store, rep.as_of), config.followups, config.identity.zone)
+    planned = followups.plan(rep, previous, busy(config, store, rep.as_of), config.followups, config.identity.zone)
     if path is not None:  # without those the user deleted from the follow-ups calendar: dismissed
         dismissed = store.dismissed_followups()
-        data = followups_mod.to_ics([f for f in planned if f.uid not in dismissed], config.followups.alarm_minutes)
+        data = followups.to_ics([f for f in planned if f.uid not in dismissed], config.followups.alarm_minutes)
         try:
             write_private(path, data)
         except OSError as e:
@@ -190,11 +244,8 @@ def write_followups(config: Config, store: Store, rep: Report) -> Path | None:
     return path
 
 
-def _stored_followups(store: Store) -> list[followups_mod.FollowUp]:
-    return [followups_mod.FollowUp(**dict(zip(_FOLLOWUP_FIELDS, row))) for row in store.followups()]
-
-
-_FOLLOWUP_FIELDS = tuple(f.name for f in fields(followups_mod.FollowUp))  # the order of store.followups()'s columns
+def _stored_followups(store: Store) -> list[followups.FollowUp]:
+    return [followups.FollowUp(**row._asdict()) for row in store.followups()]
 
 
 def push_followups(config: Config, store: Store) -> int | None:
@@ -208,15 +259,17 @@ def push_followups(config: Config, store: Store) -> int | None:
     planned = _stored_followups(store)
     where = f"source {config.followups.caldav or config.followups.google}, calendar {config.followups.calendar!r}"
     try:
-        with connectors.followup_target(config) as target:
+        calendar = connectors.followup_target(config)
+        assert calendar is not None, "publishes_remotely: a calendar is named"
+        with calendar as target:
             key = target.key
-            known = {uid: publish_mod.Published(*row) for uid, row in store.published(key).items()}
-            seen = publish_mod.reconcile(known, target.listing())
+            known = {uid: publish.Published(*row) for uid, row in store.published(key).items()}
+            seen = publish.reconcile(known, target.listing())
             for uid, p in seen.items():
                 if p != known[uid]:
                     log.info("follow-ups: one was %s in the calendar; it is left as the user has it", p.state)
                     store.mark_published(key, uid, p.sequence, p.remote_id, p.etag, p.state)
-            todo = publish_mod.changes(planned, seen)
+            todo = publish.changes(planned, seen)
             writes = sum(_apply(target, store, key, change, config.followups.alarm_minutes, seen.get(change.uid))
                          for change in todo)
     except SourceError as e:  # the target's connector speaks in source errors; here it is an output
@@ -226,11 +279,12 @@ def push_followups(config: Config, store: Store) -> int | None:
     return writes
 
 
-def _apply(target: FollowupCalendar, store: Store, key: str, change: publish_mod.Change, alarm: int | None,
-           old: publish_mod.Published | None) -> int:
+def _apply(target: FollowupCalendar, store: Store, key: str, change: publish.Change, alarm: int | None,
+           old: publish.Published | None) -> int:
     """One write to the remote calendar; 1 if the server took it, 0 when the user's edit won."""
     try:
         if change.action == "put":
+            assert change.followup is not None, "a put carries what to write"
             remote_id, etag = target.put(change.followup, alarm, change.remote_id, change.etag)
             store.mark_published(key, change.uid, change.followup.sequence, remote_id, etag)
         elif change.action == "delete":
@@ -241,7 +295,7 @@ def _apply(target: FollowupCalendar, store: Store, key: str, change: publish_mod
             return 0
     except EditConflict:  # changed by the user since the listing: theirs; the next push sees how
         if old is not None:
-            store.mark_published(key, change.uid, old.sequence, old.remote_id, "", publish_mod.EDITED)
+            store.mark_published(key, change.uid, old.sequence, old.remote_id, "", publish.EDITED)
         return 0
     return 1
 
@@ -249,7 +303,7 @@ def _apply(target: FollowupCalendar, store: Store, key: str, change: publish_mod
 def save_report(store: Store, rep: Report) -> None:
     store.save_contacts(rep.as_of.timestamp(), (
         (c.id, c.name, c.emails, c.relationship, c.expected_gap_days, c.last_two_way,
-         [{"kind": f.kind, "pattern": f.pattern, "why": f.why} for f in c.flags]) for c in rep.contacts))
+         [{"kind": f.check, "pattern": f.pattern, "why": f.why} for f in c.flags]) for c in rep.contacts))
 
 
 def analyse_and_publish(config: Config, store: Store, now: datetime) -> tuple[Report, Path | None]:
@@ -268,7 +322,7 @@ def run_once(config: Config, store: Store, as_of: datetime | None = None, force:
     with stage(f"syncing {len(config.sources)} source(s)"):
         result.synced, result.failed = sync_all(config, store, force, progress=progress)
     with stage("analysing"):
-        rep, followups = analyse_and_publish(config, store, clock(config, as_of))
+        rep, followups_file = analyse_and_publish(config, store, clock(config, as_of))
     result.report = rep
     try:  # a calendar server that is down must not hold back the digest
         result.pushed = push_followups(config, store)
@@ -280,7 +334,7 @@ def run_once(config: Config, store: Store, as_of: datetime | None = None, force:
     except OutputError as e:
         log.error("%s", e.one_line())
         result.output_errors.append(e)
-    for name, path in (("followups", followups), ("digest", result.digest and result.digest.path)):
+    for name, path in (("followups", followups_file), ("digest", result.digest and result.digest.path)):
         if path:
             result.written[name] = path
     return result

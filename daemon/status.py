@@ -11,6 +11,7 @@ from typing import Any
 
 from daemon.checks import Check
 from daemon.config import Config
+from daemon.errors import StoreError
 from daemon.store import Store
 
 
@@ -95,7 +96,7 @@ def _last_digest(store: Store) -> dict[str, Any] | None:
     """The last digest sent, by whichever trigger (None: none yet, or a store not migrated yet)."""
     try:
         sends = store.digest_sends()
-    except sqlite3.OperationalError:  # read-only on a store an older tiekeeper wrote
+    except StoreError:  # read-only on a store an older tiekeeper wrote (no such table)
         return None
     if not sends:
         return None
@@ -169,8 +170,9 @@ def doctor(config: Config) -> list[Check]:
         from daemon import reach
 
         checks += reach.checks(config)
-    for src in config.sources:
-        checks.append(_source_check(src, config))
+    config_dir = config.path.parent if config.path else None
+    for src in config.sources:  # logged in, the way a sync reads it
+        checks.append(src.check(config_dir, probe=True))
     for name, path in (("follow-ups file", config.followups.path), ("digest file", config.digest.path)):
         if path:
             checks.append(Check(name, _writable_dir(path.parent), f"{path}", f"make {path.parent} writable"))
@@ -208,53 +210,26 @@ def _followups_calendar_check(config: Config) -> Check:
     f = config.followups
     where = f"{f.calendar!r} via source {f.caldav or f.google}"
     try:
-        with connectors.followup_target(config) as target:
+        target = connectors.followup_target(config)
+        assert target is not None  # asked only when outputs.followups names a source
+        with target:
             found = target.find() is not None
     except TiekeeperError as e:
         return Check("follow-ups calendar", False, f"{where}: {e.message}", e.remedy)
     return Check("follow-ups calendar", True, f"{where}: " + ("found" if found else "will be made on the first push"))
 
 
-def _server_check(src, what: str) -> Check:
-    """Connect and log in (IMAP), find the calendars (CalDAV, Google Calendar) or ask Gmail for the
-    mailbox's history id: the whole path a sync takes, authorization included."""
-    import connectors
-    from daemon.errors import TiekeeperError
-
-    try:
-        with connectors.build(src) as conn:
-            if src.type == "imap":
-                found = conn.folders()
-                return Check(what, True, f"logged in to {src.host}:{src.port}, {len(found)} folder(s) to read")
-            if src.type == "gmail":
-                conn.cursor_now()
-                return Check(what, True, f"authorized for {src.account}; Gmail answers")
-            if src.type == "google_calendar":
-                return Check(what, True, f"authorized for {src.account}; {len(conn.calendar_ids())} calendar(s) to read")
-            found = conn.calendars()
-            return Check(what, True, f"found {len(found)} calendar(s) at {src.url}")
-    except TiekeeperError as e:
-        return Check(what, False, e.message.removeprefix(f"source {src.name}: "), e.remedy)
-
-
 def _keyring_check(sources) -> Check:
+    from connectors.registry import GOOGLE_TOKEN, PASSWORD, types_needing
     from daemon.secrets import backend_name, keyring_backend
 
     backend, why = keyring_backend()
     if backend is not None:
         return Check("keyring", True, f"backend {backend_name(backend)}")
-    needy = [s.name for s in sources if (s.type == "imap" or s.type == "caldav" and s.username) and not s.password_command
-             or s.type in ("gmail", "google_calendar") and s.token_file is None]  # a caldav source without username logs in to nothing
+    needy = [s.name for s in sources if s.keyring_needed()]
     if not needy:
         return Check("keyring", True, f"{why}; no source here needs one")
     return Check("keyring", False, f"{why}; needed by {', '.join(needy)}",
-                 "run a Secret Service (e.g. gnome-keyring), or use password_command (imap, caldav) "
-                 "or token_file (gmail, google_calendar)")
+                 f"run a Secret Service (e.g. gnome-keyring), or use password_command ({', '.join(types_needing(PASSWORD))}) "
+                 f"or token_file ({', '.join(types_needing(GOOGLE_TOKEN))})")
 
-
-def _source_check(src, config: Config) -> Check:
-    from daemon import reach
-
-    if src.type in ("imap", "caldav", "gmail", "google_calendar"):
-        return _server_check(src, f"source {src.name}")
-    return reach.source(src, config.path.parent if config.path else None)  # a path, or an ICS feed

@@ -67,7 +67,7 @@ def score(life: Life, report: Report, as_of: datetime = NOW) -> Score:
     for c in report.contacts:
         for e in c.emails:
             owner[e.lower()] = c.id
-    flags = {c.id: {f.pattern or f.kind for f in c.flags} for c in report.contacts}
+    flags = {c.id: {f.pattern or f.check for f in c.flags} for c in report.contacts}
     kinds = {c.id: c.relationship for c in report.contacts}
     lapsed = [0, 0, 0]
     one_sided = [0, 0, 0]

@@ -2,6 +2,9 @@
 
 Addresses meet when they share a merge key (case, plus-tags, Gmail dots), a full display name
 ("Doe, Jane" = "Jane Doe" = an RFC 2047 encoded "Jane Doe"), or a ``[[people]]`` entry in the config.
+
+``group_people`` does it on columns; ``people_reference`` is the same rule written for reading,
+the tests' oracle.
 """
 
 from __future__ import annotations
@@ -15,15 +18,16 @@ import numpy as np
 from daemon.analysis.table import DIRECTIONS, Table, distinct, distinct_counts, narrow
 from daemon.config import Person as PersonOverride
 from daemon.identity import is_cjk_name, merge_key, nice_name, normalize_name, spelled_name
+from daemon.models import Interaction
 
 _GENERIC_NAMES = frozenset({"", "me", "team", "support", "info", "admin", "office", "unknown"})
 
 
 class _UnionFind:
     def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
+        self.parent: dict[int, int] = {}
 
-    def find(self, x: str) -> str:
+    def find(self, x: int) -> int:
         self.parent.setdefault(x, x)
         root = x
         while self.parent[root] != root:
@@ -32,7 +36,7 @@ class _UnionFind:
             self.parent[x], x = root, self.parent[x]
         return root
 
-    def union(self, a: str, b: str) -> None:
+    def union(self, a: int, b: int) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             self.parent[max(ra, rb)] = min(ra, rb)
@@ -52,11 +56,11 @@ class PersonGroup:
 class People:
     """Who is who in a table of interactions."""
 
-    groups: list[PersonGroup]  # sorted by id
-    order: np.ndarray  # the rows of the table by person, then time (ts, address, direction); ignored people left out
-    group: np.ndarray  # the person (index into ``groups``) of each row, in that order
-    person: np.ndarray  # the person of each row of the table, in the table's order (-1: ignored)
-    address_person: np.ndarray  # the person of each of the table's addresses (-1: none, or ignored)
+    persons: list[PersonGroup]  # sorted by id; a person is an index into this list
+    sorted_rows: np.ndarray  # the rows of the table by person, then time (ts, address, direction); ignored people left out
+    person_of_sorted_row: np.ndarray  # the person of each of ``sorted_rows``
+    person_of_row: np.ndarray  # the person of each row of the table, in the table's order (-1: ignored)
+    person_of_address: np.ndarray  # the person of each of the table's addresses (-1: none, or ignored)
 
 
 def _mergeable_name(name: str) -> str:
@@ -100,7 +104,7 @@ def group_people(table: Table, overrides: tuple[PersonOverride, ...] = ()) -> Pe
     last = last_used.tolist()
     special = set(override_of)  # key codes with an override
     codes_of_keys = key_of.tolist()
-    found = []
+    found: list[tuple[str, list[int], PersonOverride | None]] = []
     for start, end in zip(bounds[:-1], bounds[1:]):
         positions = by_person[start:end].tolist()
         if len(positions) == 1 and codes_of_keys[positions[0]] not in special:  # most people: one address, no override
@@ -115,23 +119,24 @@ def group_people(table: Table, overrides: tuple[PersonOverride, ...] = ()) -> Pe
         # The id follows the smallest merge key, so it stays put when a new address joins.
         found.append((_ident(min(group_keys)), codes, override))
     found.sort(key=lambda f: f[0])
-    person_of = np.full(len(table.addresses), -1, dtype=np.int64)
+    person_of_address = np.full(len(table.addresses), -1, dtype=np.int64)
     if found:
-        person_of[[a for _, codes, _ in found for a in codes]] = np.repeat(np.arange(len(found)), [len(f[1]) for f in found])
-    row_person = person_of[table.address]
-    rows = np.flatnonzero(row_person >= 0)
+        person_of_address[[a for _, codes, _ in found for a in codes]] = np.repeat(np.arange(len(found)), [len(f[1]) for f in found])
+    person_of_row = person_of_address[table.address]
+    rows = np.flatnonzero(person_of_row >= 0)
     rank = np.empty(len(table.addresses), dtype=np.int64)
     rank[sorted(range(len(table.addresses)), key=table.addresses.__getitem__)] = np.arange(len(table.addresses))
     tiebreak = rank[table.address[rows]] * 4 + _DIRECTION_RANK[table.direction[rows]]
-    order = rows[by_person_then_time(row_person[rows], table.ts[rows], tiebreak)]
-    group = row_person[order]
-    best = _best_names(table, order, group)
-    groups = []
+    sorted_rows = rows[by_person_then_time(person_of_row[rows], table.ts[rows], tiebreak)]
+    person_of_sorted_row = person_of_row[sorted_rows]
+    best = _best_names(table, sorted_rows, person_of_sorted_row)
+    persons = []
     for index, (ident, codes, override) in enumerate(found):
         emails = [table.addresses[a] for a in codes]
         name = override.name if override and override.name else best.get(index, "")
-        groups.append(PersonGroup(ident, nice_name(name, emails[0]), emails, override))
-    return People(groups, order, group, row_person, person_of)
+        persons.append(PersonGroup(ident, nice_name(name, emails[0]), emails, override))
+    return People(persons=persons, sorted_rows=sorted_rows, person_of_sorted_row=person_of_sorted_row,
+                  person_of_row=person_of_row, person_of_address=person_of_address)
 
 
 def _keys_apart_by_name(table: Table, addresses: list[int], keys: list[str]) -> list[str]:
@@ -236,8 +241,8 @@ def _spelled_joins(table: Table, present: np.ndarray, key_of: np.ndarray, names:
     by_letters: dict[str, set[int]] = {}  # "anacosta" and "costaana" -> the keys of the names that spell it
     for name, key in names.first_key.items():
         if name.isascii():  # (a name in a script written without spaces is never ASCII)
-            words = name.split()
-            for letters in ("".join(words), "".join(reversed(words))):
+            name_words = name.split()
+            for letters in ("".join(name_words), "".join(reversed(name_words))):
                 by_letters.setdefault(letters, set()).add(key)
     joins = []
     for a, key in unnamed:
@@ -257,7 +262,8 @@ _DIRECTION_RANK = np.array([sorted(DIRECTIONS).index(d) for d in DIRECTIONS], dt
 
 def by_person_then_time(person: np.ndarray, ts: np.ndarray, tiebreak: np.ndarray) -> np.ndarray:
     """The order of rows by person, then time, then ``tiebreak``, then position: what a stable
-    sort by (person, ts, tiebreak) gives, in a fraction of ``np.lexsort``'s time."""
+    sort by (person, ts, tiebreak) gives (``by_person_then_time_reference``), in a fraction of
+    ``np.lexsort``'s time."""
     order = _by_person_then_whole_seconds(person, ts)
     if order is None:
         order = np.argsort(ts)
@@ -283,16 +289,99 @@ def _by_person_then_whole_seconds(person: np.ndarray, ts: np.ndarray) -> np.ndar
     return np.argsort(person.astype(np.int64) * int(span) + (ts - first).astype(np.int64))
 
 
-def _best_names(table: Table, order: np.ndarray, group: np.ndarray) -> dict[int, str]:
+def _best_names(table: Table, sorted_rows: np.ndarray, person_of_sorted_row: np.ndarray) -> dict[int, str]:
     """Each person's most used display name (an address is no name); on a tie, the one seen first."""
     usable = np.array([bool(n) and "@" not in n for n in table.names], dtype=bool)
-    names = table.name[order]
-    rows = np.flatnonzero(usable[names]) if len(table.names) else np.zeros(0, dtype=np.int64)
-    if not len(rows):
+    names = table.name[sorted_rows]
+    named = np.flatnonzero(usable[names]) if len(table.names) else np.zeros(0, dtype=np.int64)
+    if not len(named):
         return {}
     width = len(table.names)
-    pairs, first, uses = distinct_counts(group[rows] * width + names[rows])
+    pairs, first, uses = distinct_counts(person_of_sorted_row[named] * width + names[named])
     person, name = np.divmod(pairs, width)
     pick = np.lexsort((first, -uses, person))
     chosen = pick[np.r_[True, person[pick][1:] != person[pick][:-1]]]
     return {p: table.names[n] for p, n in zip(person[chosen].tolist(), name[chosen].tolist())}
+
+
+def by_person_then_time_reference(person: list[int], ts: list[float], tiebreak: list[int]) -> list[int]:
+    """``by_person_then_time``, written for reading."""
+    return sorted(range(len(person)), key=lambda k: (person[k], ts[k], tiebreak[k], k))
+
+
+# -- the rule, for reading ---------------------------------------------------------------------------
+def people_reference(items: list[Interaction], overrides: tuple[PersonOverride, ...] = ()) -> dict[frozenset[str], str]:
+    """Who is who, as plainly as it can be written: ``group_people`` is held to it. Addresses meet
+    by merge key (a plus-tagged one only if it shares a display name with the rest of its mailbox,
+    or either has none), by a mergeable full display name (unless two of its addresses attended one
+    meeting together), by the one name an unnamed address spells, and by a [[people]] entry;
+    ignored people are left out. Each person's addresses -> their id."""
+    names_of: dict[str, set[str]] = {}  # each address -> its mergeable display names
+    for i in items:
+        names_of.setdefault(i.address, set())
+        if _mergeable_name(i.name):
+            names_of[i.address].add(_mergeable_name(i.name))
+
+    def key_of(address: str) -> str:
+        key = merge_key(address)
+        if "+" in address.partition("@")[0]:
+            mine = names_of.get(address, set())
+            others = set().union(*(n for a, n in names_of.items() if a != address and merge_key(a) == key))
+            if mine and others and not mine & others:
+                return address
+        return key
+
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    def union(a: str, b: str) -> None:
+        parent[find(a)] = find(b)
+
+    keys_of_name: dict[str, list[str]] = {}  # each mergeable name -> the keys that used it, in order
+    for i in items:
+        key = key_of(i.address)
+        find(key)
+        name = _mergeable_name(i.name)
+        if name and key not in keys_of_name.setdefault(name, []):
+            keys_of_name[name].append(key)
+    moments: dict[tuple, set[str]] = {}  # each meeting (moment, event) -> the keys that attended it
+    for i in items:
+        if i.channel == "meeting":
+            moments.setdefault((i.ts, i.thread), set()).add(key_of(i.address))
+    usable = {}  # each name that joins -> its first key
+    for name, keys in keys_of_name.items():
+        if any(len(set(keys) & attended) > 1 for attended in moments.values()):
+            continue  # two people of one name
+        usable[name] = keys[0]
+        for k in keys[1:]:
+            union(keys[0], k)
+    named = {key_of(a) for a, n in names_of.items() if n}
+    for address in names_of:
+        key = key_of(address)
+        if key in named:
+            continue
+        words, letters = spelled_name(address)
+        found = {k for n, k in usable.items() if n.isascii() and not is_cjk_name(n)
+                 and (n == words or (len(letters) >= 6 and letters in ("".join(n.split()), "".join(reversed(n.split())))))}
+        if len(found) == 1:
+            union(found.pop(), key)
+    override_of = {}
+    for person in overrides:
+        keys = [key_of(a) for a in person.addresses]
+        for k in keys:
+            union(keys[0], k)
+            override_of[k] = person
+    members: dict[str, set[str]] = {}
+    for i in items:
+        members.setdefault(find(key_of(i.address)), set()).add(i.address)
+    out = {}
+    for addresses in members.values():
+        keys = sorted({key_of(a) for a in addresses})
+        override = next((override_of[k] for k in keys if k in override_of), None)
+        if not (override and override.ignore):
+            out[frozenset(addresses)] = hashlib.sha1(keys[0].encode()).hexdigest()[:12]
+    return out

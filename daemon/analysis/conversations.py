@@ -10,14 +10,15 @@ this person came from the other side, too late to join that conversation: a patc
 after it was sent, "thanks, done") is the other side's, and answered: it waits for nobody; the
 conversation it answers was answered too.
 
-The work is done on columns for every person at once (``split``); ``conversations`` is the same for
-one person's list of interactions.
+``conversations_reference`` is the rule written for reading, one interaction at a time: the tests
+hold the rest of this module to it. ``split`` does the same on columns, for every person at once;
+``conversations`` is ``split`` for one person's list of interactions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from daemon.models import Interaction
 
 QUIET = 72 * 3600.0
 DIRECT = 0.25  # weaker than this (Cc on a big thread) is presence, not conversation
+DAY = 86400.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,11 +48,69 @@ class Conversation:
         return self.met or (self.outbound > 0 and self.inbound > 0)
 
 
+# -- the rule, for reading ---------------------------------------------------------------------------
+def conversations_reference(items: list[Interaction], reply_window_days: float) -> list[Conversation]:
+    """One person's interactions (sorted by time) -> their conversations, one interaction at a time."""
+    out: list[Conversation] = []
+    current: list[Interaction] = []  # the interactions of the conversation going on
+    threads: set[str] = set()  # its threads
+    late = False  # it opened with a late answer
+    last_of_thread: dict[str, tuple[str, int]] = {}  # each thread's latest direction so far, and its conversation
+    answered_later: set[int] = set()  # conversations that a later mail answered
+    for i in items:
+        if i.weight <= 0:
+            continue
+        joins = bool(current) and (i.ts - current[-1].ts <= QUIET or (  # no long quiet, or a late reply:
+            i.thread in threads and i.ts - current[0].ts <= reply_window_days * DAY))
+        if not joins:
+            if current:
+                out.append(_conversation_of(current, late))
+            before = last_of_thread.get(i.thread, ("", -1))[0] if i.thread else None
+            late = _answers(i.direction, before)
+            current, threads = [], set()
+        current.append(i)
+        if i.thread:
+            before, where = last_of_thread.get(i.thread, ("", -1))
+            if _answers(i.direction, before):
+                answered_later.add(where)
+            threads.add(i.thread)
+            last_of_thread[i.thread] = (i.direction, len(out))
+    if current:
+        out.append(_conversation_of(current, late))
+    return [replace(c, answered=True) if k in answered_later else c for k, c in enumerate(out)]
+
+
+def _answers(direction: str, before: str | None) -> bool:
+    """A mail answers the previous mail of its thread when that came from the other side."""
+    return direction in ("in", "out") and before in ("in", "out") and before != direction
+
+
+def _conversation_of(items: list[Interaction], late_answer: bool) -> Conversation:
+    """The conversation of ``items``; ``late_answer``: it opens by answering the other side's
+    earlier mail of its thread, so it is theirs, and answered."""
+    first = items[0]
+    initiator = {"out": "me", "in": "them"}.get(first.direction, first.initiator)
+    if late_answer:
+        initiator = "them" if first.direction == "out" else "me"
+    outbound = sum(i.direction == "out" for i in items)
+    inbound = sum(i.direction == "in" for i in items)
+    met = any(i.direction == "both" for i in items)
+    direct_out = any(i.direction == "out" and i.weight >= DIRECT for i in items)
+    direct_in = any(i.direction == "in" and i.weight >= DIRECT for i in items)
+    small_meeting = any(i.direction == "both" and i.fanout <= 5 for i in items)
+    answered = late_answer or met or (inbound > 0 if initiator == "me" else outbound > 0 if initiator == "them" else True)
+    addressed = met or (direct_out if initiator == "me" else direct_in if initiator == "them" else True)
+    return Conversation(start=first.ts, end=items[-1].ts, initiator=initiator, outbound=outbound, inbound=inbound,
+                        met=met, weight=max(i.weight for i in items), answered=answered,
+                        direct=small_meeting or (direct_out and direct_in), addressed=addressed)
+
+
+# -- the same on columns, for everyone at once -------------------------------------------------------
 @dataclass(kw_only=True)
 class Conversations:
     """Every person's conversations as columns, sorted by person, then time."""
 
-    group: np.ndarray  # int: whose
+    person: np.ndarray  # int: whose (an index into People.persons)
     start: np.ndarray
     end: np.ndarray
     initiator: np.ndarray  # ME, THEM, OTHER
@@ -74,7 +134,7 @@ class Conversations:
         """Parts of different people, merged back into person-then-time order (a stable sort by
         person keeps each person's conversations, all from one part, in their order)."""
         merged = Conversations(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS})
-        return merged.take(np.argsort(narrow(merged.group), kind="stable"))
+        return merged.take(np.argsort(narrow(merged.person), kind="stable"))
 
     def objects(self) -> list[Conversation]:
         return [Conversation(start=s, end=e, initiator=INITIATORS[i], outbound=o, inbound=n, met=m, weight=w,
@@ -86,130 +146,121 @@ class Conversations:
 
 
 _DTYPES = (np.int64, np.float64, np.float64, np.int8, np.int64, np.int64, bool, np.float64, bool, bool, bool)
-_FIELDS = ("group", "start", "end", "initiator", "outbound", "inbound", "met", "weight", "answered", "direct",
+_FIELDS = ("person", "start", "end", "initiator", "outbound", "inbound", "met", "weight", "answered", "direct",
            "addressed")
 
 
-def split(table: Table, order: np.ndarray, group: np.ndarray, reply_windows_days: tuple[float, ...]) -> list[Conversations]:
-    """The conversations of every person, for each reply window. ``order``: the rows of ``table``
-    by person, then time; ``group``: whose each of them is. Rows of no weight take no part."""
-    weighty = table.weight[order] > 0
-    rows, group = order[weighty], group[weighty]
-    n = len(rows)
-    if n == 0:
+def split(table: Table, rows_by_person: np.ndarray, person_of: np.ndarray,
+          reply_windows_days: tuple[float, ...]) -> list[Conversations]:
+    """The conversations of every person, for each reply window. ``rows_by_person``: the rows of
+    ``table`` by person, then time; ``person_of``: whose each of them is. Rows of no weight take
+    no part."""
+    weighty = table.weight[rows_by_person] > 0
+    rows = _rows(table, rows_by_person[weighty], person_of[weighty])
+    if not len(rows.ts):
         return [Conversations(**{f: np.zeros(0, dtype=dtype) for f, dtype in zip(_FIELDS, _DTYPES)})
                 for _ in reply_windows_days]
-    ts, thread = table.ts[rows], table.thread[rows]
-    new_person = np.ones(n, dtype=bool)
-    new_person[1:] = group[1:] != group[:-1]
-    quiet = np.ones(n, dtype=bool)
-    quiet[1:] = (ts[1:] - ts[:-1]) > QUIET
-    candidates = np.flatnonzero(new_person | quiet)
-    # The earlier row of the same person and thread, if any: a reply to it may join its conversation.
-    by_thread = np.argsort(thread)  # runs of one thread, their rows in any order; put them back in order:
-    run = np.cumsum(np.r_[0, thread[by_thread][1:] != thread[by_thread][:-1]])
-    by_thread = by_thread[np.argsort(run * n + by_thread)]  # unique keys, so the fast sort will do
-    # Rows are in person-then-time order, so within a thread's run they now come person by person,
-    # each person's in time: a row's earlier row of its thread and person is the one just before it.
-    same = (run[1:] == run[:-1]) & (group[by_thread][1:] == group[by_thread][:-1])
-    earlier = np.full(n, -1, dtype=np.int64)
-    earlier[by_thread[1:][same]] = by_thread[:-1][same]
-    earlier[thread == 0] = -1
-    del by_thread, run, same, quiet
-    direction = table.direction[rows]
-    mail = (direction == OUT) | (direction == IN)
-    late_answer = mail & (earlier >= 0) & mail[earlier] & (direction[earlier] != direction)
-    columns = _Rows(ts=ts, group=group, direction=direction, weight=table.weight[rows], fanout=table.fanout[rows],
-                    initiator=table.initiator[rows], late_answer=late_answer, earlier=earlier)
-    return _summarise(columns, _starts(candidates, new_person, earlier, ts, [d * 86400.0 for d in reply_windows_days]))
+    return _summarise(rows, _starts(rows, [d * DAY for d in reply_windows_days]))
 
 
 @dataclass(kw_only=True)
 class _Rows:
-    """The columns the conversations are made of, for the rows that take part, in person-time order."""
+    """The columns the conversations are made of: the rows that take part, by person, then time.
+    Their positions in these columns are what the rest of this module calls rows."""
 
     ts: np.ndarray
-    group: np.ndarray
+    person: np.ndarray
     direction: np.ndarray
     weight: np.ndarray
     fanout: np.ndarray
     initiator: np.ndarray
+    earlier_in_thread: np.ndarray  # the row before it of its person and thread (-1: none, or no thread)
     late_answer: np.ndarray  # a mail answering the other side's earlier mail of its thread
-    earlier: np.ndarray  # the row of that earlier mail (-1: none)
 
 
-def _starts(candidates: np.ndarray, new_person: np.ndarray, earlier: np.ndarray, ts: np.ndarray,
-            reply_windows: list[float]) -> list[np.ndarray]:
-    """Which candidate rows begin a conversation, for each reply window.
+def _rows(table: Table, rows: np.ndarray, person: np.ndarray) -> _Rows:
+    """The columns of the table's ``rows`` (by person, then time; ``person``: whose each is)."""
+    thread = table.thread[rows]
+    # A stable sort by thread keeps the person-then-time order inside each thread: there, a row's
+    # earlier row of its person is the one just before it, if that is the same person's.
+    by_thread = np.argsort(thread, kind="stable")
+    same = (thread[by_thread][1:] == thread[by_thread][:-1]) & (person[by_thread][1:] == person[by_thread][:-1])
+    earlier = np.full(len(rows), -1, dtype=np.int64)
+    earlier[by_thread[1:][same]] = by_thread[:-1][same]
+    earlier[thread == 0] = -1
+    direction = table.direction[rows]
+    mail = (direction == OUT) | (direction == IN)
+    late_answer = mail & (earlier >= 0) & mail[earlier] & (direction[earlier] != direction)
+    return _Rows(ts=table.ts[rows], person=person, direction=direction, weight=table.weight[rows],
+                 fanout=table.fanout[rows], initiator=table.initiator[rows], earlier_in_thread=earlier,
+                 late_answer=late_answer)
 
-    A candidate with no earlier row of its thread (or a new person's first) surely does. The others
-    ("maybe": a late reply) join their conversation if their thread was in it and it began within
-    the window, which depends on where it began. Between two sure starts, the maybes join until the
-    first that fails; that one begins a conversation, and the maybes after it, up to the next sure
-    start, are decided the same way from there: a round finds the next failure of every such run."""
-    prior = earlier[candidates]
-    sure = new_person[candidates] | (prior < 0)
-    maybe = np.flatnonzero(~sure)
-    if not len(maybe):
+
+def _starts(rows: _Rows, reply_windows: list[float]) -> list[np.ndarray]:
+    """The rows that begin a conversation, in order, for each reply window (in seconds).
+
+    A person's first row, or one after more than QUIET of silence, may begin one: a candidate. It
+    surely does when it has no earlier row of its person and thread. Any other candidate is a late
+    reply: it joins the conversation before it when its thread was in it and it began within the
+    window (``_joins``), or else begins one, which then decides the late replies after it. So the
+    late replies between two sure starts, a run, are decided in order. Most runs join whole: the
+    first late reply that does not join is found for every run at once, and only the runs that
+    have one are walked on from there, one by one (walking every run costs 7 % of the analysis)."""
+    ts = rows.ts
+    new_person = np.r_[True, rows.person[1:] != rows.person[:-1]]
+    candidates = np.flatnonzero(new_person | np.r_[True, ts[1:] - ts[:-1] > QUIET])
+    earlier = rows.earlier_in_thread[candidates]
+    sure = new_person[candidates] | (earlier < 0)
+    late = np.flatnonzero(~sure)  # the late replies, as positions in candidates
+    if not len(late):
         return [candidates for _ in reply_windows]
-    # the last sure start before each maybe (the first candidate of a person is always sure)
-    last_sure = np.maximum.accumulate(np.where(sure, np.arange(len(candidates)), -1))[maybe]
     stamps = ts[candidates]
-    heads = np.flatnonzero(np.r_[True, last_sure[1:] != last_sure[:-1]])  # where each run after a sure start begins
-    run = np.repeat(np.arange(len(heads)), np.diff(np.r_[heads, len(maybe)]))
-    position, none = np.arange(len(maybe)), len(maybe)
+    # each late reply's run: the sure start before it (a person's first candidate is a sure one)
+    run_start = np.maximum.accumulate(np.where(sure, np.arange(len(candidates)), -1))[late]
+    run_heads = np.flatnonzero(np.r_[True, run_start[1:] != run_start[:-1]])  # positions in late
+    run_of_late = np.repeat(np.arange(len(run_heads)), np.diff(np.r_[run_heads, len(late)]))
     out = []
     for window in reply_windows:
-        joins = (prior[maybe] >= candidates[last_sure]) & (stamps[maybe] - stamps[last_sure] <= window)
-        fails = np.minimum.reduceat(np.where(joins, none, position), heads)[run]  # each run's first failure
+        joins = _joins(earlier[late], stamps[late], candidates[run_start], stamps[run_start], window)
+        position = np.arange(len(late))
+        first_break = np.minimum.reduceat(np.where(joins, len(late), position), run_heads)[run_of_late]
         begins = sure.copy()
-        begins[maybe[position == fails]] = True
-        # The maybes after a failure, each with where its conversation began (a position in maybe).
-        later = np.flatnonzero(position > fails)
-        began = fails[later]
-        for _ in range(ROUNDS):  # each round finds the next failure of every run that has one
-            if not len(later):
-                break
-            k, f = maybe[later], maybe[began]
-            joins = (prior[k] >= candidates[f]) & (stamps[k] - stamps[f] <= window)
-            at = np.arange(len(later))
-            heads_left = np.flatnonzero(np.r_[True, run[later][1:] != run[later][:-1]])
-            failed = np.repeat(np.minimum.reduceat(np.where(joins, len(later), at), heads_left),
-                               np.diff(np.r_[heads_left, len(later)]))
-            begins[maybe[later[at == failed]]] = True
-            undecided = at > failed
-            later, began = later[undecided], later[failed[undecided]]
-        if len(later):  # runs with more failures than rounds: one by one
-            begins[_one_by_one(later, began, maybe, run, candidates, prior, stamps, window)] = True
+        begins[late[position == first_break]] = True
+        after = np.flatnonzero(position > first_break)
+        begins[late[_walk(after, first_break[after], candidates[late], earlier[late], stamps[late], window)]] = True
         out.append(candidates[begins])
     return out
 
 
-ROUNDS = 32  # a run of maybes with more failures than this is decided one by one
+def _joins(earlier: np.ndarray | int, ts: np.ndarray | float, start_row: np.ndarray | int,
+           start_ts: np.ndarray | float, window: float) -> np.ndarray | bool:
+    """Whether a late reply (its earlier row of its thread, its time) joins the conversation that
+    began at ``start_row``, ``start_ts``: its thread was in it, and it began within the window."""
+    return (earlier >= start_row) & (ts - start_ts <= window)
 
 
-def _one_by_one(later: np.ndarray, began: np.ndarray, maybe: np.ndarray, run: np.ndarray, candidates: np.ndarray,
-                prior: np.ndarray, stamps: np.ndarray, window: float) -> list[int]:
-    """The maybes among ``later`` (positions in maybe, each run's in order, each run's first one
-    with ``began``: where its conversation began) that begin a conversation, in a plain loop."""
-    ks, fs = maybe[later], maybe[began]
-    breaks, first_row, first_ts, current = [], -1, 0.0, -1  # where the conversation began; its run
-    for k, r, f_row, f_ts, k_prior, k_row, k_ts in zip(
-            ks.tolist(), run[later].tolist(), candidates[fs].tolist(), stamps[fs].tolist(), prior[ks].tolist(),
-            candidates[ks].tolist(), stamps[ks].tolist()):
-        if r != current:
-            first_row, first_ts, current = f_row, f_ts, r
-        if k_prior >= first_row and k_ts - first_ts <= window:
-            continue  # a late reply in a thread of this conversation
-        first_row, first_ts = k_row, k_ts
-        breaks.append(k)
-    return breaks
+def _walk(after: np.ndarray, first_break: np.ndarray, row: np.ndarray, earlier: np.ndarray, ts: np.ndarray,
+          window: float) -> list[int]:
+    """The late replies among ``after`` that begin a conversation: ``after`` holds, run by run and in
+    order, the late replies after their run's first break (``first_break``, for each); ``row``,
+    ``earlier``, ``ts``: every late reply's row, earlier row of its thread, time."""
+    begins, run = [], -1
+    for k, b, k_row, k_earlier, k_ts, b_row, b_ts in zip(
+            after.tolist(), first_break.tolist(), row[after].tolist(), earlier[after].tolist(), ts[after].tolist(),
+            row[first_break].tolist(), ts[first_break].tolist()):
+        if b != run:  # a run's first break began the conversation going on
+            run, start_row, start_ts = b, b_row, b_ts
+        if not _joins(k_earlier, k_ts, start_row, start_ts, window):
+            start_row, start_ts = k_row, k_ts
+            begins.append(k)
+    return begins
 
 
 def _summarise(rows: _Rows, every_starts: list[np.ndarray]) -> list[Conversations]:
     """The conversations for each reply window: those that begin at its array of ``every_starts``."""
     d, w, ts = rows.direction, rows.weight, rows.ts
-    bounds = [(starts, np.r_[starts[1:], len(ts)]) for starts in every_starts]  # each conversation's rows: [start, next)
+    # each conversation's rows: [conv_start, conv_stop)
+    bounds = [(conv_start, np.r_[conv_start[1:], len(ts)]) for conv_start in every_starts]
     # How many rows of each mark a conversation has: the difference of the mark's running count
     # (from 0, one longer than the rows) at its bounds. One running count serves every window (a
     # reduceat per window and mark costs ten times as much); one mark at a time keeps memory low.
@@ -217,24 +268,24 @@ def _summarise(rows: _Rows, every_starts: list[np.ndarray]) -> list[Conversation
     running = np.zeros(len(ts) + 1, dtype=np.int32)
     for k, mark in enumerate(_marks(rows)):
         np.cumsum(mark, out=running[1:])
-        for got, (starts, stops) in zip(counts, bounds):
-            n = running[stops] - running[starts]
+        for got, (conv_start, conv_stop) in zip(counts, bounds):
+            n = running[conv_stop] - running[conv_start]
             got.append(n.astype(np.int64) if k < 2 else n > 0)  # the directions are counted; the rest is "any"
+    answering = np.flatnonzero(rows.late_answer)
     found = []
-    for (starts, stops), (outbound, inbound, met, direct_out, direct_in, small_meeting) in zip(bounds, counts):
-        first_direction, late = d[starts], rows.late_answer[starts]
-        initiator = np.where(first_direction == OUT, ME, np.where(first_direction == IN, THEM, rows.initiator[starts]))
+    for (conv_start, conv_stop), (outbound, inbound, met, direct_out, direct_in, small_meeting) in zip(bounds, counts):
+        first_direction, late = d[conv_start], rows.late_answer[conv_start]
+        initiator = np.where(first_direction == OUT, ME, np.where(first_direction == IN, THEM, rows.initiator[conv_start]))
         initiator = np.where(late, np.where(first_direction == OUT, THEM, ME), initiator).astype(np.int8)
         answered = late | met | np.where(initiator == ME, inbound > 0, np.where(initiator == THEM, outbound > 0, True))
         # a conversation some later conversation answers, however late, was answered
-        answering = np.flatnonzero(rows.late_answer)
         if len(answering):
-            answered[np.searchsorted(starts, rows.earlier[answering], side="right") - 1] = True
+            answered[np.searchsorted(conv_start, rows.earlier_in_thread[answering], side="right") - 1] = True
         addressed = met | np.where(initiator == ME, direct_out, np.where(initiator == THEM, direct_in, True))
-        found.append(Conversations(group=rows.group[starts], start=ts[starts], end=ts[stops - 1], initiator=initiator,
-                                   outbound=outbound, inbound=inbound, met=met, weight=np.maximum.reduceat(w, starts),
-                                   answered=answered, direct=small_meeting | (direct_out & direct_in),
-                                   addressed=addressed))
+        found.append(Conversations(person=rows.person[conv_start], start=ts[conv_start], end=ts[conv_stop - 1],
+                                   initiator=initiator, outbound=outbound, inbound=inbound, met=met,
+                                   weight=np.maximum.reduceat(w, conv_start), answered=answered,
+                                   direct=small_meeting | (direct_out & direct_in), addressed=addressed))
     return found
 
 
@@ -250,6 +301,6 @@ def _marks(rows: _Rows) -> Iterator[np.ndarray]:
 
 
 def conversations(items: list[Interaction], reply_window_days: float = 7.0) -> list[Conversation]:
-    """One person's interactions (sorted by time) -> their conversations."""
+    """One person's interactions (sorted by time) -> their conversations, on columns."""
     n = len(items)
     return split(Table.of(items), np.arange(n), np.zeros(n, dtype=np.int64), (reply_window_days,))[0].objects()

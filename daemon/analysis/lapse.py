@@ -4,12 +4,16 @@ Silence counts from the last message or meeting in either direction. A run of un
 that reaches the present is no lapse but an unanswered pattern (``reciprocity``); the report keeps
 the two apart. Thin histories (fewer than 3 two-way conversations, or a tie younger than 60 days)
 are never flagged. The threshold is at least twice the person's mean gap
-and at least the ideal gap of their kind of tie, and at most three times their typical (median) gap
+and at least the ideal gap of their tier, and at most three times their typical (median) gap
 (sooner when the rhythm is so regular that the silence is already improbable).
+
+``assess`` judges everyone at once; ``assess_reference`` is the same for one person, written for
+reading.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import tzinfo
 
@@ -57,12 +61,29 @@ def assess(h: Histories, median: np.ndarray, sigma: np.ndarray, tiers: list[str]
     return Assessment(state=state, silence=silence, limit=limit)
 
 
+def assess_reference(h: History, median_days: float, sigma: float, tier: str, now: float,
+                     relationship: str = "") -> tuple[int, float, float]:
+    """One person's lapse check: their state, days of silence and the days of silence allowed."""
+    ideal = TIERS[tier][0]
+    mean_days = median_days * math.exp(sigma**2 / 2)
+    quantile = median_days * math.exp(sigma * rhythm._probit(1 - TAIL))  # longer than all but TAIL of the gaps
+    limit = max(ideal, 2 * mean_days, min(quantile, 3 * median_days)) * rhythm.SLOWER.get(relationship, 1.0)
+    silence = (now - h.last_contact) / DAY if h.last_contact is not None else math.nan
+    if h.two_way < MIN_CONVERSATIONS:
+        return THIN, silence, limit
+    assert h.first_two_way is not None, "a history with two-way conversations has a first one"
+    if (now - h.first_two_way) / DAY < MIN_AGE_DAYS:
+        return YOUNG, silence, limit
+    return (WITHIN if silence <= limit else LAPSED), silence, limit
+
+
 def reason(state: int, h: History, median_days: float, limit: float, now: float, zone: tzinfo,
            initiation: str = "") -> str:
     """The lapse check in plain words, flagged or not (for the flag and `explain`). ``initiation``:
     who always started ("you" or "they"), when that pattern stands beside the lapse."""
     if state == THIN:
         return f"thin history: {h.two_way} two-way conversation(s), at least {MIN_CONVERSATIONS} needed"
+    assert h.first_two_way is not None and h.last_contact is not None, "past THIN there are two-way conversations"
     if state == YOUNG:
         age = (now - h.first_two_way) / DAY
         return f"young tie: first two-way contact {human_days(age)} ago, at least {MIN_AGE_DAYS} days needed"

@@ -37,7 +37,7 @@ class LocalClock:
     def local(self, ts: float) -> float:
         """Seconds since the epoch on the local wall clock."""
         bucket = int(ts // _QUARTER)
-        off = self._offsets.get(bucket)
+        off: float | None = self._offsets.get(bucket)
         if off is None:
             first, table = self._table  # the span the last ``locals`` looked up, if it holds this quarter
             off = float(table[bucket - first]) if first <= bucket < first + len(table) else self._offset(bucket)

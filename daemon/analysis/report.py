@@ -1,4 +1,4 @@
-"""From interactions to the report: contacts, their kind and rhythm, and the flags with their why."""
+"""From interactions to the report: contacts, their relationship and rhythm, and the flags with their why."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from daemon.analysis import kind, lapse, localtime, reciprocity, rhythm
+from daemon.analysis import lapse, localtime, reciprocity, relationship, rhythm
 from daemon.analysis.contacts import PersonGroup, group_people
 from daemon.analysis.conversations import Conversations, split
 from daemon.analysis.history import Histories, histories
@@ -25,7 +25,7 @@ from daemon.models import Interaction
 
 @dataclass(frozen=True)
 class Flag:
-    kind: str  # "lapsed" | "one_sided"
+    check: str  # the check that raised it: "lapsed" | "one_sided" (the key "kind" in JSON)
     why: str
     pattern: str | None = None
     severity: float = 0.0
@@ -137,70 +137,70 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
     if not inside.all():
         table = table.take(inside)
     who = group_people(table, people)
-    groups, count = who.groups, len(who.groups)
-    workplaces = kind.work_domains(me, {table.addresses[a] for a in np.flatnonzero(np.bincount(table.address)).tolist()})
+    persons, count = who.persons, len(who.persons)
+    workplaces = relationship.work_domains(me, {table.addresses[a] for a in np.flatnonzero(np.bincount(table.address)).tolist()})
     # First pass: who is a real contact. Realness does not depend on the relationship (which only
     # sets how late a reply may join its conversation), so the wider reply window is used here.
-    wide, narrow = split(table, who.order, who.group, (14.0, 7.0))
+    wide, narrow = split(table, who.sorted_rows, who.person_of_sorted_row, (14.0, 7.0))
     wide_counts = _first_pass(wide, count)
-    person = spill(who.person, count)  # each row's person; the rows of ignored people in a slot of no one
-    invited = _one_off_invitation(table, person, count)
+    person_of_row = spill(who.person_of_row, count)  # the rows of ignored people in a slot of no one
+    invited = _one_off_invitation(table, person_of_row, count)
     real = np.array([(direct and not once) or (g.override is not None and n > 0)
-                     for g, (n, direct, _, _), once in zip(groups, wide_counts, invited.tolist())], dtype=bool)
+                     for g, (n, direct, _, _), once in zip(persons, wide_counts, invited.tolist())], dtype=bool)
     not_contacts = tuple(NotContact(g.id, g.name, tuple(g.addresses),
                                     ONE_OFF if invited[k] else _not_a_contact_reason(*wide_counts[k]))
-                         for k, g in enumerate(groups) if not real[k])
+                         for k, g in enumerate(persons) if not real[k])
     # The user's own habits, from real contacts only (cold pitches and crowds would skew them).
     local = np.floor(localtime.clock(zone).locals(table.ts)).astype(np.int64)  # each row's whole seconds on the wall clock
-    evidence = kind.evidence(table, local, person, count, contexts)
+    evidence = relationship.evidence(table, local, person_of_row, count, contexts)
     real_ones = np.flatnonzero(real)
-    hours = kind.HoursModel.fit(evidence.off_hours[real_ones].tolist())
-    domain = kind.domain_cues(table.addresses, who.address_person, count, real, workplaces)
-    accounts = kind.account_contexts(table, person, count, real, domain, me, workplaces)
-    two_way, rhythm_cue = kind.rhythm_cue(wide, count)
-    kinds = kind.classify(evidence, domain, kind.account_pull(table, person, count, accounts),
-                              [g.override.relationship if g.override else None for g in groups], hours,
-                              two_way, rhythm_cue, [g.override.origin if g.override else "" for g in groups])
-    professional = real & (np.array(kinds.relationship) == "professional")
+    hours = relationship.HoursModel.fit(evidence.off_hours[real_ones].tolist())
+    domain = relationship.domain_cues(table.addresses, who.person_of_address, count, real, workplaces)
+    accounts = relationship.account_contexts(table, person_of_row, count, real, domain, me, workplaces)
+    two_way, rhythm_cue = relationship.rhythm_cue(wide, count)
+    ties = relationship.classify(evidence, domain, relationship.account_pull(table, person_of_row, count, accounts),
+                                 [g.override.relationship if g.override else None for g in persons], hours,
+                                 two_way, rhythm_cue, [g.override.origin if g.override else "" for g in persons])
+    professional = real & (np.array(ties.relationship) == "professional")
     others = real & ~professional  # real contacts judged with the 7-day reply window
-    chosen = Conversations.concat([wide.take(professional[wide.group]), narrow.take(others[narrow.group])])
+    chosen = Conversations.concat([wide.take(professional[wide.person]), narrow.take(others[narrow.person])])
     history = histories(chosen, count, now_ts)
     mine_total, theirs_total = int(history.recent_mine[real_ones].sum()), int(history.recent_theirs[real_ones].sum())
     baseline = (mine_total + 2) / (mine_total + theirs_total + 4)
     # The user's habit with everyone else (leave-one-out), so one tie is not judged by itself.
     m, t = history.recent_mine, history.recent_theirs
     others_baseline = ((mine_total - m + 2) / (mine_total - m + theirs_total - t + 4)).tolist()
-    median, sigma = rhythm.rhythms(history.gaps, history.gap_mean, history.gap_var, kinds.relationship)
+    median, sigma = rhythm.rhythms(history.gaps, history.gap_mean, history.gap_var, ties.relationship)
     medians = median.tolist()
-    for k, g in enumerate(groups):
+    for k, g in enumerate(persons):
         if g.override and g.override.cadence_days:  # a rhythm set in the config
             medians[k] = g.override.cadence_days
             sigma[k] = rhythm.PRIOR_SIGMA / 2
     median = np.array(medians, dtype=np.float64)
-    tiers = [rhythm.tier_for(r, d) for r, d in zip(kinds.relationship, medians)]
-    lapses = lapse.assess(history, median, sigma, tiers, now_ts, kinds.relationship)
+    tiers = [rhythm.tier_for(r, d) for r, d in zip(ties.relationship, medians)]
+    lapses = lapse.assess(history, median, sigma, tiers, now_ts, ties.relationship)
     day = local // 86400  # local dates, as days since 1970-01-01
-    judged = _Judged(groups=groups, kinds=kinds, history=history, lapses=lapses, medians=medians, tiers=tiers,
+    judged = _Judged(persons=persons, ties=ties, history=history, lapses=lapses, medians=medians, tiers=tiers,
                      baselines=others_baseline, now=now_ts, zone=zone)
-    spans = _spans(table.ts[who.order], day[who.order], who.group, count)
+    spans = _spans(table.ts[who.sorted_rows], day[who.sorted_rows], who.person_of_sorted_row, count)
     contacts = tuple(_snooze(c, snoozed, now_ts, zone) for c in judged.contacts(real_ones.tolist(), spans))
-    flags = Counter(f.pattern or f.kind for c in contacts for f in c.flags)
+    flags = Counter(f.pattern or f.check for c in contacts for f in c.flags)
     return Report(now, contacts, not_contacts, _monthly(day, now, zone), round(baseline, 3), len(table), flags)
 
 
 ONE_OFF = "a one-off invitation of theirs (a webinar, a demo), with nobody else visible and nothing after it"
 
 
-def _one_off_invitation(table: Table, person: np.ndarray, count: int) -> np.ndarray:
+def _one_off_invitation(table: Table, person_of_row: np.ndarray, count: int) -> np.ndarray:
     """Who is known only from one meeting they organised, where nobody but the two of us is visible,
     and no mail: attendance, not a relationship (webinars, vendor demos, broadcast invitations)."""
     if not table.meeting.any():
         return np.zeros(count, dtype=bool)
     meetings = np.flatnonzero(table.meeting)
     mine_or_crowded = (table.initiator[meetings] != THEM) | (table.fanout[meetings] > 1)
-    rows = np.bincount(person, minlength=count + 1)[:count]
-    met = np.bincount(person[meetings], minlength=count + 1)[:count]
-    other = np.bincount(person[meetings[mine_or_crowded]], minlength=count + 1)[:count]
+    rows = np.bincount(person_of_row, minlength=count + 1)[:count]
+    met = np.bincount(person_of_row[meetings], minlength=count + 1)[:count]
+    other = np.bincount(person_of_row[meetings[mine_or_crowded]], minlength=count + 1)[:count]
     return (rows == 1) & (met == 1) & (other == 0)
 
 
@@ -219,44 +219,53 @@ def _first_pass(convs: Conversations, count: int) -> list[tuple[int, bool, int, 
     """Per person: (conversations, whether one was direct and two-way, one-way ones they started,
     one-way ones I started)."""
     two_way, one_way = convs.two_way, ~convs.two_way
-    return list(zip(per_person(convs.group, count).tolist(),
-                    (per_person(convs.group, count, two_way & convs.direct) > 0).tolist(),
-                    per_person(convs.group, count, one_way & (convs.initiator == THEM)).tolist(),
-                    per_person(convs.group, count, one_way & (convs.initiator == ME)).tolist()))
+    return list(zip(per_person(convs.person, count).tolist(),
+                    (per_person(convs.person, count, two_way & convs.direct) > 0).tolist(),
+                    per_person(convs.person, count, one_way & (convs.initiator == THEM)).tolist(),
+                    per_person(convs.person, count, one_way & (convs.initiator == ME)).tolist()))
 
 
-def _spans(ts: np.ndarray, day: np.ndarray, group: np.ndarray, count: int) -> tuple[list, list, list, list]:
+def _spans(ts: np.ndarray, day: np.ndarray, person: np.ndarray, count: int) -> tuple[list, list, list, list]:
     """How much and when, for each person: interactions, the first and last (None: none), and days
     with contact. ``ts``, ``day``: each row's time and local date, the rows by person, then time;
-    ``group``: whose each row is."""
-    n = per_person(group, count)
+    ``person``: whose each row is."""
+    n = per_person(person, count)
     first, last = np.full(count, np.nan), np.full(count, np.nan)
-    if len(group):
-        heads = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-        first[group[heads]] = ts[heads]
-        last[group[heads]] = ts[np.r_[heads[1:] - 1, len(group) - 1]]
+    if len(person):
+        heads = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
+        first[person[heads]] = ts[heads]
+        last[person[heads]] = ts[np.r_[heads[1:] - 1, len(person) - 1]]
     return (n.tolist(), [None if f != f else f for f in first.tolist()], [None if t != t else t for t in last.tolist()],
-            days_with_contact(day, group, count).tolist())
+            days_with_contact(day, person, count).tolist())
 
 
-def days_with_contact(day: np.ndarray, group: np.ndarray, count: int) -> np.ndarray:
-    """How many distinct dates each person's rows fall on (``group``: whose each row is, in
-    person order). Rows in time order have their local dates in order too, except where a clock
-    goes back across midnight: only then are the dates sorted."""
-    if not len(group):
+def days_with_contact(day: np.ndarray, person: np.ndarray, count: int) -> np.ndarray:
+    """How many distinct dates each person's rows fall on (``person``: whose each row is, the rows
+    by person). Rows in time order have their local dates in order too, except where a clock goes
+    back across midnight: only then are the dates sorted. ``days_with_contact_reference`` is the
+    same, written for reading."""
+    if not len(person):
         return np.zeros(count, dtype=np.int64)
-    same = group[1:] == group[:-1]
+    same = person[1:] == person[:-1]
     if (day[1:] >= day[:-1])[same].all():
-        return per_person(group, count, np.r_[True, ~same | (day[1:] != day[:-1])])
-    return per_person(distinct(group.astype(np.int64) << 32 | (day - day.min())) >> 32, count)
+        return per_person(person, count, np.r_[True, ~same | (day[1:] != day[:-1])])
+    return per_person(distinct(person.astype(np.int64) << 32 | (day - day.min())) >> 32, count)
+
+
+def days_with_contact_reference(day: list[int], person: list[int], count: int) -> list[int]:
+    """How many distinct dates each of ``count`` people's rows fall on, one row at a time."""
+    dates: list[set[int]] = [set() for _ in range(count)]
+    for d, p in zip(day, person):
+        dates[p].add(d)
+    return [len(d) for d in dates]
 
 
 @dataclass(kw_only=True)
 class _Judged:
     """Everyone's judgements, as columns; ``contacts`` makes the Contacts of the real ones."""
 
-    groups: list[PersonGroup]
-    kinds: kind.Kinds
+    persons: list[PersonGroup]
+    ties: relationship.Relationships
     history: Histories
     lapses: lapse.Assessment
     medians: list[float]
@@ -266,7 +275,7 @@ class _Judged:
     zone: tzinfo
 
     def contacts(self, real: list[int], spans: tuple[list, list, list, list]) -> Iterator[Contact]:
-        h, kinds = self.history, self.kinds
+        h, ties = self.history, self.ties
         state, severity, limit = self.lapses.state.tolist(), self.lapses.severity.tolist(), self.lapses.limit.tolist()
         maybe_one_sided = reciprocity.candidates(h).tolist()
         conversations, two_way, direct = h.conversations.tolist(), h.two_way.tolist(), h.direct_two_way.tolist()
@@ -274,24 +283,24 @@ class _Judged:
         lately_mine, lately = h.lately_mine.tolist(), h.lately.tolist()
         interactions, first, last, days = spans
         for k in real:
-            g = self.groups[k]
+            g = self.persons[k]
             flags = []
             history = h[k] if state[k] == lapse.LAPSED or maybe_one_sided[k] else None
             # One diagnosis: at most one pattern, an unanswered run first; never a lapse beside an
             # unanswered run (the silence is one side's); a lapse beside who starts says both.
-            p = reciprocity.one_pattern(history, self.baselines[k]) if maybe_one_sided[k] else None
-            if state[k] == lapse.LAPSED and not (p and p.unanswered):
+            p = reciprocity.one_pattern(history, self.baselines[k]) if history is not None and maybe_one_sided[k] else None
+            if history is not None and state[k] == lapse.LAPSED and not (p and p.unanswered):
                 starter = "" if p is None else "you" if p.pattern == "you_initiate" else "they"
                 why = lapse.reason(lapse.LAPSED, history, self.medians[k], limit[k], self.now, self.zone, starter)
                 flags.append(Flag("lapsed", why, None, round(severity[k], 2)))
             if p is not None:
                 why = p.why
-                if two_way[k]:
-                    why += f" Last two-way contact: {localtime.clock(self.zone).date_text(last_two_way[k])}."
+                if two_way[k] and (when := last_two_way[k]) is not None:
+                    why += f" Last two-way contact: {localtime.clock(self.zone).date_text(when)}."
                 flags.append(Flag("one_sided", why, p.pattern, round(p.severity, 2)))
             yield Contact(
-                id=g.id, name=g.name, emails=tuple(g.addresses), relationship=kinds.relationship[k],
-                confidence=kinds.confidence[k], tier=self.tiers[k], interactions=interactions[k],
+                id=g.id, name=g.name, emails=tuple(g.addresses), relationship=ties.relationship[k],
+                confidence=ties.confidence[k], tier=self.tiers[k], interactions=interactions[k],
                 conversations=conversations[k], two_way_conversations=two_way[k], days_with_contact=days[k],
                 first_interaction=first[k], last_interaction=last[k], last_two_way=last_two_way[k],
                 expected_gap_days=round(self.medians[k], 1), flags=tuple(flags),
@@ -307,7 +316,7 @@ class _Judged:
         p = reciprocity.one_pattern(h, self.baselines[k])
         if state == lapse.LAPSED and p and p.unanswered:
             why = f"not a lapse: the silence is an unanswered run ({p.pattern.replace('_', ' ')}). {why}"
-        return Explanation(self.kinds.signals(k), why, reciprocity.describe(h, self.baselines[k]))
+        return Explanation(self.ties.signals(k), why, reciprocity.describe(h, self.baselines[k]))
 
 
 def _snooze(c: Contact, snoozed: dict[str, float], now_ts: float, zone: tzinfo) -> Contact:
@@ -348,7 +357,7 @@ def to_json(report: Report) -> dict[str, Any]:
     for c in sorted(report.contacts, key=lambda c: (-max((f.severity for f in c.flags), default=0), c.name.casefold())):
         flags = []
         for f in c.flags:
-            d: dict[str, Any] = {"kind": f.kind, "why": f.why}
+            d: dict[str, Any] = {"kind": f.check, "why": f.why}
             if f.pattern:
                 d["pattern"] = f.pattern
             flags.append(d)

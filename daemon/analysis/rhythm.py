@@ -1,7 +1,7 @@
 """Each person's own rhythm: the typical gap between two-way conversations.
 
 Gaps are modelled as log-normal. While a history is short the estimate is shrunk toward a prior for
-the relationship's kind, so two quick emails do not set a rhythm of "every three days".
+the relationship, so two quick emails do not set a rhythm of "every three days".
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import numpy as np
 
 DAY = 86400.0
 
-# Kinds of tie: (ideal days between contacts, maximum days before it is overdue).
+# Tiers of tie: (ideal days between contacts, maximum days before it is overdue).
 TIERS: dict[str, tuple[float, float]] = {
     "inner": (7, 21), "close": (30, 60), "friends": (90, 180), "wider": (365, 730),
     "key": (45, 120), "network": (120, 365),
-    # a tie whose kind is unknown is named for its rhythm alone, with the personal tiers' limits
+    # a tie whose relationship is unknown is named for its rhythm alone, with the personal tiers' limits
     "weekly": (7, 21), "monthly": (30, 60), "occasional": (90, 180), "rare": (365, 730),
 }
 PRIOR_DAYS = {"personal": 30.0, "family": 30.0, "professional": 60.0, "unknown": 60.0}
@@ -88,7 +88,7 @@ def _exp(values: np.ndarray) -> np.ndarray:
 
 def limits(median: np.ndarray, sigma: np.ndarray, ideal: np.ndarray, tail: float) -> np.ndarray:
     """For each person, the silence past which their tie counts as lapsed: at least twice their
-    mean gap and the ideal gap of their kind of tie (``ideal``), and at most three times their
+    mean gap and the ideal gap of their tier (``ideal``), and at most three times their
     median gap, or sooner, the gap longer than all but ``tail`` of theirs."""
     mean_days = median * np.array([math.exp(s**2 / 2) for s in sigma.tolist()], dtype=np.float64)
     quantile = median * _exp(sigma * _probit(1 - tail))
@@ -96,7 +96,7 @@ def limits(median: np.ndarray, sigma: np.ndarray, ideal: np.ndarray, tail: float
 
 
 def tier_for(relationship: str, median_days: float) -> str:
-    """The kind of tie a rhythm suggests."""
+    """The tier a relationship and its rhythm suggest."""
     if relationship == "professional":
         return "key" if median_days <= 60 else "network"
     names = ("inner", "close", "friends", "wider") if relationship in ("personal", "family") else (

@@ -94,7 +94,7 @@ def assemble(parts: Sequence, lists: dict[str, list[str]], codes: dict[str, list
     for f in _COLUMNS:
         if f not in out:
             out[f] = np.concatenate([getattr(p, f) for p in parts])
-    return Table(**out, **lists)
+    return Table(**out, **lists)  # type: ignore[arg-type]  # each name gets its own type; mypy sees one dict
 
 
 # Every column and its type, in the order of the Table's fields.
@@ -110,8 +110,20 @@ class Builder:
     column's name (attributes, not a dict of lists: ``add`` runs once per row)."""
 
     def __init__(self) -> None:
-        for f in _COLUMNS:
-            setattr(self, f, [])
+        self.ts: list[float] = []
+        self.address: list[int] = []
+        self.name: list[int] = []
+        self.direction: list[int] = []
+        self.weight: list[float] = []
+        self.initiator: list[int] = []
+        self.thread: list[int] = []
+        self.account: list[int] = []
+        self.source: list[int] = []
+        self.meeting: list[bool] = []
+        self.fanout: list[int] = []
+        self.hint: list[int] = []
+        self.recurring: list[bool] = []
+        assert all(hasattr(self, f) for f in _COLUMNS), "a list for each column"
         self._addresses: dict[str, int] = {}
         self._names: dict[str, int] = {}
         self._accounts: dict[str, int] = {}

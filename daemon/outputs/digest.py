@@ -32,7 +32,7 @@ def sections(report: Report) -> dict[str, list[tuple[Contact, str]]]:
     did), else the one-sided pattern."""
     out: dict[str, list[tuple[Contact, str]]] = {key: [] for key, _ in SECTIONS}
     for c in sorted(report.flagged(), key=lambda c: -max(f.severity for f in c.flags)):
-        lapsed = next((f for f in c.flags if f.kind == "lapsed"), None)
+        lapsed = next((f for f in c.flags if f.check == "lapsed"), None)
         owed = next((f for f in c.flags if f.pattern == "unanswered_by_you"), None)
         if owed:
             out["owed"].append((c, owed.why))

@@ -55,7 +55,7 @@ def _title(c: Contact) -> str:
     patterns = {f.pattern for f in c.flags if f.pattern}
     if "unanswered_by_you" in patterns:
         return f"Reply to {name}"
-    if any(f.kind == "lapsed" for f in c.flags):
+    if any(f.check == "lapsed" for f in c.flags):
         return f"Follow up with {name}" if c.relationship == "professional" else f"Reconnect with {name}"
     return f"Check in with {name}"
 
@@ -128,7 +128,7 @@ class _Calendar:
 
 
 def _priority(c: Contact) -> tuple:
-    lapsed = max((f.severity for f in c.flags if f.kind == "lapsed"), default=0.0)
+    lapsed = max((f.severity for f in c.flags if f.check == "lapsed"), default=0.0)
     return (-(lapsed > 0), -lapsed, -len(c.flags), c.name.casefold(), c.id)
 
 

@@ -3,8 +3,9 @@
 The ``interactions`` table stays the truth. Beside it, segments hold the same rows as columns, each
 the rows of a range of ids. A trigger drops a segment in the same transaction as a delete or an
 update of any row in its range, and ids only grow, so a segment never disagrees with its rows. Rows
-that no segment covers (new, or of a dropped segment) are read from the table, and a loader that
-may write makes them into segments for the next time.
+that no segment covers (new, or of a dropped segment) are read from the table. Only writers make
+segments of them: a sync (``refresh``) and the service's analysis (a load that may write); the
+reading commands open the store read-only and read such rows from the table until then.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import hashlib
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -162,26 +163,25 @@ def _merge_digests(d: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def load(db: sqlite3.Connection, sources: Iterable[str] | None = None, since: float | None = None,
-         writable: bool = True) -> Table:
-    """The stored interactions (of ``sources``, from ``since`` on) as a Table. All reads see one
-    snapshot of the store; new segments are kept only if nothing was written since it was taken."""
-    db.execute("BEGIN")
+         writable: bool = True, leave_out: np.ndarray | None = None) -> Table:
+    """The stored interactions (of ``sources``, from ``since`` on) as a Table, without the rows whose
+    ids are in ``leave_out`` (sorted). All reads see one snapshot of the store (the caller's
+    transaction, else one of its own); if ``writable``, the rows no segment covers are made into
+    segments, kept only if nothing was written since the snapshot was taken."""
+    own = not db.in_transaction
+    if own:
+        db.execute("BEGIN")
     try:
         try:
-            table, made = _read(db, since, writable)
+            table, made = _read(db, since, writable, leave_out=leave_out)
         except UnicodeDecodeError:  # a segment's strings are damaged where its header cannot show it
             log.warning("the store's column cache had a damaged segment; it is all made again from the rows")
-            table, made = _read(db, since, writable, trust_segments=False)
-        try:
-            for first, last, rows, max_ts, part in made:  # the first write fails if the snapshot is stale
-                db.execute("DELETE FROM interaction_segments WHERE first <= ? AND last >= ?", (last, first))
-                db.execute("INSERT INTO interaction_segments VALUES (?,?,?,?,?)", (first, last, rows, max_ts, encode(part)))
-        except StoreBusy:  # busy, or another writer came first: make them next time
-            db.execute("ROLLBACK")
-        else:
+            table, made = _read(db, since, writable, trust_segments=False, leave_out=leave_out)
+        _keep(db, made)
+        if own:
             db.execute("COMMIT")
     except BaseException:
-        if db.in_transaction:
+        if own and db.in_transaction:
             db.execute("ROLLBACK")
         raise
     keep = np.ones(len(table), dtype=bool)
@@ -193,10 +193,60 @@ def load(db: sqlite3.Connection, sources: Iterable[str] | None = None, since: fl
     return table if keep.all() else table.take(keep)
 
 
-def _read(db: sqlite3.Connection, since: float | None, writable: bool,
-          trust_segments: bool = True) -> tuple[Table, list[tuple]]:
+def refresh(db: sqlite3.Connection) -> int:
+    """Make segments of the rows no segment covers (after a sync, so that the reading commands, which
+    never write, find them). Returns how many rows they hold."""
+    own = not db.in_transaction
+    if own:
+        db.execute("BEGIN")
+    try:
+        _, gaps = _plan(db, None, writable=True, trust_segments=True)
+        made = [m for _, m in _gap_rows(db, gaps, None)]
+        _keep(db, made)
+        if own:
+            db.execute("COMMIT")
+    except BaseException:
+        if own and db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return sum(m[2] for m in made)
+
+
+def _keep(db: sqlite3.Connection, made: list[tuple]) -> None:
+    """Store new segments. The first write fails if the snapshot they were made from is stale, or
+    waits for a writer that holds the lock and then fails: then they are made next time."""
+    if not made:
+        return
+    db.execute("SAVEPOINT segments")
+    try:
+        for first, last, rows, max_ts, part in made:
+            db.execute("DELETE FROM interaction_segments WHERE first <= ? AND last >= ?", (last, first))
+            db.execute("INSERT INTO interaction_segments VALUES (?,?,?,?,?)", (first, last, rows, max_ts, encode(part)))
+    except StoreBusy:
+        db.execute("ROLLBACK TO segments")
+    db.execute("RELEASE segments")
+
+
+def _read(db: sqlite3.Connection, since: float | None, writable: bool, trust_segments: bool = True,
+          leave_out: np.ndarray | None = None) -> tuple[Table, list[tuple]]:
     """Every row from the segments (those that reach ``since``) and, for the rows no segment
-    covers, from the table: (the rows, the segments to make of the latter if ``writable``)."""
+    covers, from the table, less those in ``leave_out``: (the rows, the segments to make of the
+    latter if ``writable``). A segment holding a row to leave out is read from its rows instead,
+    and no segment is made while rows are left out (a segment holds every row of its range)."""
+    leaving = leave_out is not None and len(leave_out) > 0
+    writable = writable and not leaving
+    parts, gaps = _plan(db, since, writable, trust_segments, leave_out if leaving else None)
+    made = []
+    for part, segment in _gap_rows(db, gaps, leave_out if leaving else None):
+        parts.append(part)
+        made.append(segment)
+    return merge(parts), made if writable else []
+
+
+def _plan(db: sqlite3.Connection, since: float | None, writable: bool, trust_segments: bool,
+          leave_out: np.ndarray | None = None) -> tuple[list, list[tuple[int, int]]]:
+    """The segments to read (those that reach ``since``), and the ranges of ids no usable segment
+    covers: (Segments, [(first id, last id)])."""
     segments = db.execute("SELECT first, last, rows, max_ts >= ?, CASE WHEN max_ts >= ? THEN data END "
                           "FROM interaction_segments ORDER BY first", (since or float("-inf"),) * 2).fetchall()
     if not trust_segments:
@@ -210,7 +260,9 @@ def _read(db: sqlite3.Connection, since: float | None, writable: bool,
     for first, last, _, wanted, data in segments:
         if first > end + 1:
             gaps.append((end + 1, first - 1))
-        if wanted:
+        if wanted and leave_out is not None and _any_between(leave_out, first, last):
+            gaps.append((first, last))
+        elif wanted:
             try:
                 parts.append(Segment(data))
             except OlderFormat:  # written by an older version: made again, in this one's format
@@ -222,14 +274,35 @@ def _read(db: sqlite3.Connection, since: float | None, writable: bool,
         end = last
     if newest > end:
         gaps.append((end + 1, newest))
-    made = []
+    return parts, gaps
+
+
+def _gap_rows(db: sqlite3.Connection, gaps: list[tuple[int, int]],
+              leave_out: np.ndarray | None) -> Iterator[tuple[Table, tuple]]:
+    """The rows of each range of ids, as tables of at most SEGMENT_ROWS rows, each with the
+    segment it makes: (table, (first id, last id, rows, max ts, table))."""
     for lo, hi in gaps:
         rows = db.execute(f"SELECT {_ROW_COLUMNS} FROM interactions WHERE id BETWEEN ? AND ? ORDER BY id", (lo, hi))
         while chunk := rows.fetchmany(SEGMENT_ROWS):
+            first, last = chunk[0][0], chunk[-1][0]
+            if leave_out is not None and _any_between(leave_out, first, last):
+                ids = np.fromiter((r[0] for r in chunk), dtype=np.int64, count=len(chunk))
+                chunk = [r for r, out in zip(chunk, _members(leave_out, ids)) if not out]
+                if not chunk:
+                    continue
             part = _table(chunk)
-            made.append((chunk[0][0], chunk[-1][0], len(chunk), float(part.ts.max()), part))
-            parts.append(part)
-    return merge(parts), made if writable else []
+            yield part, (first, last, len(chunk), float(part.ts.max()), part)
+
+
+def _any_between(ids: np.ndarray, first: int, last: int) -> bool:
+    """Whether the sorted ``ids`` hold one from ``first`` to ``last``."""
+    return bool(np.searchsorted(ids, last, side="right") > np.searchsorted(ids, first, side="left"))
+
+
+def _members(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each of ``values``, whether the sorted ``ids`` hold it."""
+    at = np.minimum(np.searchsorted(ids, values), len(ids) - 1)
+    return ids[at] == values
 
 
 def _table(rows: list[tuple]) -> Table:

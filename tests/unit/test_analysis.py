@@ -52,7 +52,7 @@ def report(items, people=()):
 def _flags(rep, address):
     for c in rep.contacts:
         if address in c.emails:
-            return {f.pattern or f.kind for f in c.flags}
+            return {f.pattern or f.check for f in c.flags}
     return None
 
 
@@ -116,7 +116,7 @@ def test_a_lapse_beside_who_always_started_says_both_in_one_sentence():
     rep = report(steady("sam@x.example", 10, 120, 400, first=lambda n: "out"))
     assert _flags(rep, "sam@x.example") == {"lapsed", "you_initiate"}
     (c,) = rep.contacts
-    (lapsed,) = [f for f in c.flags if f.kind == "lapsed"]
+    (lapsed,) = [f for f in c.flags if f.check == "lapsed"]
     assert lapsed.why.startswith("You started") and "and now it has gone quiet" in lapsed.why
     assert lapsed.why.count(".") == 1  # one sentence
 
@@ -220,7 +220,7 @@ def _life(seed: int) -> list[Interaction]:
 
 
 def _summary(rep):
-    return sorted((c.id, c.relationship, c.expected_gap_days, tuple(sorted(f.pattern or f.kind for f in c.flags))) for c in rep.contacts)
+    return sorted((c.id, c.relationship, c.expected_gap_days, tuple(sorted(f.pattern or f.check for f in c.flags))) for c in rep.contacts)
 
 
 @settings(max_examples=40, deadline=None)
@@ -243,8 +243,8 @@ def test_an_extra_two_way_exchange_never_makes_a_contact_more_lapsed(seed):
         extra = exchange(1, c.emails[0], "in")
         after = report(items + extra)
         mine = next(a for a in after.contacts if a.id == c.id)
-        was = any(f.kind == "lapsed" for f in c.flags)
-        now_lapsed = any(f.kind == "lapsed" for f in mine.flags)
+        was = any(f.check == "lapsed" for f in c.flags)
+        now_lapsed = any(f.check == "lapsed" for f in mine.flags)
         assert not (now_lapsed and not was)
         assert not now_lapsed  # contact yesterday: nobody is lapsed
 
@@ -261,7 +261,7 @@ def test_one_way_noise_never_creates_a_contact(seed, senders):
 def test_overrides_set_the_relationship_and_the_rhythm():
     items = steady("x@y.example", 7, 40, 400)  # weekly, silent for 40 days
     plain = next(iter(report(items).contacts))
-    assert "lapsed" in {f.kind for f in plain.flags}
+    assert "lapsed" in {f.check for f in plain.flags}
     set_ = report(items, (Person(None, ("x@y.example",), relationship="professional", cadence_days=30),))
     c = next(iter(set_.contacts))
     assert (c.relationship, c.confidence, c.expected_gap_days) == ("professional", 1.0, 30.0)
@@ -285,26 +285,12 @@ def test_the_fast_local_clock_agrees_with_datetime_across_dst_and_odd_offsets(ts
         t.date().toordinal() - 719163, t.hour, t.weekday(), t.strftime("%Y-%m"))
 
 
-def _two_means(shares: list[float]) -> tuple[float, float]:
-    """1-D two-means as plainly as it can be written: the oracle of HoursModel.fit."""
-    lo, hi = min(shares), max(shares)
-    for _ in range(50):
-        mid = (lo + hi) / 2
-        low = [x for x in shares if x <= mid] or [lo]
-        high = [x for x in shares if x > mid] or [hi]
-        new = (sum(low) / len(low), sum(high) / len(high))
-        if new == (lo, hi):
-            break
-        lo, hi = new
-    return lo, hi
-
-
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(st.floats(0, 1), st.sampled_from([0.0, 0.25, 0.5, 1.0])), min_size=4, max_size=60))
 def test_the_hours_model_is_two_means_of_the_shares(shares):
-    from daemon.analysis.kind import HoursModel
+    from daemon.analysis.relationship import HoursModel, two_means_reference
 
-    lo, hi = _two_means(shares)
+    lo, hi = two_means_reference(shares)
     model = HoursModel.fit(shares)
     assert abs(model.midpoint - (lo + hi) / 2) < 1e-9
     if hi - lo >= 0.3 + 1e-9:

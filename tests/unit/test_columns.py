@@ -1,12 +1,12 @@
-"""The analysis on columns agrees with plain per-person loops, written here as the oracle.
+"""The analysis on columns agrees with its plain versions, written for reading beside it in the
+package (``conversations_reference``, ``history_reference``, ``people_reference``, ...).
 
-The columnar code does for everyone at once what was once a Python loop per person. These
-properties hold it to the loop's answers on random people with ties, threads, weak Cc, meetings and
-quiet gaps right around the 72 hours that split a conversation."""
+The columnar code does for everyone at once what the plain versions do one person, one row at a
+time. These properties hold it to their answers on random people with ties, threads, weak Cc,
+meetings and quiet gaps right around the 72 hours that split a conversation."""
 
 import math
 import random
-from dataclasses import replace
 from datetime import datetime, timezone
 
 import numpy as np
@@ -14,95 +14,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.analysis.contacts import by_person_then_time, group_people
-from daemon.analysis.conversations import DIRECT, QUIET, Conversation, split
-from daemon.analysis.history import histories
+from daemon.analysis.contacts import (
+    by_person_then_time,
+    by_person_then_time_reference,
+    group_people,
+    people_reference,
+)
+from daemon.analysis.conversations import conversations_reference, split
+from daemon.analysis.history import History, histories, history_reference
 from daemon.analysis.localtime import clock
 from daemon.analysis.table import Table
 from daemon.models import Interaction
 
 DAY = 86400.0
 NOW = 1_800_000_000.0
-
-
-def oracle_conversations(items: list[Interaction], reply_window_days: float) -> list[Conversation]:
-    """The conversation rule, one interaction at a time."""
-    out, current, threads, late = [], [], set(), False
-    last_of_thread: dict[str, tuple[str, int]] = {}  # each thread's latest direction so far, and its conversation
-    answered_later: set[int] = set()  # conversations that a later mail answered
-    for i in items:
-        if i.weight <= 0:
-            continue
-        if not current or i.ts - current[-1].ts > QUIET and not (
-                i.thread and i.thread in threads and i.ts - current[0].ts <= reply_window_days * DAY):
-            if current:
-                out.append(_close(current, late))
-            before = last_of_thread.get(i.thread, ("", -1))[0] if i.thread else None
-            late = i.direction in ("in", "out") and before in ("in", "out") and before != i.direction
-            current, threads = [], set()
-        current.append(i)
-        if i.thread:
-            before, where = last_of_thread.get(i.thread, ("", -1))
-            if i.direction in ("in", "out") and before in ("in", "out") and before != i.direction:
-                answered_later.add(where)
-            threads.add(i.thread)
-            last_of_thread[i.thread] = (i.direction, len(out))
-    if current:
-        out.append(_close(current, late))
-    return [replace(c, answered=True) if k in answered_later else c for k, c in enumerate(out)]
-
-
-def _close(items: list[Interaction], late_answer: bool = False) -> Conversation:
-    """A conversation of ``items``; ``late_answer``: it opens by answering the other side's earlier
-    mail of its thread, so it is theirs, and answered."""
-    first = items[0]
-    initiator = {"out": "me", "in": "them"}.get(first.direction, first.initiator)
-    if late_answer:
-        initiator = "them" if first.direction == "out" else "me"
-    outbound = sum(i.direction == "out" for i in items)
-    inbound = sum(i.direction == "in" for i in items)
-    met = any(i.direction == "both" for i in items)
-    direct_out = any(i.direction == "out" and i.weight >= DIRECT for i in items)
-    direct_in = any(i.direction == "in" and i.weight >= DIRECT for i in items)
-    small_meeting = any(i.direction == "both" and i.fanout <= 5 for i in items)
-    answered = late_answer or met or (inbound > 0 if initiator == "me" else outbound > 0 if initiator == "them" else True)
-    addressed = met or (direct_out if initiator == "me" else direct_in if initiator == "them" else True)
-    return Conversation(start=first.ts, end=items[-1].ts, initiator=initiator, outbound=outbound, inbound=inbound,
-                        met=met, weight=max(i.weight for i in items), answered=answered,
-                        direct=small_meeting or (direct_out and direct_in), addressed=addressed)
-
-
-def oracle_history(convs: list[Conversation], now: float) -> dict:
-    two_way = [c for c in convs if c.two_way]
-    last = two_way[-1] if two_way else None
-    since = [c for c in convs if last is None or c.start > last.end]
-    recent = [c for c in convs if now - c.start <= 365 * DAY]
-
-    def run(starter: str) -> int:
-        n = 0
-        for c in reversed(recent):
-            if c.two_way:
-                break
-            n += c.initiator == starter and c.addressed and not c.answered
-        return n
-
-    def started(by: str, convs: list) -> int:  # only what was addressed to the other counts as a start
-        return sum(c.initiator == by and c.addressed for c in convs)
-
-    lately = [c for c in two_way if c.initiator in ("me", "them")][-5:]
-    logs = [math.log(max((b.start - a.start) / DAY, 1.0)) for a, b in zip(two_way, two_way[1:])]
-    mean = sum(logs) / len(logs) if logs else 0.0
-    return {
-        "conversations": len(convs), "two_way": len(two_way),
-        "first_two_way": two_way[0].start if two_way else None, "last_two_way": last.end if last else None,
-        "since_mine": started("me", since), "since_theirs": started("them", since),
-        "recent_mine": started("me", recent), "recent_theirs": started("them", recent),
-        "unanswered_mine": run("me"), "unanswered_theirs": run("them"),
-        "lately_mine": started("me", lately), "lately": len(lately), "gaps": len(logs),
-        "gap_mean": mean, "gap_var": sum((x - mean) ** 2 for x in logs) / len(logs) if logs else 0.0,
-        "direct_two_way": any(c.direct and c.two_way for c in convs),
-        "last_contact": convs[-1].end if convs else None,
-    }
 
 
 # Times on a coarse grid, so equal times (ties) and gaps of exactly 72 hours both happen.
@@ -132,14 +57,18 @@ def test_long_histories_on_columns_agree_with_the_per_person_loop(seed):
     _agree_with_the_loop(items)
 
 
-@pytest.mark.parametrize("rounds", [0, 1, 2])
-def test_late_replies_are_decided_alike_in_rounds_on_columns_and_one_by_one(rounds, monkeypatch):
-    """Failures past the vectorized rounds are decided in a plain loop; both ways agree with the rule."""
-    from daemon.analysis import conversations
-
-    monkeypatch.setattr(conversations, "ROUNDS", rounds)
-    for seed in range(10):
-        test_long_histories_on_columns_agree_with_the_per_person_loop(seed)
+@pytest.mark.parametrize("seed", range(20))
+def test_runs_of_late_replies_that_break_again_and_again_agree_with_the_reference(seed):
+    """One long thread, replies a few days apart, so that most late replies are in doubt and a run
+    of them breaks many times: the part decided one by one, after each run's first break."""
+    rng = random.Random(seed)
+    t, items = NOW - 500 * DAY, []
+    for _ in range(150):
+        t += rng.choice([1, 3.5, 4, 6, 9]) * DAY
+        items.append(Interaction(ts=t, channel="email", address=f"{rng.choice('ab')}@example.org", name="",
+                                 direction=rng.choice(["out", "in"]), weight=1.0, initiator="me",
+                                 thread=rng.choice(["t1", "t1", "t1", "t2", ""]), fanout=1))
+    _agree_with_the_loop(items)
 
 
 def _agree_with_the_loop(items: list[Interaction]) -> None:
@@ -147,17 +76,75 @@ def _agree_with_the_loop(items: list[Interaction]) -> None:
     table = Table.of(items)
     people = group_people(table)
     windows = (14.0, 7.0)
-    for window, convs in zip(windows, split(table, people.order, people.group, windows)):
-        found = histories(convs, len(people.groups), NOW)
-        for k, person in enumerate(people.groups):
+    for window, convs in zip(windows, split(table, people.sorted_rows, people.person_of_sorted_row, windows)):
+        found = histories(convs, len(people.persons), NOW)
+        for k, person in enumerate(people.persons):
             mine = sorted((i for i in items if i.address in person.addresses),
                           key=lambda i: (i.ts, i.address, i.direction))
-            expected = oracle_conversations(mine, window)
-            assert convs.take(convs.group == k).objects() == expected, window
-            history = found[k]
-            for field, value in oracle_history(expected, NOW).items():
-                got = getattr(history, field)
-                assert (got == value) if not isinstance(value, float) else math.isclose(got, value, abs_tol=1e-9), field
+            expected = conversations_reference(mine, window)
+            assert convs.take(convs.person == k).objects() == expected, window
+            _same_history(found[k], history_reference(expected, NOW))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(interaction, max_size=100), st.sampled_from(["personal", "professional", "family", "unknown"]),
+       st.one_of(st.integers(-460, -380), st.sampled_from([0, 400, 900])))
+def test_lapse_and_one_sided_candidates_on_columns_agree_with_the_plain_checks(items, relationship, days_later):
+    _plain_checks_agree(items, relationship, NOW + days_later * DAY)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_lapse_and_one_sided_candidates_agree_on_one_sided_and_young_histories(seed):
+    """People who mostly write, or are mostly written to (unanswered runs of every length), and
+    histories of every age, judged at every distance from their end."""
+    rng = random.Random(seed)
+    items = []
+    for who, out_share in (("a", 0.85), ("b", 0.15), ("c", 0.5)):
+        t = NOW - rng.randrange(20, 400) * DAY
+        for _ in range(rng.randrange(3, 40)):
+            t += rng.choice([0.5, 2, 4, 10, 30]) * DAY
+            items.append(Interaction(ts=t, channel="email", address=f"{who}@example.org", name="",
+                                     direction="out" if rng.random() < out_share else "in",
+                                     weight=rng.choice([0.1, 1.0, 1.0]), initiator="other",
+                                     thread=rng.choice(["", "t1", "t2"]), fanout=1))
+    items.sort(key=lambda i: i.ts)
+    relationship = rng.choice(["personal", "family"])
+    _plain_checks_agree(items, relationship, max(i.ts for i in items) + rng.randrange(0, 200) * DAY)
+    # and when a tie is just about old enough to judge
+    people = group_people(Table.of(items))
+    (convs,) = split(Table.of(items), people.sorted_rows, people.person_of_sorted_row, (7.0,))
+    for first in histories(convs, len(people.persons), NOW).first_two_way.tolist():
+        if first == first:  # not NaN
+            for days in (59.5, 60.0, 60.5):
+                _plain_checks_agree(items, relationship, first + days * DAY)
+
+
+def _plain_checks_agree(items: list[Interaction], relationship: str, now: float) -> None:
+    """The lapse check of everyone at once is each person's plain check; no one left out of the
+    one-sided candidates shows a pattern."""
+    from daemon.analysis import lapse, reciprocity, rhythm
+
+    table = Table.of(items)
+    people = group_people(table)
+    (convs,) = split(table, people.sorted_rows, people.person_of_sorted_row, (7.0,))
+    found = histories(convs, len(people.persons), now)
+    relationships = [relationship] * len(found)
+    median, sigma = rhythm.rhythms(found.gaps, found.gap_mean, found.gap_var, relationships)
+    tiers = [rhythm.tier_for(relationship, d) for d in median.tolist()]
+    checked = lapse.assess(found, median, sigma, tiers, now, relationships)
+    candidates = reciprocity.candidates(found)
+    for k in range(len(found)):
+        state, silence, limit = lapse.assess_reference(found[k], median[k], sigma[k], tiers[k], now, relationship)
+        assert (int(checked.state[k]), float(checked.limit[k])) == (state, limit)
+        assert math.isclose(checked.silence[k], silence) or (math.isnan(silence) and math.isnan(checked.silence[k]))
+        if not candidates[k]:
+            assert not reciprocity.patterns(found[k], 0.5, real_contact=True)
+
+
+def _same_history(got: History, expected: History) -> None:
+    for field in History.__dataclass_fields__:
+        a, b = getattr(got, field), getattr(expected, field)
+        assert (a == b) if not isinstance(b, float) else math.isclose(a, b, abs_tol=1e-9), field
 
 
 @given(st.lists(st.tuples(st.integers(0, 3), st.one_of(st.integers(0, 5).map(float),
@@ -168,7 +155,7 @@ def test_rows_sort_by_person_then_time_then_tiebreak_then_position(rows):
     person = np.array([r[0] for r in rows], dtype=np.int64)
     ts = np.array([r[1] for r in rows], dtype=np.float64)
     tiebreak = np.array([r[2] for r in rows], dtype=np.int64)
-    expected = sorted(range(len(rows)), key=lambda k: (rows[k][0], rows[k][1], rows[k][2], k))
+    expected = by_person_then_time_reference(person.tolist(), ts.tolist(), tiebreak.tolist())
     assert by_person_then_time(person, ts, tiebreak).tolist() == expected
 
 
@@ -243,94 +230,12 @@ def test_local_clock_date_text_agrees_with_datetime(stamps, name):
         assert fresh.date_text(ts) == expected and spanned.date_text(ts) == expected
 
 
-def oracle_people(items: list[Interaction], overrides) -> dict[frozenset[str], str]:
-    """Who is who, as plainly as it can be written: addresses meet by merge key (a plus-tagged one
-    only if it shares a display name with the rest of its mailbox, or either has none), by a
-    mergeable full display name (unless two of its addresses attended one meeting together),
-    by the one name an unnamed address spells, and by a [[people]] entry; ignored people are left
-    out. Each person's addresses -> their id."""
-    import hashlib
-
-    from daemon.analysis.contacts import _mergeable_name
-    from daemon.identity import is_cjk_name, merge_key, spelled_name
-
-    names_of: dict[str, set[str]] = {}
-    for i in items:
-        names_of.setdefault(i.address, set())
-        if _mergeable_name(i.name):
-            names_of[i.address].add(_mergeable_name(i.name))
-
-    def key_of(address: str) -> str:
-        key = merge_key(address)
-        if "+" in address.partition("@")[0]:
-            mine = names_of.get(address, set())
-            others = set().union(*(n for a, n in names_of.items() if a != address and merge_key(a) == key))
-            if mine and others and not mine & others:
-                return address
-        return key
-
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            x = parent[x]
-        return x
-
-    def union(a: str, b: str) -> None:
-        parent[find(a)] = find(b)
-
-    keys_of_name: dict[str, list[str]] = {}
-    for i in items:
-        key = key_of(i.address)
-        find(key)
-        name = _mergeable_name(i.name)
-        if name and key not in keys_of_name.setdefault(name, []):
-            keys_of_name[name].append(key)
-    moments: dict[tuple, set[str]] = {}
-    for i in items:
-        if i.channel == "meeting":
-            moments.setdefault((i.ts, i.thread), set()).add(key_of(i.address))
-    usable = {}
-    for name, keys in keys_of_name.items():
-        if any(len(set(keys) & ks) > 1 for ks in moments.values()):
-            continue  # two people of one name
-        usable[name] = keys[0]
-        for k in keys[1:]:
-            union(keys[0], k)
-    named = {key_of(a) for a, n in names_of.items() if n}
-    for address in names_of:
-        key = key_of(address)
-        if key in named:
-            continue
-        words, letters = spelled_name(address)
-        found = {k for n, k in usable.items() if n.isascii() and not is_cjk_name(n)
-                 and (n == words or (len(letters) >= 6 and letters in ("".join(n.split()), "".join(reversed(n.split())))))}
-        if len(found) == 1:
-            union(found.pop(), key)
-    override_of = {}
-    for person in overrides:
-        keys = [key_of(a) for a in person.addresses]
-        for k in keys:
-            union(keys[0], k)
-            override_of[k] = person
-    members: dict[str, set[str]] = {}
-    for i in items:
-        members.setdefault(find(key_of(i.address)), set()).add(i.address)
-    out = {}
-    for addresses in members.values():
-        keys = sorted({key_of(a) for a in addresses})
-        override = next((override_of[k] for k in keys if k in override_of), None)
-        if not (override and override.ignore):
-            out[frozenset(addresses)] = hashlib.sha1(keys[0].encode()).hexdigest()[:12]
-    return out
-
-
 _names = st.sampled_from(["", "Ann", "Ann Lee", "Lee, Ann", "ann  LEE", "Bo Chen", "Chen, Bo", "Team", "Cy Dee", "me",
                           "E F", "Ef Gh", "佐藤 花子", "佐藤花子"])
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["a", "a+x", "b", "c", "d", "e.f", "ef"]),
+@given(st.lists(st.tuples(st.sampled_from(["a", "a+x", "b", "c", "d", "e.f", "ef", "annlee", "lee.ann", "chenbo"]),
                           st.sampled_from(["example.org", "gmail.com", "googlemail.com"]), _names), max_size=25),
        st.lists(st.tuples(st.lists(st.sampled_from(["a@example.org", "d@example.org", "z@example.org", "ef@gmail.com"]),
                                    min_size=1, max_size=3), st.booleans()), max_size=2))
@@ -341,18 +246,18 @@ def test_people_are_grouped_as_a_plain_union_of_keys_names_and_overrides(rows, e
                          weight=1.0, initiator="them") for k, (local, domain, name) in enumerate(rows)]
     overrides = tuple(Person(None, tuple(addresses), ignore=ignore) for addresses, ignore in entries)
     people = group_people(Table.of(items), overrides)
-    assert {frozenset(g.addresses): g.id for g in people.groups} == oracle_people(items, overrides)
-    assert [g.id for g in people.groups] == sorted(g.id for g in people.groups)
+    assert {frozenset(g.addresses): g.id for g in people.persons} == people_reference(items, overrides)
+    assert [g.id for g in people.persons] == sorted(g.id for g in people.persons)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 4), st.integers(-3, 3)), max_size=40), st.booleans())
 def test_days_with_contact_count_each_persons_distinct_dates(rows, in_order):
     """In order (as rows in time order mostly are) and not (a clock that went back across midnight)."""
-    from daemon.analysis.report import days_with_contact
+    from daemon.analysis.report import days_with_contact, days_with_contact_reference
 
     rows = sorted(rows) if in_order else sorted(rows, key=lambda r: r[0])
-    group = np.array([p for p, _ in rows], dtype=np.int64)
-    day = np.array([d for _, d in rows], dtype=np.int64)
-    expected = [len({d for p, d in rows if p == k}) for k in range(5)]
-    assert days_with_contact(day, group, 5).tolist() == expected
+    person = [p for p, _ in rows]
+    day = [d for _, d in rows]
+    expected = days_with_contact_reference(day, person, 5)
+    assert days_with_contact(np.array(day, dtype=np.int64), np.array(person, dtype=np.int64), 5).tolist() == expected

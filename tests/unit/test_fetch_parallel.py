@@ -1,7 +1,11 @@
 """A large first sync of local files is read by worker processes (daemon.fetch): what it stores,
 and in which transactions, is what one process stores."""
 
+import multiprocessing
+import os
+import signal
 import sqlite3
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -143,3 +147,53 @@ def test_an_error_in_a_worker_reaches_the_sync_whole_and_writes_nothing_more(tmp
     assert store.db.execute("SELECT count(*) FROM records").fetchone()[0] == 600
     assert store.source_state("m").cursor is None
     store.close()
+
+
+def test_a_worker_that_dies_fails_the_sync_with_one_line_instead_of_a_wait(tmp_path, small_shares, monkeypatch):
+    """Killed (out of memory, a stray kill -9): the sync stops with a SourceError naming the
+    source, the batches before stay stored, and nothing waits for the dead worker's share."""
+    monkeypatch.setattr("daemon.ingest.BATCH", 200)
+    root = make_maildir(tmp_path / "mail", {"INBOX": _messages()})
+    plain = mail_deriver(Me([ME]))
+
+    def dies_on_one(source, record):
+        if record.ident.endswith("M450P1.test"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return plain(source, record)
+
+    store = Store(tmp_path / "killed.db")
+    with pytest.raises(SourceError, match="source m: a process reading it stopped unexpectedly"):
+        sync_source(store, MaildirConnector("m", root), "maildir", derive=dies_on_one, workers=2)
+    assert store.db.execute("SELECT count(*) FROM records").fetchone()[0] == 400
+    store.close()
+    assert multiprocessing.active_children() == []
+
+
+def test_ctrl_c_stops_the_workers_without_a_traceback_from_them(tmp_path, small_shares, capfd):
+    """Ctrl-C in a terminal reaches every process of the group: the workers ignore it (a worker
+    waiting for work would print a traceback), the parent stops (its caller says "interrupted")
+    and takes its workers with it. SIGTERM ends a worker whatever handler the parent had."""
+    root = make_maildir(tmp_path / "mail", {"INBOX": _messages()})
+    plain = mail_deriver(Me([ME]))
+    parent = os.getpid()
+    seen = tmp_path / "worker-signals"
+
+    def interrupted_on_one(source, record):
+        if record.ident.endswith("M300P1.test"):
+            seen.write_text(f"{signal.getsignal(signal.SIGINT) == signal.SIG_IGN} "
+                            f"{signal.getsignal(signal.SIGTERM) == signal.SIG_DFL}")
+            os.kill(parent, signal.SIGINT)
+        return plain(source, record)
+
+    store = Store(tmp_path / "int.db")
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)  # as the service has it
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            sync_source(store, MaildirConnector("m", root), "maildir", derive=interrupted_on_one, workers=2)
+            time.sleep(5)  # the signal may land just after the sync's last batch: it must land here then
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    store.close()
+    assert seen.read_text() == "True True"
+    assert multiprocessing.active_children() == []
+    assert "Traceback" not in capfd.readouterr().err

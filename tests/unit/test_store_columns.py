@@ -165,8 +165,8 @@ def test_a_writer_between_reading_and_saving_keeps_its_rows_out_of_the_cache(tmp
     other = Store(tmp_path / "s.db")
     read = columns._read
 
-    def read_then_someone_writes(db, since, writable):
-        result = read(db, since, writable)
+    def read_then_someone_writes(db, since, writable, **options):
+        result = read(db, since, writable, **options)
         with other.transaction():
             other.delete_records("m", [f"r{r}" for r in range(0, 120, 2)])
         return result

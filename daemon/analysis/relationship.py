@@ -36,19 +36,19 @@ _DOMAIN_CUE = {OWN_WORKPLACE: (2.0, "same company domain as mine"),
                FREEMAIL_ONLY: (-0.4, "free-mail address"), COMPANY: (0.4, "company address")}
 
 
-def domain_cues(addresses: list[str], address_person: np.ndarray, count: int, real: np.ndarray,
+def domain_cues(addresses: list[str], person_of_address: np.ndarray, count: int, real: np.ndarray,
                 workplaces: frozenset[str], minimum: int = 3) -> np.ndarray:
     """What each person's addresses say, for everyone at once: one of my workplaces' domains; else a
     company cluster, a company (not free-mail) domain that at least ``minimum`` real contacts write
     from (almost always a workplace or a client, rarely a family); else free-mail only; else a
-    company. ``address_person``: each address's person (-1: none); ``real``: who is a real contact."""
-    used = np.flatnonzero(address_person >= 0)
+    company. ``person_of_address``: each address's person (-1: none); ``real``: who is a real contact."""
+    used = np.flatnonzero(person_of_address >= 0)
     codes: dict[str, int] = {}
     domain = np.fromiter((codes.setdefault(domain_of(addresses[a]), len(codes)) for a in used.tolist()),
                          dtype=np.int64, count=len(used))
     free = np.array([d in FREEMAIL for d in codes], dtype=bool)
     work = np.array([d in workplaces for d in codes], dtype=bool)
-    person = address_person[used]
+    person = person_of_address[used]
     company = ~free[domain] & real[person]
     writers = distinct(person[company] * max(len(codes), 1) + domain[company]) % max(len(codes), 1)
     cluster = np.bincount(writers, minlength=len(codes)) >= minimum
@@ -118,10 +118,24 @@ def account_pull(table: Table, person: np.ndarray, count: int, contexts: list[st
     return np.where(through > 0, pull, 0.0)
 
 
+def two_means_reference(shares: list[float]) -> tuple[float, float]:
+    """1-D two-means as plainly as it can be written: the two centres ``HoursModel.fit`` finds."""
+    lo, hi = min(shares), max(shares)
+    for _ in range(50):
+        middle = (lo + hi) / 2
+        low = [x for x in shares if x <= middle] or [lo]
+        high = [x for x in shares if x > middle] or [hi]
+        new = (sum(low) / len(low), sum(high) / len(high))
+        if new == (lo, hi):
+            break
+        lo, hi = new
+    return lo, hi
+
+
 @dataclass(frozen=True)
 class HoursModel:
     """The user's own split of contacts into evening-and-weekend ones and daytime ones: 1-D
-    two-means over every real contact's share of off-hours contact."""
+    two-means over every real contact's share of off-hours contact (``two_means_reference``)."""
 
     midpoint: float = 0.4
     half_spread: float = 0.5  # half the distance between the two clusters; wide = weak cue
@@ -189,7 +203,7 @@ def evidence(table: Table, local: np.ndarray, person: np.ndarray, count: int,
 
 
 @dataclass(kw_only=True)
-class Kinds:
+class Relationships:
     """Personal or professional, with a confidence, for each person; the signals on demand."""
 
     relationship: list[str]
@@ -222,19 +236,19 @@ def rhythm_cue(convs: Conversations, count: int) -> tuple[np.ndarray, np.ndarray
     intermittent ones professional (+-0.4 a doubling of the typical gap away from 40 days, at most
     0.6), once there are three gaps to judge by."""
     two = np.flatnonzero(convs.two_way)
-    group, start = convs.group[two], convs.start[two]
-    same = group[1:] == group[:-1]
+    person, start = convs.person[two], convs.start[two]
+    same = person[1:] == person[:-1]
     logs = np.log(np.maximum(np.diff(start) / DAY, 1.0))[same]
-    who = group[1:][same]
+    who = person[1:][same]
     gaps = np.bincount(who, minlength=count)[:count]
     mean = np.bincount(who, weights=logs, minlength=count)[:count] / np.maximum(gaps, 1)
     cue = np.where(gaps >= 3, np.clip((mean - math.log(40.0)) / math.log(2.0) * 0.4, -0.6, 0.6), 0.0)
-    return per_person(convs.group, count, convs.two_way), cue
+    return per_person(convs.person, count, convs.two_way), cue
 
 
 def classify(e: Evidence, domain: np.ndarray, accounts: np.ndarray, overrides: list[str | None],
              hours: HoursModel = HoursModel(), two_way: np.ndarray | None = None,
-             rhythm: np.ndarray | None = None, origins: list[str] | None = None) -> Kinds:
+             rhythm: np.ndarray | None = None, origins: list[str] | None = None) -> Relationships:
     """Everyone's kind of tie. ``domain``: their domain cues; ``accounts``: their pull from the
     kind of my accounts it went through (``account_pull``); ``overrides``: a relationship set in
     the config, or None. ``hours``: how the user's contacts split into evening and daytime ones; a
@@ -270,5 +284,5 @@ def classify(e: Evidence, domain: np.ndarray, accounts: np.ndarray, overrides: l
             weak = abs(s) < UNKNOWN_BELOW if not judged else s == 0
             relationship.append("unknown" if weak else "professional" if s > 0 else "personal")
             confidence.append(round(1 / (1 + math.exp(-abs(s))), 2))
-    return Kinds(relationship=relationship, confidence=confidence, cues=cues, domain=domain, off_hours=e.off_hours,
+    return Relationships(relationship=relationship, confidence=confidence, cues=cues, domain=domain, off_hours=e.off_hours,
                  hours=hours, override=overrides, origin=origins or ["the config"] * len(overrides))

@@ -8,26 +8,20 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from datetime import datetime, timedelta, timezone
 
 from daemon import corrections, pipeline
 from daemon.config import Config
 from daemon.errors import UsageError
 from daemon.identity import merge_key, normalize_address, parse_address_list
+from daemon.pipeline import ProgressFactory
 from daemon.stages import stage
 from daemon.store import Store
+from daemon.terminal import out as _out
+from daemon.terminal import warn
 
 _UNITS = {"d": 1, "w": 7, "m": 30}
 CONTACT, SEEN, UNKNOWN = "contact", "seen", "unknown"
-
-
-def _out(line: str) -> None:
-    sys.stdout.write(line + "\n")
-
-
-def warn(line: str) -> None:
-    sys.stderr.write(f"tiekeeper: warning: {line}\n")
 
 
 def address_of(value: str) -> str:
@@ -76,7 +70,8 @@ _NOT_A_CONTACT = {
 }
 
 
-def cmd_snooze(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_snooze(config: Config, args: argparse.Namespace, as_of: datetime | None,
+               progress: ProgressFactory | None) -> int:
     address = address_of(args.contact)
     store = Store(config.store_path)
     if args.undo:
@@ -98,7 +93,8 @@ def cmd_snooze(config: Config, args: argparse.Namespace, as_of, progress) -> int
     return 0
 
 
-def cmd_ignore(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_ignore(config: Config, args: argparse.Namespace, as_of: datetime | None,
+               progress: ProgressFactory | None) -> int:
     address = address_of(args.contact)
     store = Store(config.store_path)
     if args.undo:
@@ -114,7 +110,8 @@ def cmd_ignore(config: Config, args: argparse.Namespace, as_of, progress) -> int
     return 0
 
 
-def cmd_log(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_log(config: Config, args: argparse.Namespace, as_of: datetime | None,
+            progress: ProgressFactory | None) -> int:
     address = address_of(args.contact)
     store = Store(config.store_path)
     if args.undo:
@@ -153,7 +150,8 @@ def _unlog(config: Config, store: Store, address: str) -> int:
     return 0
 
 
-def cmd_set(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_set(config: Config, args: argparse.Namespace, as_of: datetime | None,
+            progress: ProgressFactory | None) -> int:
     """Correct a tie: its relationship, its rhythm, or both; --undo takes back the last correction."""
     address = address_of(args.contact)
     store = Store(config.store_path)

@@ -1,18 +1,18 @@
-"""The command line. The only module that prints; errors are rendered here, one line each."""
+"""The command line: parse the arguments, load the config, dispatch to the command's handler
+(``commands.HANDLERS``); errors are rendered here, one line each (through ``daemon.terminal``)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
-import sys
 from datetime import datetime
 from pathlib import Path
 
-from daemon import __version__
+from daemon import __version__, terminal
 from daemon import log as log_setup
 from daemon.config import Config, default_config_path, load
-from daemon.errors import ConfigError, TiekeeperError, UsageError
+from daemon.errors import ConfigError, TiekeeperError
 
 log = logging.getLogger(__name__)
 
@@ -186,53 +186,17 @@ def _tz_as_of(config: Config, args: argparse.Namespace) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=config.identity.zone)
 
 
-def _progress_factory():
-    """A rich progress bar per source on a terminal; nothing otherwise."""
-    if not sys.stderr.isatty():
-        return None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    def factory(source: str):
-        state: dict = {}
-
-        def update(done: int, total: int) -> None:
-            if "bar" not in state:
-                if total < 500:
-                    return
-                bar = Progress(TextColumn(f"[bold]{source}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                               console=Console(stderr=True), transient=True)  # stdout stays for results
-                bar.start()
-                state["bar"], state["task"] = bar, bar.add_task(source, total=total)
-            state["bar"].update(state["task"], completed=done)
-            if done >= total:
-                state["bar"].stop()
-
-        return update
-
-    return factory
-
-
 def main(argv: list[str] | None = None) -> int:
     try:
         try:
             code = _main(argv)
         except SystemExit as e:  # --help and argument errors: their output is flushed below too
             code = e.code if isinstance(e.code, int) else 0 if e.code is None else 2
-        sys.stdout.flush()
+        terminal.flush()
         return code
     except BrokenPipeError:  # `tiekeeper report | head -1`: the reader has what it wanted
-        _quiet_stdout()
+        terminal.quiet_stdout()
         return 0
-
-
-def _quiet_stdout() -> None:
-    """Point stdout at /dev/null, so the interpreter's own flush at exit finds no closed pipe."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, sys.stdout.fileno())
-    finally:
-        os.close(devnull)
 
 
 def _main(argv: list[str] | None) -> int:
@@ -240,19 +204,19 @@ def _main(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     log_setup.setup(args.verbose, args.quiet)
     if not args.command:
-        parser.print_help()
+        parser.print_help()  # argparse writes its own help and usage errors (as for --help)
         return 2
     try:
         return _dispatch(args)
     except ConfigError as e:
         for line in e.lines():
-            print(f"tiekeeper: config error: {line}", file=sys.stderr)
+            terminal.config_error(line)
         return e.exit_code
     except TiekeeperError as e:
-        print(f"tiekeeper: error: {e.one_line()}", file=sys.stderr)
+        terminal.error(e.one_line())
         return e.exit_code
     except KeyboardInterrupt:
-        print("tiekeeper: interrupted", file=sys.stderr)
+        terminal.note("interrupted")
         return 130
 
 
@@ -261,19 +225,17 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     path = _config_path(args)
     if args.command == "config" and args.action == "path":
-        print(path)
+        terminal.out(str(path))
         return 0
     if args.command == "config" and args.action == "init":
         from daemon import config_init
 
-        print(config_init.write(path))
+        terminal.out(config_init.write(path))
         return 0
     config = load(path)
     args.config_path = path
-    handler = getattr(commands, f"cmd_{args.command}", None)
-    if handler is None:
-        raise UsageError(f"unknown command {args.command}")
-    return handler(config, args, _tz_as_of(config, args), _progress_factory())
+    handler = commands.HANDLERS[args.command]
+    return handler(config, args, _tz_as_of(config, args), terminal.progress_bars())
 
 
 

@@ -1,34 +1,36 @@
-"""What each CLI command does: open the store, call the pipeline, print the result."""
+"""What each CLI command does: open the store, call the pipeline, show the result (through daemon.terminal).
+
+``HANDLERS`` names the handler of each subcommand; ``cli`` dispatches through it.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+from collections.abc import Callable
 from datetime import datetime
 
 from daemon import own_addresses, pipeline
 from daemon.acting import address_of as _address
-from daemon.acting import cmd_ignore, cmd_log, cmd_set, cmd_snooze  # noqa: F401 - the commands live there
+from daemon.acting import cmd_ignore, cmd_log, cmd_set, cmd_snooze
 from daemon.analysis.report import Report, to_json
 from daemon.analysis.rhythm import human_days
 from daemon.config import Config
 from daemon.errors import UsageError
 from daemon.identity import Me, clean_text, merge_key
+from daemon.pipeline import ProgressFactory
 from daemon.stages import stage
 from daemon.store import Store
+from daemon.terminal import ask_secret, note, print_json, warn, write
+from daemon.terminal import out as _out
+
+# A subcommand's handler: the loaded config, the parsed arguments, --as-of (in the user's zone, or
+# None) and the progress bars (None off a terminal); it returns the exit code.
+Handler = Callable[[Config, argparse.Namespace, datetime | None, ProgressFactory | None], int]
 
 
-def _out(line: str = "") -> None:
-    sys.stdout.write(line + "\n")
-
-
-def print_json(data: object) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
-
-
-def cmd_sync(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_sync(config: Config, args: argparse.Namespace, as_of: datetime | None,
+             progress: ProgressFactory | None) -> int:
     unknown = [s for s in args.sources if s not in {c.name for c in config.sources}]
     if unknown:
         raise UsageError(f"no source named {', '.join(unknown)}",
@@ -42,7 +44,7 @@ def cmd_sync(config: Config, args: argparse.Namespace, as_of, progress) -> int:
 
 def _warn_own_addresses(config: Config, store: Store) -> None:
     for line in own_addresses.warning_lines(config, own_addresses.remembered(store)):
-        sys.stderr.write(f"tiekeeper: warning: {line}\n")
+        warn(line)
 
 
 def _report(config: Config, as_of: datetime | None) -> Report:
@@ -86,10 +88,11 @@ def _hint_if_never_synced(config: Config) -> None:
     finally:
         store.close()
     if not synced:
-        sys.stderr.write("tiekeeper: nothing synced yet: run `tiekeeper sync` (or `tiekeeper run --once`) first\n")
+        note("nothing synced yet: run `tiekeeper sync` (or `tiekeeper run --once`) first")
 
 
-def cmd_report(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_report(config: Config, args: argparse.Namespace, as_of: datetime | None,
+               progress: ProgressFactory | None) -> int:
     rep = _report(config, as_of)
     if not rep.contacts:
         _hint_if_never_synced(config)
@@ -100,7 +103,8 @@ def cmd_report(config: Config, args: argparse.Namespace, as_of, progress) -> int
     return 0
 
 
-def cmd_followups(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_followups(config: Config, args: argparse.Namespace, as_of: datetime | None,
+                  progress: ProgressFactory | None) -> int:
     from dataclasses import replace
 
     if args.output:
@@ -120,7 +124,8 @@ def cmd_followups(config: Config, args: argparse.Namespace, as_of, progress) -> 
     return 0
 
 
-def cmd_digest(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_digest(config: Config, args: argparse.Namespace, as_of: datetime | None,
+               progress: ProgressFactory | None) -> int:
     from datetime import timezone
 
     from daemon.delivery import deliver
@@ -154,7 +159,8 @@ def cmd_digest(config: Config, args: argparse.Namespace, as_of, progress) -> int
     return 0
 
 
-def cmd_explain(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_explain(config: Config, args: argparse.Namespace, as_of: datetime | None,
+                progress: ProgressFactory | None) -> int:
     address = _address(args.address)
     zone = config.identity.zone
     if address in Me(config.identity.addresses):
@@ -199,7 +205,8 @@ def cmd_explain(config: Config, args: argparse.Namespace, as_of, progress) -> in
     return 0
 
 
-def cmd_run(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_run(config: Config, args: argparse.Namespace, as_of: datetime | None,
+            progress: ProgressFactory | None) -> int:
     if args.once:
         store = Store(config.store_path)
         result = pipeline.run_once(config, store, as_of, args.force, progress, stage)
@@ -219,7 +226,8 @@ def cmd_run(config: Config, args: argparse.Namespace, as_of, progress) -> int:
     return serve(config, getattr(args, "config_path", None), as_of)
 
 
-def cmd_status(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_status(config: Config, args: argparse.Namespace, as_of: datetime | None,
+               progress: ProgressFactory | None) -> int:
     from daemon.status import gather, render
 
     data = gather(config)
@@ -231,7 +239,8 @@ def cmd_status(config: Config, args: argparse.Namespace, as_of, progress) -> int
     return 0
 
 
-def cmd_doctor(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_doctor(config: Config, args: argparse.Namespace, as_of: datetime | None,
+               progress: ProgressFactory | None) -> int:
     from daemon.status import doctor
 
     checks = doctor(config)
@@ -242,7 +251,8 @@ def cmd_doctor(config: Config, args: argparse.Namespace, as_of, progress) -> int
     return 1 if failed else 0
 
 
-def cmd_config(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_config(config: Config, args: argparse.Namespace, as_of: datetime | None,
+               progress: ProgressFactory | None) -> int:
     """`config check`: the config is valid (load() said so), and every source can be reached."""
     from daemon import reach
     from daemon.status import identity_checks
@@ -260,7 +270,8 @@ def cmd_config(config: Config, args: argparse.Namespace, as_of, progress) -> int
     return 2 if paths else 3
 
 
-def cmd_service(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_service(config: Config, args: argparse.Namespace, as_of: datetime | None,
+                progress: ProgressFactory | None) -> int:
     from pathlib import Path
 
     from daemon.fsutil import write_private
@@ -269,7 +280,7 @@ def cmd_service(config: Config, args: argparse.Namespace, as_of, progress) -> in
     config_path = Path(args.config_path).resolve()
     unit = unit_for([sys.executable, "-m", "daemon", "--config", str(config_path)])
     if args.action == "print":
-        sys.stdout.write(unit)
+        write(unit)
         return 0
     target = Path(args.unit_dir).expanduser() / "tiekeeper.service"
     write_private(target, unit.encode())
@@ -286,11 +297,10 @@ def _source_named(config: Config, name: str):
                          f"sources in the config: {', '.join(s.name for s in config.sources)}") from None
 
 
-def cmd_auth(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_auth(config: Config, args: argparse.Namespace, as_of: datetime | None,
+             progress: ProgressFactory | None) -> int:
     if args.kind == "google":
         return _auth_google(config, args)
-    import getpass
-
     from connectors.registry import needs_password
     from daemon.secrets import set_password
 
@@ -301,7 +311,7 @@ def cmd_auth(config: Config, args: argparse.Namespace, as_of, progress) -> int:
         raise UsageError(f"source {source.name} is a {source.type} source and needs no password")
     if source.password_command:
         _out(f"note: sources.{source.name}.password_command is set and wins over the keyring")
-    password = getpass.getpass(f"password for {source.username} at {source.server}: ")
+    password = ask_secret(f"password for {source.username} at {source.server}: ")
     if not password:
         raise UsageError("no password given; nothing stored")
     set_password(source.name, source.username, password)
@@ -344,7 +354,8 @@ def _auth_google(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_contacts(config: Config, args: argparse.Namespace, as_of, progress) -> int:
+def cmd_contacts(config: Config, args: argparse.Namespace, as_of: datetime | None,
+                 progress: ProgressFactory | None) -> int:
     rep = _report(config, as_of)
     if not rep.contacts:
         _hint_if_never_synced(config)
@@ -372,3 +383,23 @@ def cmd_contacts(config: Config, args: argparse.Namespace, as_of, progress) -> i
              f"every {human_days(c.expected_gap_days):>9}  last two-way {_when(c.last_two_way, zone):>11}  {flags}")
     _out(f"{len(chosen)} contact(s)")
     return 0
+
+
+HANDLERS: dict[str, Handler] = {
+    "sync": cmd_sync,
+    "report": cmd_report,
+    "followups": cmd_followups,
+    "digest": cmd_digest,
+    "explain": cmd_explain,
+    "run": cmd_run,
+    "snooze": cmd_snooze,
+    "ignore": cmd_ignore,
+    "log": cmd_log,
+    "set": cmd_set,
+    "contacts": cmd_contacts,
+    "auth": cmd_auth,
+    "status": cmd_status,
+    "doctor": cmd_doctor,
+    "service": cmd_service,
+    "config": cmd_config,
+}

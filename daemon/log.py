@@ -7,12 +7,11 @@ subjects are logged at DEBUG only; INFO lines carry counts.
 from __future__ import annotations
 
 import logging
-import sys
 
 
 def setup(verbose: bool = False, quiet: bool = False) -> None:
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler()  # to stderr (its default), beside daemon.terminal's messages
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s" if verbose else "%(message)s"))
     root = logging.getLogger()
     for old in list(root.handlers):

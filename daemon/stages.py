@@ -8,11 +8,12 @@ one INFO line on stderr (``-q`` silences it).
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from daemon import terminal
 
 log = logging.getLogger(__name__)
 DELAY = 1.0
@@ -22,24 +23,19 @@ DELAY = 1.0
 def stage(label: str, tty: bool | None = None, delay: float = DELAY, console: Any = None) -> Iterator[None]:
     """Show ``label`` while the block runs (see the module's docstring)."""
     if tty is None:
-        tty = sys.stderr.isatty()
+        tty = terminal.is_interactive()
     if not tty:
         log.info("%s ...", label)
         yield
         return
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    bar = Progress(SpinnerColumn(), TextColumn(f"{label} ..."), TimeElapsedColumn(),
-                   console=console or Console(stderr=True), transient=True)
+    spinner = terminal.Spinner(label, console)
     lock = threading.Lock()
     state = {"started": False, "done": False}
 
     def show() -> None:
         with lock:
             if not state["done"]:
-                bar.add_task(label, total=None)
-                bar.start()
+                spinner.show()
                 state["started"] = True
 
     timer = threading.Timer(delay, show)
@@ -52,4 +48,4 @@ def stage(label: str, tty: bool | None = None, delay: float = DELAY, console: An
         with lock:
             state["done"] = True
             if state["started"]:
-                bar.stop()
+                spinner.hide()

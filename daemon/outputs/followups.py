@@ -14,14 +14,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from typing import TYPE_CHECKING
 
 from icalendar import Alarm, Calendar, Event, vDuration
 
-from daemon.analysis.report import Contact, Report
 from daemon.analysis.rhythm import human_days
-from daemon.config import FollowupsConfig
 from daemon.identity import clean_lines, clean_text
 from daemon.models import followup_uid
+
+if TYPE_CHECKING:  # for the annotations only: the publishers import this module, and config imports them
+    from daemon.analysis.report import Contact, Report
+    from daemon.config import FollowupsConfig
 
 HORIZON_DAYS = 84  # plan at most 12 weeks ahead; what does not fit waits for a later run
 KEEP_CANCELLED_DAYS = 30  # a cancelled event stays in the store this long (its UID and SEQUENCE)

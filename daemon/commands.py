@@ -309,6 +309,9 @@ def cmd_auth(config: Config, args: argparse.Namespace, as_of: datetime | None,
     source = _source_named(config, args.source)
     if not needs_password(source):
         raise UsageError(f"source {source.name} is a {source.type} source and needs no password")
+    if not source.username:  # a caldav source may log in with nobody: its password would go unused
+        raise UsageError(f"source {source.name} has no username, so it sends no password; nothing stored",
+                         f"if the server needs a login, add sources.{source.name}.username to the config first")
     if source.password_command:
         _out(f"note: sources.{source.name}.password_command is set and wins over the keyring")
     password = ask_secret(f"password for {source.username} at {source.server}: ")

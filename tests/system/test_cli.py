@@ -205,3 +205,16 @@ def test_run_once_keeps_a_contacts_snapshot_in_the_store(sample, ran):
     rows = sqlite3.connect(sample / "out" / "tiekeeper.db").execute("SELECT name, flags FROM contacts").fetchall()
     assert len(rows) == len(PLANTED)
     assert any(name == "Jane Doe" and '"lapsed"' in flags for name, flags in rows)
+
+
+def test_auth_password_for_a_caldav_source_without_a_username_stores_nothing_and_says_why(tmp_path):
+    """It logs in with nobody, so a password would go unused: one line, exit 2, no prompt."""
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[identity]\naddresses = ["me@example.org"]\n'
+                   '[sources.cal]\ntype = "caldav"\nurl = "http://127.0.0.1:9/dav/"\n')
+    done = tk(cfg, "auth", "password", "cal")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "tiekeeper: error: source cal has no username, so it sends no password; nothing stored (if the server needs "
+        "a login, add sources.cal.username to the config first)"]
+    assert "password for" not in done.stdout + done.stderr

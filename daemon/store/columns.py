@@ -15,6 +15,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -168,22 +169,13 @@ def load(db: sqlite3.Connection, sources: Iterable[str] | None = None, since: fl
     ids are in ``leave_out`` (sorted). All reads see one snapshot of the store (the caller's
     transaction, else one of its own); if ``writable``, the rows no segment covers are made into
     segments, kept only if nothing was written since the snapshot was taken."""
-    own = not db.in_transaction
-    if own:
-        db.execute("BEGIN")
-    try:
+    with _snapshot(db):
         try:
             table, made = _read(db, since, writable, leave_out=leave_out)
         except UnicodeDecodeError:  # a segment's strings are damaged where its header cannot show it
             log.warning("the store's column cache had a damaged segment; it is all made again from the rows")
             table, made = _read(db, since, writable, trust_segments=False, leave_out=leave_out)
         _keep(db, made)
-        if own:
-            db.execute("COMMIT")
-    except BaseException:
-        if own and db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
     keep = np.ones(len(table), dtype=bool)
     if since is not None:
         keep &= table.ts >= since
@@ -196,20 +188,28 @@ def load(db: sqlite3.Connection, sources: Iterable[str] | None = None, since: fl
 def refresh(db: sqlite3.Connection) -> int:
     """Make segments of the rows no segment covers (after a sync, so that the reading commands, which
     never write, find them). Returns how many rows they hold."""
+    with _snapshot(db):
+        _, gaps = _plan(db, None, writable=True, trust_segments=True)
+        made = [m for _, m in _gap_rows(db, gaps, None)]
+        _keep(db, made)
+    return sum(m[2] for m in made)
+
+
+@contextmanager
+def _snapshot(db: sqlite3.Connection) -> Iterator[None]:
+    """One snapshot for every read inside: the caller's transaction, else one of its own
+    (BEGIN ... COMMIT, rolled back on any error or interruption)."""
     own = not db.in_transaction
     if own:
         db.execute("BEGIN")
     try:
-        _, gaps = _plan(db, None, writable=True, trust_segments=True)
-        made = [m for _, m in _gap_rows(db, gaps, None)]
-        _keep(db, made)
+        yield
         if own:
             db.execute("COMMIT")
     except BaseException:
         if own and db.in_transaction:
             db.execute("ROLLBACK")
         raise
-    return sum(m[2] for m in made)
 
 
 def _keep(db: sqlite3.Connection, made: list[tuple]) -> None:

@@ -107,10 +107,6 @@ def domain_of(address: str) -> str:
     return address.rpartition("@")[2]
 
 
-def is_freemail(address: str) -> bool:
-    return domain_of(address) in FREEMAIL
-
-
 # The common shapes of one mailbox: `addr`, `<addr>`, `Name <addr>`, `"Name, Q." <addr>`.
 _SIMPLE = re.compile(r'^\s*(?:"([^"\\]*)"|([^"<>,;:@()\\]*?))?\s*<([^<>\s@,;]+@[^<>\s@,;]+)>\s*$|^\s*([^<>\s@,;"()]+@[^<>\s@,;"()]+)\s*$')
 _SPLIT = re.compile(r'(?:"[^"\\]*"|<[^<>]*>|[^,"<])+')

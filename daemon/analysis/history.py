@@ -160,7 +160,7 @@ class Histories:
         """The columns as lists of Python values (NaN: None), by field, made once: much faster to pick from."""
         lists = {f: getattr(self, f).tolist() for f in _FIELDS}
         for times in (lists[f] for f in ("first_two_way", "last_two_way", "last_contact")):
-            times[:] = [None if v != v else v for v in times]
+            times[:] = [None if math.isnan(v) else v for v in times]
         return lists
 
 

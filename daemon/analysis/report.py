@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -235,7 +236,7 @@ def _spans(ts: np.ndarray, day: np.ndarray, person: np.ndarray, count: int) -> t
         heads = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
         first[person[heads]] = ts[heads]
         last[person[heads]] = ts[np.r_[heads[1:] - 1, len(person) - 1]]
-    return (n.tolist(), [None if f != f else f for f in first.tolist()], [None if t != t else t for t in last.tolist()],
+    return (n.tolist(), [None if math.isnan(f) else f for f in first.tolist()], [None if math.isnan(t) else t for t in last.tolist()],
             days_with_contact(day, person, count).tolist())
 
 
@@ -279,7 +280,7 @@ class _Judged:
         state, severity, limit = self.lapses.state.tolist(), self.lapses.severity.tolist(), self.lapses.limit.tolist()
         maybe_one_sided = reciprocity.candidates(h).tolist()
         conversations, two_way, direct = h.conversations.tolist(), h.two_way.tolist(), h.direct_two_way.tolist()
-        last_two_way = [None if v != v else v for v in h.last_two_way.tolist()]
+        last_two_way = [None if math.isnan(v) else v for v in h.last_two_way.tolist()]
         lately_mine, lately = h.lately_mine.tolist(), h.lately.tolist()
         interactions, first, last, days = spans
         for k in real:

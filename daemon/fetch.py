@@ -47,8 +47,9 @@ def default_workers() -> int:
 
 def read_batches(connector: Connector, idents: Sequence[str], batch: int, derive: Deriver | None,
                  progress: Progress | None = None, workers: int | None = None) -> Iterator[Rows]:
-    """The rows of the records ``idents`` name, one commit batch (``batch`` idents) at a time, in
-    the order of ``idents``.
+    """The rows of the records ``idents`` name, one commit batch (``batch`` idents) at a time, the
+    batches in the order of ``idents`` and each batch's records in the order its one ``get_multi``
+    call would give them.
 
     Read by worker processes when the connector reads local files, there are at least
     PARALLEL_MIN records and more than one core (``workers``: how many; default all of them);

@@ -187,12 +187,16 @@ def test_ctrl_c_stops_the_workers_without_a_traceback_from_them(tmp_path, small_
 
     store = Store(tmp_path / "int.db")
     previous = signal.signal(signal.SIGTERM, lambda *_: None)  # as the service has it
+    # Ctrl-C raises KeyboardInterrupt here even when this run was started with SIGINT ignored
+    # (a background job of a non-interactive shell, as CI may start it)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with pytest.raises(KeyboardInterrupt):
             sync_source(store, MaildirConnector("m", root), "maildir", derive=interrupted_on_one, workers=2)
             time.sleep(5)  # the signal may land just after the sync's last batch: it must land here then
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
     store.close()
     assert seen.read_text() == "True True"
     assert multiprocessing.active_children() == []

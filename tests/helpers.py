@@ -105,3 +105,23 @@ def synced_report_summary(config_path: Path) -> list:
     data = json.loads(tiekeeper(config_path, "report", "--format", "json").stdout)
     return sorted((c["name"], sorted(c["emails"]), c["relationship"], c["interactions"],
                    sorted(f.get("pattern") or f["kind"] for f in c["flags"])) for c in data["contacts"])
+
+
+def store_at_schema(path: Path, version: int, fill=None) -> Path:
+    """A store as the tiekeeper of schema ``version`` left it: its first ``version`` migrations,
+    then ``fill(db)`` (its rows), committed and closed."""
+    import sqlite3
+
+    from daemon.store.db import _statements
+    from daemon.store.migrations import MIGRATIONS
+
+    db = sqlite3.connect(path)
+    for migration in MIGRATIONS[:version]:
+        for statement in _statements(migration):
+            db.execute(statement)
+    if fill:
+        fill(db)
+    db.execute(f"PRAGMA user_version = {version}")
+    db.commit()
+    db.close()
+    return path

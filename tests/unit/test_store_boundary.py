@@ -16,8 +16,8 @@ from daemon.jobs import JobState
 from daemon.models import Derived, Interaction, RawRecord
 from daemon.outputs.followups import FollowUp
 from daemon.store import Store, columns
-from daemon.store.db import _statements
 from daemon.store.migrations import MIGRATIONS
+from tests.helpers import store_at_schema
 
 
 class Boom(Exception):
@@ -76,14 +76,7 @@ def test_for_reading_a_store_that_is_not_there_reads_as_empty_and_makes_nothing(
 
 
 def test_for_reading_a_store_of_an_older_schema_upgrades_it_once(tmp_path):
-    db = sqlite3.connect(tmp_path / "v6.db")
-    for migration in MIGRATIONS[:6]:
-        for statement in _statements(migration):
-            db.execute(statement)
-    db.execute("PRAGMA user_version = 6")
-    db.commit()
-    db.close()
-    store = Store.for_reading(tmp_path / "v6.db")
+    store = Store.for_reading(store_at_schema(tmp_path / "v6.db", 6))
     assert store.readonly and store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert store.digest_sends() == []  # a table of migration 7
 
@@ -92,13 +85,7 @@ def test_status_reads_a_store_an_older_tiekeeper_wrote_without_upgrading_it(tmp_
     from daemon.status import gather
     from tests.helpers import config
 
-    db = sqlite3.connect(tmp_path / "store.db")
-    for migration in MIGRATIONS[:6]:
-        for statement in _statements(migration):
-            db.execute(statement)
-    db.execute("PRAGMA user_version = 6")
-    db.commit()
-    db.close()
+    store_at_schema(tmp_path / "store.db", 6)
     data = gather(config(tmp_path, {}))
     assert data["digest"] is None and data["needs_you"] == []
     assert sqlite3.connect(tmp_path / "store.db").execute("PRAGMA user_version").fetchone()[0] == 6

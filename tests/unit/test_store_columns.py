@@ -5,16 +5,14 @@ plain way, after the change a user's mailbox could bring: new mail, changed or d
 forgotten source, a VACUUM, a writer coming in between."""
 
 import random
-import sqlite3
 
 import numpy as np
 import pytest
 
 from daemon.models import Derived, Interaction
 from daemon.store import Store, columns
-from daemon.store.db import _statements
-from daemon.store.migrations import MIGRATIONS
 from daemon.store.rows import INTERACTION_COLUMNS
+from tests.helpers import store_at_schema
 
 NOW = 1_800_000_000.0
 
@@ -178,16 +176,9 @@ def test_a_writer_between_reading_and_saving_keeps_its_rows_out_of_the_cache(tmp
 
 
 def test_a_store_of_schema_5_migrates_its_interactions_in_order(tmp_path):
-    db = sqlite3.connect(tmp_path / "old.db")
-    for migration in MIGRATIONS[:5]:
-        for statement in _statements(migration):
-            db.execute(statement)
     rows = [("m", f"r{k}", NOW + k, "email", f"p{k}@x", "", "out", 1.0, "me", "", "", "", "", 1, "", 0) for k in range(5)]
-    db.executemany("INSERT INTO interactions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-    db.execute("PRAGMA user_version = 5")
-    db.commit()
-    db.close()
-    store = Store(tmp_path / "old.db")
+    store = Store(store_at_schema(
+        tmp_path / "old.db", 5, lambda db: db.executemany("INSERT INTO interactions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)))
     assert store.db.execute("SELECT id, ident FROM interactions ORDER BY id").fetchall() == [
         (k + 1, f"r{k}") for k in range(5)]
     table = store.interaction_table()

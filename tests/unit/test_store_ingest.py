@@ -9,7 +9,7 @@ from daemon.errors import EmptySourceGuard, StoreError
 from daemon.ingest import sync_source
 from daemon.store import Store
 from daemon.store.migrations import MIGRATIONS
-from tests.helpers import ME, NOW, make_maildir, message
+from tests.helpers import ME, NOW, make_maildir, message, store_at_schema
 
 
 def _maildir(tmp_path, n=5):
@@ -114,16 +114,8 @@ def test_no_message_body_is_ever_stored(tmp_path):
 
 
 def test_a_store_at_schema_1_migrates_and_keeps_its_records(tmp_path):
-    db = sqlite3.connect(tmp_path / "old.db")
-    from daemon.store.db import _statements
-
-    for statement in _statements(MIGRATIONS[0]):
-        db.execute(statement)
-    db.execute("INSERT INTO records(source, ident, etag, scope, kind, data) VALUES ('m', 'i', 'e', '', 'mail', '{}')")
-    db.execute("PRAGMA user_version = 1")
-    db.commit()
-    db.close()
-    store = Store(tmp_path / "old.db")
+    store = Store(store_at_schema(tmp_path / "old.db", 1, lambda db: db.execute(
+        "INSERT INTO records(source, ident, etag, scope, kind, data) VALUES ('m', 'i', 'e', '', 'mail', '{}')")))
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) >= 2
     assert store.stored_items("m") == {"i": ("e", "")}
     store.save_contacts(1.0, [("c1", "Ann", ["a@x.example"], "personal", 7.0, None, [])])
@@ -262,18 +254,11 @@ def test_new_records_are_fetched_and_stored_in_key_order_batch_by_batch(tmp_path
 
 
 def test_a_store_at_schema_6_keeps_its_published_followups_and_digest_period_through_migrations_7_and_8(tmp_path):
-    from daemon.store.db import _statements
+    def fill(db):
+        db.execute("INSERT INTO published VALUES ('caldav:dav:http://h/c/', 'u1', 3, 'http://h/c/x.ics')")
+        db.execute("INSERT INTO jobs(name, period) VALUES ('digest', '2026-11-23T08:00:00+01:00')")
 
-    db = sqlite3.connect(tmp_path / "v6.db")
-    for migration in MIGRATIONS[:6]:
-        for statement in _statements(migration):
-            db.execute(statement)
-    db.execute("INSERT INTO published VALUES ('caldav:dav:http://h/c/', 'u1', 3, 'http://h/c/x.ics')")
-    db.execute("INSERT INTO jobs(name, period) VALUES ('digest', '2026-11-23T08:00:00+01:00')")
-    db.execute("PRAGMA user_version = 6")
-    db.commit()
-    db.close()
-    store = Store(tmp_path / "v6.db")
+    store = Store(store_at_schema(tmp_path / "v6.db", 6, fill))
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) >= 8
     # taken as tiekeeper's own; its etag is learnt at the next push
     assert store.published("caldav:dav:http://h/c/") == {"u1": (3, "http://h/c/x.ics", "", "ours")}

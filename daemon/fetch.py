@@ -70,10 +70,11 @@ def read_batches(connector: Connector, idents: Sequence[str], batch: int, derive
         done += len(part)
         if progress:
             progress(done, len(idents))
-        yield _rows(connector.name, records, derive)
+        yield rows_of(connector.name, records, derive)
 
 
-def _rows(source: str, records: list[RawRecord], derive: Deriver | None) -> Rows:
+def rows_of(source: str, records: list[RawRecord], derive: Deriver | None) -> Rows:
+    """The store's rows of ``records`` and of what ``derive`` makes of each."""
     derived = {}
     if derive is not None:
         derived = {r.ident: d for r in records if (d := derive(source, r)) is not None}
@@ -95,7 +96,7 @@ def _worker_start() -> None:
 def _worker_rows(idents: Sequence[str]) -> Rows:
     assert _job is not None, "a worker is forked after _job is set"
     connector, derive = _job
-    return _rows(connector.name, list(connector.get_multi(idents)), derive)
+    return rows_of(connector.name, list(connector.get_multi(idents)), derive)
 
 
 def _in_workers(connector: Connector, derive: Deriver | None, batches: list[Sequence[str]],

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 
 from connectors.base import Connector
 from daemon.errors import EmptySourceGuard
-from daemon.fetch import Deriver, Progress, read_batches
-from daemon.models import Derived, RawRecord
+from daemon.fetch import Deriver, Progress, read_batches, rows_of
 from daemon.store import Store
 
 log = logging.getLogger(__name__)
@@ -67,7 +66,7 @@ def sync_source(store: Store, connector: Connector, source_type: str, force: boo
                 deletions += [i for i, (_, scope) in store.stored_items(name).items()
                               if scope in delta.resynced and i not in upserted]
             with store.transaction():
-                store.put_records(name, delta.upserts, _derived(name, delta.upserts, derive))
+                store.put_rows(rows_of(name, delta.upserts, derive))
                 store.delete_records(name, deletions)
                 store.finish_sync(name, delta.cursor)
                 _hook(commit_hook, "delta")
@@ -120,12 +119,6 @@ def sync_source(store: Store, connector: Connector, source_type: str, force: boo
     if bad:
         log.warning("source %s: %d record(s) could not be parsed and were skipped (run with --verbose to see which)", name, bad)
     return SyncResult(name, len(wanted), len(gone), len(listing.items) - len(wanted), bad, False, time.monotonic() - t0)
-
-
-def _derived(name: str, records: list[RawRecord], derive: Deriver | None) -> dict[str, Derived]:
-    if derive is None:
-        return {}
-    return {r.ident: d for r in records if (d := derive(name, r)) is not None}
 
 
 def _guard(name: str, stored: int, gone: int, listed: int, force: bool) -> None:

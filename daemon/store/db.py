@@ -54,7 +54,6 @@ from daemon.store.rows import (
     StoredItem,
     StoredVersion,
     derived_rows,
-    record_rows,
 )
 from daemon.store.sqlerrors import Connection
 
@@ -204,14 +203,10 @@ class Store:
         for row in self.db.execute("SELECT ident, etag, scope FROM records WHERE source = ?", (source,)):
             yield StoredItem(*row)
 
-    def put_records(self, source: str, records: Iterable[RawRecord],
-                    derived: dict[str, Derived] | None = None) -> int:
-        """Insert or replace records; their derived interactions are dropped and made again:
-        from ``derived`` (ident -> what inference made of it) in this same transaction, else later."""
-        return self.put_rows(record_rows(source, records, derived))
-
     def put_rows(self, rows: Rows) -> int:
-        """``put_records`` of rows already made (``daemon.store.rows``), e.g. by a worker process."""
+        """Insert or replace records (``daemon.store.rows.record_rows``, made where they were read);
+        their derived interactions are dropped and made again: from the rows' own, in this same
+        transaction, else later (``pipeline.derive``)."""
         idents = [(r[0], r[1]) for r in rows.records]
         with self.transaction():
             self.db.executemany("DELETE FROM interactions WHERE source = ? AND ident = ?", idents)

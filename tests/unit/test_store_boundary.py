@@ -17,6 +17,7 @@ from daemon.models import Derived, Interaction, RawRecord
 from daemon.outputs.followups import FollowUp
 from daemon.store import Store, columns
 from daemon.store.migrations import MIGRATIONS
+from daemon.store.rows import record_rows
 from tests.helpers import store_at_schema
 
 
@@ -33,7 +34,7 @@ def _writes(store: Store) -> None:
     store.save_job(JobState("sync:m", failures=1))
     store.record_digest_send("2026-11-23T08:00:00+01:00", 2.0, "digest --send", "me@x.org", "<m@x>")
     store.mark_published("caldav:t", "u1", 1, "http://h/u1.ics")
-    store.put_records("m", [RawRecord("i", "e", "mail", {"from": "a@b.org"})])
+    store.put_rows(record_rows("m", [RawRecord("i", "e", "mail", {"from": "a@b.org"})]))
 
 
 def _written(store: Store) -> dict:
@@ -61,7 +62,7 @@ def test_a_read_only_store_refuses_every_write_before_sqlite_sees_it(tmp_path):
     store = Store(tmp_path / "s.db", readonly=True)
     for write in (lambda: store.put("k", "v"), lambda: store.add_action("x@y.org", "ignore", 0.0),
                   lambda: store.record_failure("m", "x"), lambda: store.save_job(JobState("j")),
-                  lambda: store.put_records("m", []), store.make_segments, lambda: store.forget("k")):
+                  lambda: store.put_rows(record_rows("m", [])), store.make_segments, lambda: store.forget("k")):
         with pytest.raises(RuntimeError, match="read-only"):
             write()
     assert not store.db.in_transaction
@@ -93,7 +94,7 @@ def test_status_reads_a_store_an_older_tiekeeper_wrote_without_upgrading_it(tmp_
 
 def test_rows_leave_the_store_as_named_records(tmp_path):
     store = Store(tmp_path / "s.db")
-    store.put_records("m", [RawRecord("i", "e1", "mail", {"from": "a@b.org"}, "INBOX")])
+    store.put_rows(record_rows("m", [RawRecord("i", "e1", "mail", {"from": "a@b.org"}, "INBOX")]))
     store.put_inferred("m", "i", Derived("v", (), ("news@x.org", "role or no-reply sender")))
     store.add_action("x@y.org", "log", 5.0, "coffee")
     store.record_digest_send("2026-11-23T08:00:00+01:00", 2.0, "service", "me@x.org", "<m@x>")
@@ -185,7 +186,7 @@ def test_a_reading_table_leaves_out_the_rows_of_records_another_inference_made(t
     monkeypatch.setattr(columns, "SEGMENT_ROWS", 5)
     store = Store(tmp_path / "s.db")
     with store.transaction():
-        store.put_records("m", [RawRecord(f"r{r}", "e", "mail", {}) for r in range(40)])
+        store.put_rows(record_rows("m", [RawRecord(f"r{r}", "e", "mail", {}) for r in range(40)]))
         for r in range(40):
             store.put_inferred("m", f"r{r}", Derived("v2" if r % 6 else "v1", tuple(
                 Interaction(ts=float(r * 10 + k), channel="email", address=f"p{r}@x.org", name="", direction="out",

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from daemon.analysis.table import BOTH, IN, INITIATORS, ME, OUT, THEM, Table, narrow
+from daemon.analysis.table import BOTH, IN, INITIATORS, ME, OUT, THEM, Table, narrow, sorted_with_positions
 from daemon.models import Interaction
 
 QUIET = 72 * 3600.0
@@ -181,19 +181,53 @@ class _Rows:
 def _rows(table: Table, rows: np.ndarray, person: np.ndarray) -> _Rows:
     """The columns of the table's ``rows`` (by person, then time; ``person``: whose each is)."""
     thread = table.thread[rows]
-    # A stable sort by thread keeps the person-then-time order inside each thread: there, a row's
-    # earlier row of its person is the one just before it, if that is the same person's.
-    by_thread = np.argsort(thread, kind="stable")
-    same = (thread[by_thread][1:] == thread[by_thread][:-1]) & (person[by_thread][1:] == person[by_thread][:-1])
-    earlier = np.full(len(rows), -1, dtype=np.int64)
-    earlier[by_thread[1:][same]] = by_thread[:-1][same]
-    earlier[thread == 0] = -1
+    earlier = earlier_in_thread(thread, person)
     direction = table.direction[rows]
     mail = (direction == OUT) | (direction == IN)
     late_answer = mail & (earlier >= 0) & mail[earlier] & (direction[earlier] != direction)
     return _Rows(ts=table.ts[rows], person=person, direction=direction, weight=table.weight[rows],
                  fanout=table.fanout[rows], initiator=table.initiator[rows], earlier_in_thread=earlier,
                  late_answer=late_answer)
+
+
+def earlier_in_thread(thread: np.ndarray, person: np.ndarray, hash_bits: int | None = None) -> np.ndarray:
+    """For each row (by person, then time), the row before it of its person and thread; -1 for
+    none, or no thread (``thread``: the rows' thread codes, 0 for none).
+
+    Sorted by person, then thread, stably, each row's earlier row is the one just before it when
+    that is of the same person and thread. The sort packs person, the top ``hash_bits`` of the
+    thread's hash and the position into one integer (``sorted_with_positions``); two threads of one
+    person whose hashes share those bits would mix, so when any do, the sort is by the whole
+    thread instead. ``earlier_in_thread_reference`` is the same, written for reading."""
+    n = len(thread)
+    earlier = np.full(n, -1, dtype=np.int64)
+    if not n:
+        return earlier
+    free = 63 - int(person.max()).bit_length() - (n - 1).bit_length()
+    bits = min(free, 62) if hash_bits is None else hash_bits  # (a thread's code has 63 bits, the top one 0)
+    fast = (sorted_with_positions((person.astype(np.int64) << bits) | (thread >> (63 - bits)))
+            if 16 <= free and 0 < bits <= free else None)
+    if fast is not None:
+        key, order = fast
+        same = key[1:] == key[:-1]
+        if bits < 63 and not np.array_equal(thread[order[1:][same]], thread[order[:-1][same]]):
+            fast = None  # two threads met in their top bits
+    if fast is None:
+        order = np.lexsort((thread, person))
+        same = (thread[order][1:] == thread[order][:-1]) & (person[order][1:] == person[order][:-1])
+    earlier[order[1:][same]] = order[:-1][same]
+    earlier[thread == 0] = -1
+    return earlier
+
+
+def earlier_in_thread_reference(thread: list[int], person: list[int]) -> list[int]:
+    """``earlier_in_thread``, one row at a time."""
+    last: dict[tuple[int, int], int] = {}
+    out = []
+    for k, key in enumerate(zip(person, thread)):
+        out.append(last.get(key, -1) if key[1] else -1)
+        last[key] = k
+    return out
 
 
 def _starts(rows: _Rows, reply_windows: list[float]) -> list[np.ndarray]:

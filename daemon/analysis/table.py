@@ -175,10 +175,39 @@ def distinct(values: np.ndarray) -> np.ndarray:
     return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
 
 
+def sorted_with_positions(key: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``key`` (non-negative integers) sorted, and the positions they came from, in the order of a
+    stable sort: ``np.argsort(key, kind="stable")``, and ``key`` in that order. Each key is packed
+    with its position into one int64 and the packed values are sorted: numpy sorts a plain integer
+    array with SIMD, four times faster than it argsorts one (a stable argsort is slower still).
+    None when a key and a position do not fit in 63 bits together."""
+    n = len(key)
+    if not n:
+        return key.astype(np.int64), np.zeros(0, dtype=np.int64)
+    shift = (n - 1).bit_length()
+    if int(key.min()) < 0 or int(key.max()).bit_length() + shift > 63:
+        return None
+    packed = key.astype(np.int64) << shift
+    packed |= np.arange(n, dtype=np.int64)
+    packed.sort()
+    return packed >> shift, packed & ((1 << shift) - 1)
+
+
+def stable_order(key: np.ndarray) -> np.ndarray:
+    """``np.argsort(key, kind="stable")`` of non-negative integers, faster where it can be."""
+    fast = sorted_with_positions(key)
+    return np.argsort(key, kind="stable") if fast is None else fast[1]
+
+
 def distinct_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The distinct values (sorted), where each first occurs, and how often."""
-    order = np.argsort(values, kind="stable")
-    s = values[order]
+    """The distinct values (sorted), where each first occurs, and how often (``values``:
+    non-negative integers)."""
+    fast = sorted_with_positions(values)
+    if fast is None:
+        order = np.argsort(values, kind="stable")
+        s = values[order]
+    else:
+        s, order = fast
     heads = np.flatnonzero(np.r_[True, s[1:] != s[:-1]]) if len(s) else np.zeros(0, dtype=np.int64)
     return s[heads], order[heads], np.diff(np.r_[heads, len(s)])
 

@@ -261,3 +261,38 @@ def test_days_with_contact_count_each_persons_distinct_dates(rows, in_order):
     day = [d for _, d in rows]
     expected = days_with_contact_reference(day, person, 5)
     assert days_with_contact(np.array(day, dtype=np.int64), np.array(person, dtype=np.int64), 5).tolist() == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.sampled_from([0, 1, 2, 3, 2**40 + 1, 2**62 + 5, 2**63 - 1])),
+                max_size=60), st.sampled_from([None, 1, 2, 8, 40]))
+def test_each_rows_earlier_row_of_its_person_and_thread_agrees_with_the_reference(rows, hash_bits):
+    """Thread codes that share their top bits (2**62 + 5 and 2**63 - 1; 1, 2 and 3 in any top bits
+    short of 62) make the packed sort find two threads mixed and take the whole-thread sort."""
+    from daemon.analysis.conversations import earlier_in_thread, earlier_in_thread_reference
+
+    rows = sorted(rows, key=lambda r: r[0])  # by person, as the analysis gives them
+    person = np.array([p for p, _ in rows], dtype=np.int64)
+    thread = np.array([t for _, t in rows], dtype=np.int64)
+    expected = earlier_in_thread_reference(thread.tolist(), person.tolist())
+    assert earlier_in_thread(thread, person, hash_bits).tolist() == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 2**63 - 1) | st.integers(0, 5), max_size=60))
+def test_the_packed_sort_is_a_stable_argsort_or_declines(keys):
+    """Keys too wide to share an int64 with their position are declined (None), never cut."""
+    from daemon.analysis.table import distinct_counts, sorted_with_positions, stable_order
+
+    key = np.array(keys, dtype=np.int64)
+    expected = np.argsort(key, kind="stable")
+    fast = sorted_with_positions(key)
+    if fast is not None:
+        assert fast[1].tolist() == expected.tolist() and fast[0].tolist() == key[expected].tolist()
+    else:
+        assert int(key.max()).bit_length() + (len(key) - 1).bit_length() > 63
+    assert stable_order(key).tolist() == expected.tolist()
+    values, firsts, counts = distinct_counts(key)
+    assert values.tolist() == sorted(set(keys))
+    assert firsts.tolist() == [keys.index(v) for v in values.tolist()]
+    assert counts.tolist() == [keys.count(v) for v in values.tolist()]

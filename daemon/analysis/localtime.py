@@ -4,7 +4,7 @@
 per interaction. A zone's UTC offset only changes at its transitions, and every transition in the
 IANA database falls on a quarter hour of UTC (offsets are whole quarter hours, and clocks change on
 the local hour or half hour), so the offset is looked up once per quarter hour of time (for whole
-arrays of stamps, once per hour, and per quarter only in an hour with a transition) and the rest
+arrays of stamps, once per day, and per hour and quarter only around a transition) and the rest
 is arithmetic. Like ``datetime``, it is exact for timestamps with microsecond precision.
 """
 
@@ -18,6 +18,7 @@ import numpy as np
 from daemon.analysis.table import distinct
 
 _QUARTER = 900
+_PER_DAY = 86400 // _QUARTER
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
@@ -47,7 +48,7 @@ class LocalClock:
         """``local`` of a whole array of stamps."""
         if not len(stamps):
             return stamps.astype(np.float64)
-        buckets = np.floor_divide(stamps, _QUARTER).astype(np.int64)
+        buckets = _quarters(stamps)
         lo, hi = int(buckets.min()), int(buckets.max())
         if hi - lo > 4 * len(stamps) + 100_000:  # sparse over a long span: look up only the quarters in use
             used = distinct(buckets)
@@ -61,15 +62,25 @@ class LocalClock:
         return stamps + table[buckets - first]
 
     def _span(self, lo: int, hi: int) -> np.ndarray:
-        """The offsets of quarters ``lo`` to ``hi``. They are looked up at each hour's start, and
-        quarter by quarter only in an hour that ends on another offset than it began (no zone
-        changes its offset twice within an hour)."""
-        start = lo - lo % 4
-        hours = np.array([self._offset_of(q) for q in range(start, hi + 5, 4)], dtype=np.float64)
-        table = np.repeat(hours[:-1], 4)
-        for h in np.flatnonzero(hours[1:] != hours[:-1]).tolist():
-            table[4 * h:4 * h + 4] = [self._offset_of(start + 4 * h + k) for k in range(4)]
+        """The offsets of quarters ``lo`` to ``hi``. They are looked up at each UTC day's start;
+        hour by hour only in a day that ends on another offset than it began, and quarter by
+        quarter only in such an hour. No zone's offset lasts less than a day (the shortest in the
+        tz database last weeks; a test reads every zone's transitions), and none changes twice
+        within an hour."""
+        start = lo - lo % _PER_DAY
+        days = self._looked_up(range(start, hi + _PER_DAY + 1, _PER_DAY))
+        table = np.repeat(days[:-1], _PER_DAY)
+        for d in np.flatnonzero(days[1:] != days[:-1]).tolist():
+            day_start = start + d * _PER_DAY
+            hours = self._looked_up(range(day_start, day_start + _PER_DAY + 1, 4))
+            table[d * _PER_DAY:(d + 1) * _PER_DAY] = np.repeat(hours[:-1], 4)
+            for h in np.flatnonzero(hours[1:] != hours[:-1]).tolist():
+                first = d * _PER_DAY + 4 * h
+                table[first:first + 4] = self._looked_up(range(start + first, start + first + 4))
         return table[lo - start:hi - start + 1]
+
+    def _looked_up(self, buckets: range) -> np.ndarray:
+        return np.array([self._offset_of(b) for b in buckets], dtype=np.float64)
 
     def _offset_of(self, bucket: int) -> int:
         off = self._offsets.get(bucket)
@@ -105,6 +116,14 @@ class LocalClock:
             d = date.fromordinal(day + _EPOCH_ORDINAL)
             m = self._months[day] = f"{d.year:04d}-{d.month:02d}"
         return m
+
+
+def _quarters(stamps: np.ndarray) -> np.ndarray:
+    """``np.floor_divide(stamps, _QUARTER)`` as integers, in a quarter of its time. The rounded
+    quotient never reaches the next whole number from below: the float nearest below a multiple of
+    900 is more than half a step of the quotient away from it. That holds far beyond any date
+    (up to about 10**16 s; the year 9999 is 2.5 * 10**11 s), and a test holds it near multiples."""
+    return np.floor(stamps / _QUARTER).astype(np.int64)
 
 
 @lru_cache(maxsize=8)

@@ -214,6 +214,28 @@ def test_local_clock_on_arrays_over_a_dense_span_agrees_with_datetime(name, day)
     assert offsets == [clock_.local(t) - t for t in stamps.tolist()]  # one at a time, from the span looked up
 
 
+def test_no_zones_offset_lasts_less_than_a_day():
+    """The local clock looks offsets up once per UTC day, and closer only in a day that ends on
+    another offset than it began: an offset that came and went within one day would be missed.
+    Every zone's transitions since 1900, from the tz database's own files."""
+    import zoneinfo
+    from pathlib import Path
+    from zoneinfo._common import load_data  # the standard library's reader of TZif files
+
+    read, shortest = 0, (float("inf"), "")
+    for name in sorted(zoneinfo.available_timezones()):
+        path = next((Path(root) / name for root in zoneinfo.TZPATH if (Path(root) / name).is_file()), None)
+        if path is None:
+            continue
+        with open(path, "rb") as fh:
+            transitions = [t for t in load_data(fh)[1] if t >= -2_208_988_800]
+        read += 1
+        for a, b in zip(transitions, transitions[1:]):
+            shortest = min(shortest, (b - a, name))
+    assert read > 300, f"the tz database was not found under {zoneinfo.TZPATH}"
+    assert shortest[0] > DAY, shortest
+
+
 @settings(deadline=None)
 @given(st.lists(st.integers(0, 4 * 10**9), min_size=1, max_size=30),
        st.sampled_from(["Europe/Berlin", "America/St_Johns", "Australia/Lord_Howe", "UTC", "Pacific/Chatham"]))
@@ -296,3 +318,13 @@ def test_the_packed_sort_is_a_stable_argsort_or_declines(keys):
     assert values.tolist() == sorted(set(keys))
     assert firsts.tolist() == [keys.index(v) for v in values.tolist()]
     assert counts.tolist() == [keys.count(v) for v in values.tolist()]
+
+
+@given(st.lists(st.integers(-10**13, 10**13).flatmap(lambda k: st.sampled_from([
+    k * 900.0, float(np.nextafter(k * 900.0, -np.inf)), float(np.nextafter(k * 900.0, np.inf)), k * 900.0 - 1e-6])),
+    max_size=50) | st.lists(st.floats(-1e13, 1e13), max_size=50))
+def test_quarter_hours_of_stamps_are_floor_division_even_just_below_a_multiple(stamps):
+    from daemon.analysis.localtime import _quarters
+
+    x = np.array(stamps, dtype=np.float64)
+    assert _quarters(x).tolist() == np.floor_divide(x, 900).astype(np.int64).tolist()

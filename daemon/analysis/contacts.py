@@ -294,18 +294,38 @@ def _person_then_whole_seconds(person: np.ndarray, ts: np.ndarray) -> np.ndarray
 
 
 def _best_names(table: Table, sorted_rows: np.ndarray, person_of_sorted_row: np.ndarray) -> dict[int, str]:
-    """Each person's most used display name (an address is no name); on a tie, the one seen first."""
+    """Each person's most used display name (an address is no name); on a tie, the one seen first.
+    Most people go by one name: only the rows of those with several are counted."""
     usable = np.array([bool(n) and "@" not in n for n in table.names], dtype=bool)
     names = table.name[sorted_rows]
     named = np.flatnonzero(usable[names]) if len(table.names) else np.zeros(0, dtype=np.int64)
     if not len(named):
         return {}
-    width = len(table.names)
-    pairs, first, uses = distinct_counts(person_of_sorted_row[named] * width + names[named])
-    person, name = np.divmod(pairs, width)
-    pick = np.lexsort((first, -uses, person))
-    chosen = pick[np.r_[True, person[pick][1:] != person[pick][:-1]]]
-    return {p: table.names[n] for p, n in zip(person[chosen].tolist(), name[chosen].tolist())}
+    person, name = person_of_sorted_row[named], names[named]
+    several = np.zeros(int(person[-1]) + 1, dtype=bool)  # (the rows are by person)
+    several[person[1:][(person[1:] == person[:-1]) & (name[1:] != name[:-1])]] = True
+    heads = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
+    heads = heads[~several[person[heads]]]
+    best = {p: table.names[n] for p, n in zip(person[heads].tolist(), name[heads].tolist())}
+    rows = several[person]
+    if rows.any():
+        width = len(table.names)
+        pairs, first, uses = distinct_counts(person[rows] * width + name[rows])
+        who, which = np.divmod(pairs, width)
+        pick = np.lexsort((first, -uses, who))
+        chosen = pick[np.r_[True, who[pick][1:] != who[pick][:-1]]]
+        best.update((p, table.names[n]) for p, n in zip(who[chosen].tolist(), which[chosen].tolist()))
+    return best
+
+
+def best_names_reference(person: list[int], names: list[str]) -> dict[int, str]:
+    """``_best_names``, one row at a time (``person``, ``names``: each row's, by person, then time)."""
+    uses: dict[int, dict[str, int]] = {}
+    for p, n in zip(person, names):
+        if n and "@" not in n:
+            seen = uses.setdefault(p, {})  # (in the order first seen)
+            seen[n] = seen.get(n, 0) + 1
+    return {p: max(seen, key=seen.__getitem__) for p, seen in uses.items()}
 
 
 def by_person_then_time_reference(person: list[int], ts: list[float], tiebreak: list[int]) -> list[int]:

@@ -121,8 +121,9 @@ class LocalClock:
 def _quarters(stamps: np.ndarray) -> np.ndarray:
     """``np.floor_divide(stamps, _QUARTER)`` as integers, in a quarter of its time. The rounded
     quotient never reaches the next whole number from below: the float nearest below a multiple of
-    900 is more than half a step of the quotient away from it. That holds far beyond any date
-    (up to about 10**16 s; the year 9999 is 2.5 * 10**11 s), and a test holds it near multiples."""
+    900 is more than half a step of the quotient away from it. That holds for stamps to the
+    microsecond, far beyond any date (up to about 10**16 s; the year 9999 is 2.5 * 10**11 s), and a
+    test holds it near multiples."""
     return np.floor(stamps / _QUARTER).astype(np.int64)
 
 

@@ -230,6 +230,12 @@ def earlier_in_thread_reference(thread: list[int], person: list[int]) -> list[in
     return out
 
 
+# A round of ``_starts`` costs about as much as walking one late reply in 32 of those left, and it
+# decides at least one per run left; with fewer runs than that, or than 64, walking is cheaper.
+ROUND_MIN_RUNS = 64
+ROUND_MIN_SHARE = 32
+
+
 def _starts(rows: _Rows, reply_windows: list[float]) -> list[np.ndarray]:
     """The rows that begin a conversation, in order, for each reply window (in seconds).
 
@@ -237,9 +243,14 @@ def _starts(rows: _Rows, reply_windows: list[float]) -> list[np.ndarray]:
     surely does when it has no earlier row of its person and thread. Any other candidate is a late
     reply: it joins the conversation before it when its thread was in it and it began within the
     window (``_joins``), or else begins one, which then decides the late replies after it. So the
-    late replies between two sure starts, a run, are decided in order. Most runs join whole: the
-    first late reply that does not join is found for every run at once, and only the runs that
-    have one are walked on from there, one by one (walking every run costs 7 % of the analysis)."""
+    late replies between two sure starts, a run, are decided in order.
+
+    They are decided in rounds, for every run at once: each round finds each run's first late
+    reply that does not join the conversation going on; the replies before it join, it begins the
+    next conversation, and the replies after it wait for the next round. Runs are short (a dozen
+    breaks at most in a million interactions), so a few rounds decide them all. When few runs are
+    left, and long ones (a mailing list thread), the rest is walked one by one (``_walk``), which
+    keeps the whole linear however the breaks fall."""
     ts = rows.ts
     new_person = np.r_[True, rows.person[1:] != rows.person[:-1]]
     candidates = np.flatnonzero(new_person | np.r_[True, ts[1:] - ts[:-1] > QUIET])
@@ -251,17 +262,26 @@ def _starts(rows: _Rows, reply_windows: list[float]) -> list[np.ndarray]:
     stamps = ts[candidates]
     # each late reply's run: the sure start before it (a person's first candidate is a sure one)
     run_start = np.maximum.accumulate(np.where(sure, np.arange(len(candidates)), -1))[late]
-    run_heads = np.flatnonzero(np.r_[True, run_start[1:] != run_start[:-1]])  # positions in late
-    run_of_late = np.repeat(np.arange(len(run_heads)), np.diff(np.r_[run_heads, len(late)]))
     out = []
     for window in reply_windows:
-        joins = _joins(earlier[late], stamps[late], candidates[run_start], stamps[run_start], window)
-        position = np.arange(len(late))
-        first_break = np.minimum.reduceat(np.where(joins, len(late), position), run_heads)[run_of_late]
         begins = sure.copy()
-        begins[late[position == first_break]] = True
-        after = np.flatnonzero(position > first_break)
-        begins[late[_walk(after, first_break[after], candidates[late], earlier[late], stamps[late], window)]] = True
+        waiting = np.arange(len(late))  # the late replies not decided yet (positions in late), run by run
+        going_on = run_start  # for each, where the conversation going on in its run began (in candidates)
+        while len(waiting):
+            heads = np.flatnonzero(np.r_[True, going_on[1:] != going_on[:-1]])  # each run's first waiting reply
+            if len(heads) < ROUND_MIN_RUNS or len(heads) * ROUND_MIN_SHARE < len(waiting):
+                walked = _walk(waiting, candidates[going_on], stamps[going_on], candidates[late], earlier[late],
+                               stamps[late], window)
+                begins[late[walked]] = True
+                break
+            mine = late[waiting]
+            joins = _joins(earlier[mine], stamps[mine], candidates[going_on], stamps[going_on], window)
+            position = np.arange(len(waiting))
+            first_break = np.minimum.reduceat(np.where(joins, len(waiting), position), heads)
+            first_break = np.repeat(first_break, np.diff(np.r_[heads, len(waiting)]))
+            begins[mine[position == first_break]] = True
+            after = position > first_break
+            going_on, waiting = mine[first_break[after]], waiting[after]
         out.append(candidates[begins])
     return out
 
@@ -273,19 +293,20 @@ def _joins(earlier: np.ndarray | int, ts: np.ndarray | float, start_row: np.ndar
     return (earlier >= start_row) & (ts - start_ts <= window)
 
 
-def _walk(after: np.ndarray, first_break: np.ndarray, row: np.ndarray, earlier: np.ndarray, ts: np.ndarray,
-          window: float) -> list[int]:
-    """The late replies among ``after`` that begin a conversation: ``after`` holds, run by run and in
-    order, the late replies after their run's first break (``first_break``, for each); ``row``,
-    ``earlier``, ``ts``: every late reply's row, earlier row of its thread, time."""
+def _walk(waiting: np.ndarray, start_row: np.ndarray, start_ts: np.ndarray, row: np.ndarray, earlier: np.ndarray,
+          ts: np.ndarray, window: float) -> list[int]:
+    """The late replies among ``waiting`` that begin a conversation, one by one: ``waiting`` holds
+    late replies run by run and in order; ``start_row``, ``start_ts``: for each, where the
+    conversation going on in its run began when the walk reaches the run; ``row``, ``earlier``,
+    ``ts``: every late reply's row, earlier row of its thread, time."""
     begins, run = [], -1
-    for k, b, k_row, k_earlier, k_ts, b_row, b_ts in zip(
-            after.tolist(), first_break.tolist(), row[after].tolist(), earlier[after].tolist(), ts[after].tolist(),
-            row[first_break].tolist(), ts[first_break].tolist()):
-        if b != run:  # a run's first break began the conversation going on
-            run, start_row, start_ts = b, b_row, b_ts
-        if not _joins(k_earlier, k_ts, start_row, start_ts, window):
-            start_row, start_ts = k_row, k_ts
+    for k, first_row, first_ts, k_row, k_earlier, k_ts in zip(
+            waiting.tolist(), start_row.tolist(), start_ts.tolist(), row[waiting].tolist(), earlier[waiting].tolist(),
+            ts[waiting].tolist()):
+        if first_row != run:  # the next run
+            run, going_row, going_ts = first_row, first_row, first_ts
+        if not _joins(k_earlier, k_ts, going_row, going_ts, window):
+            going_row, going_ts = k_row, k_ts
             begins.append(k)
     return begins
 

@@ -41,8 +41,12 @@ class Explanation:
     reciprocity_reason: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class Contact:
+    """One real contact and the judgement of them. Not frozen: a frozen dataclass sets each of its
+    19 fields through object.__setattr__, four times the cost of making one, and a report at a
+    million interactions makes ten thousand (nothing changes a Contact; ``replace`` makes a new one)."""
+
     id: str
     name: str
     emails: tuple[str, ...]

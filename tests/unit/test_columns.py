@@ -72,7 +72,20 @@ def test_runs_of_late_replies_that_break_again_and_again_agree_with_the_referenc
 
 
 def _agree_with_the_loop(items: list[Interaction]) -> None:
-    """Both reply windows at once, as the analysis asks for them."""
+    """Both reply windows at once, as the analysis asks for them; late replies decided as the
+    analysis chooses, in rounds only, and walked only."""
+    from daemon.analysis import conversations
+
+    chosen = conversations.ROUND_MIN_RUNS, conversations.ROUND_MIN_SHARE
+    try:
+        for min_runs, min_share in (chosen, (0, 10**9), (10**9, 0)):
+            conversations.ROUND_MIN_RUNS, conversations.ROUND_MIN_SHARE = min_runs, min_share
+            _agree_with_the_loop_once(items)
+    finally:
+        conversations.ROUND_MIN_RUNS, conversations.ROUND_MIN_SHARE = chosen
+
+
+def _agree_with_the_loop_once(items: list[Interaction]) -> None:
     table = Table.of(items)
     people = group_people(table)
     windows = (14.0, 7.0)

@@ -358,3 +358,14 @@ def test_each_persons_best_name_is_the_most_used_then_the_first_seen(rows):
     person = np.array([p for p, _ in rows], dtype=np.int64)
     expected = best_names_reference(person.tolist(), [n for _, n in rows])
     assert _best_names(table, np.arange(len(rows)), person) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32), st.sampled_from([0, 1, 2**31 - 2000, -2**31, 2**31, 2**40]), st.integers(1000, 3000))
+def test_distinct_values_are_numpys_unique_for_narrow_and_wide_integers(seed, low, n):
+    """Over 1024 values, those that fit in 32 bits are sorted narrowed; the rest as they are."""
+    from daemon.analysis.table import distinct
+
+    values = np.random.default_rng(seed).integers(low, low + 2000, size=n, dtype=np.int64)
+    found = distinct(values)
+    assert found.dtype == values.dtype and found.tolist() == np.unique(values).tolist()

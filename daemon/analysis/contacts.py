@@ -103,14 +103,14 @@ def group_people(table: Table, overrides: tuple[PersonOverride, ...] = ()) -> Pe
     np.maximum.at(last_used, table.address, table.ts)
     last = last_used.tolist()
     special = set(override_of)  # key codes with an override
-    codes_of_keys = key_of.tolist()
+    codes_of_keys, in_person_order = key_of.tolist(), by_person.tolist()
     found: list[tuple[str, list[int], PersonOverride | None]] = []
     for start, end in zip(bounds[:-1], bounds[1:]):
-        positions = by_person[start:end].tolist()
-        if len(positions) == 1 and codes_of_keys[positions[0]] not in special:  # most people: one address, no override
-            k = positions[0]
+        if end - start == 1 and codes_of_keys[in_person_order[start]] not in special:  # most people: one address, no override
+            k = in_person_order[start]
             found.append((_ident(keys[k]), [addresses[k]], None))
             continue
+        positions = in_person_order[start:end]
         group_keys = {keys[k] for k in positions}
         override = next((override_of[key_code[k]] for k in sorted(group_keys) if key_code[k] in special), None)
         if override and override.ignore:

@@ -287,10 +287,12 @@ class _Judged:
         last_two_way = [None if math.isnan(v) else v for v in h.last_two_way.tolist()]
         lately_mine, lately = h.lately_mine.tolist(), h.lately.tolist()
         interactions, first, last, days = spans
+        judged = [k for k in real if state[k] == lapse.LAPSED or maybe_one_sided[k]]  # who may get a flag
+        history_of = dict(zip(judged, h.of(judged)))
         for k in real:
             g = self.persons[k]
             flags = []
-            history = h[k] if state[k] == lapse.LAPSED or maybe_one_sided[k] else None
+            history = history_of.get(k)
             # One diagnosis: at most one pattern, an unanswered run first; never a lapse beside an
             # unanswered run (the silence is one side's); a lapse beside who starts says both.
             p = reciprocity.one_pattern(history, self.baselines[k]) if history is not None and maybe_one_sided[k] else None

@@ -203,10 +203,11 @@ def earlier_in_thread(thread: np.ndarray, person: np.ndarray, hash_bits: int | N
     earlier = np.full(n, -1, dtype=np.int64)
     if not n:
         return earlier
-    free = 63 - int(person.max()).bit_length() - (n - 1).bit_length()
-    bits = min(free, 62) if hash_bits is None else hash_bits  # (a thread's code has 63 bits, the top one 0)
-    fast = (sorted_with_positions((person.astype(np.int64) << bits) | (thread >> (63 - bits)))
-            if 16 <= free and 0 < bits <= free else None)
+    free = 63 - int(person.max()).bit_length() - (n - 1).bit_length()  # what a packed key leaves for the thread
+    bits = min(free, 63) if hash_bits is None else hash_bits  # (a thread's code has 63 bits)
+    fast = None
+    if 16 <= free and 0 < bits <= free:  # (with fewer bits, threads would meet too often)
+        fast = sorted_with_positions((person.astype(np.int64) << bits) | (thread >> (63 - bits)))
     if fast is not None:
         key, order = fast
         same = key[1:] == key[:-1]

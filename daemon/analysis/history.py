@@ -155,8 +155,8 @@ class Histories:
         return self.of([k])[0]
 
     def of(self, people: list[int]) -> list[History]:
-        """The History of each of ``people``, made together (picking one field at a time costs more
-        than making the History)."""
+        """The History of each of ``people``, made in one go: each column becomes Python values
+        once for all of them, not once per person."""
         index = np.array(people, dtype=np.int64)
         columns = [getattr(self, f)[index].tolist() for f in _FIELDS]
         for f in ("first_two_way", "last_two_way", "last_contact"):

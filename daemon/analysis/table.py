@@ -172,12 +172,14 @@ def _code(index: dict[str, int], value: str) -> int:
 def distinct(values: np.ndarray) -> np.ndarray:
     """The distinct values, sorted. (``np.unique`` does the same by hashing, 40x slower here.)
     Wide integers that fit in 32 bits are sorted as such, in half the time."""
-    narrowed = values
-    if values.dtype.kind == "i" and values.dtype.itemsize > 4 and len(values) > 1024 \
-            and -2**31 <= int(values.min()) and int(values.max()) < 2**31:
-        narrowed = values.astype(np.int32)
-    s = np.sort(narrowed)
+    s = np.sort(_as_int32_if_it_fits(values) if len(values) > 1024 else values)
     return (s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s).astype(values.dtype, copy=False)
+
+
+def _as_int32_if_it_fits(values: np.ndarray) -> np.ndarray:
+    if values.dtype.kind == "i" and values.dtype.itemsize > 4 and -2**31 <= int(values.min()) and int(values.max()) < 2**31:
+        return values.astype(np.int32)
+    return values
 
 
 def sorted_with_positions(key: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:

@@ -44,8 +44,9 @@ class Explanation:
 @dataclass(kw_only=True)
 class Contact:
     """One real contact and the judgement of them. Not frozen: a frozen dataclass sets each of its
-    19 fields through object.__setattr__, four times the cost of making one, and a report at a
-    million interactions makes ten thousand (nothing changes a Contact; ``replace`` makes a new one)."""
+    19 fields through object.__setattr__, which makes it four times as dear as a plain one, and a
+    report at a million interactions makes ten thousand (nothing changes a Contact; ``replace``
+    makes a new one)."""
 
     id: str
     name: str
@@ -287,8 +288,8 @@ class _Judged:
         last_two_way = [None if math.isnan(v) else v for v in h.last_two_way.tolist()]
         lately_mine, lately = h.lately_mine.tolist(), h.lately.tolist()
         interactions, first, last, days = spans
-        judged = [k for k in real if state[k] == lapse.LAPSED or maybe_one_sided[k]]  # who may get a flag
-        history_of = dict(zip(judged, h.of(judged)))
+        may_be_flagged = [k for k in real if state[k] == lapse.LAPSED or maybe_one_sided[k]]
+        history_of = dict(zip(may_be_flagged, h.of(may_be_flagged)))
         for k in real:
             g = self.persons[k]
             flags = []

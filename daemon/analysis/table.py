@@ -200,12 +200,6 @@ def sorted_with_positions(key: np.ndarray) -> tuple[np.ndarray, np.ndarray] | No
     return packed >> shift, packed & ((1 << shift) - 1)
 
 
-def stable_order(key: np.ndarray) -> np.ndarray:
-    """``np.argsort(key, kind="stable")`` of non-negative integers, faster where it can be."""
-    fast = sorted_with_positions(key)
-    return np.argsort(key, kind="stable") if fast is None else fast[1]
-
-
 def distinct_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The distinct values (sorted), where each first occurs, and how often (``values``:
     non-negative integers)."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from daemon.analysis.table import BOTH, IN, INITIATORS, ME, OUT, THEM, Table, narrow, sorted_with_positions
+from daemon.analysis.table import BOTH, IN, INITIATORS, ME, OUT, THEM, Table, grouped_by_hash, narrow
 from daemon.models import Interaction
 
 QUIET = 72 * 3600.0
@@ -195,27 +195,18 @@ def earlier_in_thread(thread: np.ndarray, person: np.ndarray, hash_bits: int | N
     none, or no thread (``thread``: the rows' thread codes, 0 for none).
 
     Sorted by person, then thread, stably, each row's earlier row is the one just before it when
-    that is of the same person and thread. The sort packs person, the top ``hash_bits`` of the
-    thread's hash and the position into one integer (``sorted_with_positions``); two threads of one
-    person whose hashes share those bits would mix, so when any do, the sort is by the whole
-    thread instead. ``earlier_in_thread_reference`` is the same, written for reading."""
-    n = len(thread)
-    earlier = np.full(n, -1, dtype=np.int64)
-    if not n:
+    that is of the same person and thread (``grouped_by_hash``, which packs the top ``hash_bits``
+    of the thread's hash; when two threads of one person share those bits, the sort is by the
+    whole thread instead). ``earlier_in_thread_reference`` is the same, written for reading."""
+    earlier = np.full(len(thread), -1, dtype=np.int64)
+    if not len(thread):
         return earlier
-    free = 63 - int(person.max()).bit_length() - (n - 1).bit_length()  # what a packed key leaves for the thread
-    bits = min(free, 63) if hash_bits is None else hash_bits  # (a thread's code has 63 bits)
-    fast = None
-    if 16 <= free and 0 < bits <= free:  # (with fewer bits, threads would meet too often)
-        fast = sorted_with_positions((person.astype(np.int64) << bits) | (thread >> (63 - bits)))
-    if fast is not None:
-        key, order = fast
-        same = key[1:] == key[:-1]
-        if bits < 63 and not np.array_equal(thread[order[1:][same]], thread[order[:-1][same]]):
-            fast = None  # two threads met in their top bits
-    if fast is None:
+    grouped = grouped_by_hash(thread, within=person, bits=hash_bits)
+    if grouped is None:
         order = np.lexsort((thread, person))
         same = (thread[order][1:] == thread[order][:-1]) & (person[order][1:] == person[order][:-1])
+    else:
+        order, same = grouped
     earlier[order[1:][same]] = order[:-1][same]
     earlier[thread == 0] = -1
     return earlier

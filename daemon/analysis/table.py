@@ -200,6 +200,38 @@ def sorted_with_positions(key: np.ndarray) -> tuple[np.ndarray, np.ndarray] | No
     return packed >> shift, packed & ((1 << shift) - 1)
 
 
+def grouped_by_hash(words: np.ndarray, within: np.ndarray | None = None,
+                    bits: int | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """An order of the rows that puts equal ``words`` (hashes: non-negative int64 of 63 bits, or
+    uint64) next to each other, within each value of ``within`` (non-negative integers, which come
+    first), each group in the order of position; and, for each row after the first in that order,
+    whether it is in the group of the row before it.
+
+    It packs ``within``, the top ``bits`` of each word (as many as fit) and the position into one
+    int64 and sorts that (``sorted_with_positions``). None when two different words would mix
+    because they share those bits (the caller then sorts by the whole words), or when fewer than
+    16 bits are left for the words (they would mix too often)."""
+    n = len(words)
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    width = 64 if words.dtype == np.uint64 else 63
+    free = 63 - (n - 1).bit_length() - (0 if within is None else int(within.max()).bit_length())
+    bits = min(free, width) if bits is None else bits
+    if not (16 <= free and 0 < bits <= free):
+        return None
+    key = (words >> words.dtype.type(width - bits)).astype(np.int64)
+    if within is not None:
+        key |= within.astype(np.int64) << bits
+    packed = sorted_with_positions(key)
+    if packed is None:
+        return None
+    key, order = packed
+    same = key[1:] == key[:-1]
+    if bits < width and not np.array_equal(words[order[1:][same]], words[order[:-1][same]]):
+        return None
+    return order, same
+
+
 def distinct_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The distinct values (sorted), where each first occurs, and how often (``values``:
     non-negative integers)."""

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from daemon.analysis.table import TYPES, Builder, Table, assemble, sorted_with_positions
+from daemon.analysis.table import TYPES, Builder, Table, assemble, grouped_by_hash
 from daemon.errors import StoreBusy
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,8 @@ def _merge_digests(d: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     first word (the second word tells them apart; then the caller merges the plain way)."""
     if not len(d):
         return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
-    order = _by_first_word(d[:, 0])
+    grouped = grouped_by_hash(d[:, 0])  # (or the whole first words argsorted, should two share their top bits)
+    order = np.argsort(d[:, 0]) if grouped is None else grouped[0]
     first, second = d[order, 0], d[order, 1]
     new = np.r_[True, first[1:] != first[:-1]]
     if (second[1:] != second[:-1])[~new[1:]].any():
@@ -161,20 +162,6 @@ def _merge_digests(d: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     code = np.empty(len(d), dtype=np.int32)
     code[order] = renumber[unique]
     return code, firsts[by_appearance]
-
-
-def _by_first_word(words: np.ndarray) -> np.ndarray:
-    """An order of the rows that puts equal ``words`` (unsigned 64-bit) together, ascending. Each
-    word's top bits are packed with its position and sorted as plain integers (four times faster
-    than an argsort); should two different words share those bits, the whole words are argsorted."""
-    shift = (len(words) - 1).bit_length()
-    packed = sorted_with_positions((words >> np.uint64(shift + 1)).astype(np.int64))
-    if packed is not None:
-        top, order = packed
-        same = top[1:] == top[:-1]
-        if np.array_equal(words[order[1:][same]], words[order[:-1][same]]):
-            return order
-    return np.argsort(words)
 
 
 def load(db: sqlite3.Connection, sources: Iterable[str] | None = None, since: float | None = None,

@@ -10,6 +10,7 @@ the tests' oracle.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -124,10 +125,17 @@ def group_people(table: Table, overrides: tuple[PersonOverride, ...] = ()) -> Pe
         person_of_address[[a for _, codes, _ in found for a in codes]] = np.repeat(np.arange(len(found)), [len(f[1]) for f in found])
     person_of_row = person_of_address[table.address]
     rows = np.flatnonzero(person_of_row >= 0)
-    rank = np.empty(len(table.addresses), dtype=np.int64)
-    rank[sorted(range(len(table.addresses)), key=table.addresses.__getitem__)] = np.arange(len(table.addresses))
-    tiebreak = rank[table.address[rows]] * 4 + _DIRECTION_RANK[table.direction[rows]]
-    sorted_rows = rows[by_person_then_time(person_of_row[rows], table.ts[rows], tiebreak)]
+    everyone = len(rows) == len(table)  # (then the rows' columns are the table's own)
+
+    def tiebreak(at: np.ndarray) -> np.ndarray:  # by address, then direction; only asked of rows at one moment
+        rank = np.empty(len(table.addresses), dtype=np.int64)
+        rank[sorted(range(len(table.addresses)), key=table.addresses.__getitem__)] = np.arange(len(table.addresses))
+        chosen = at if everyone else rows[at]
+        return rank[table.address[chosen]] * 4 + _DIRECTION_RANK[table.direction[chosen]]
+
+    order = (by_person_then_time(person_of_row, table.ts, tiebreak) if everyone
+             else by_person_then_time(person_of_row[rows], table.ts[rows], tiebreak))
+    sorted_rows = order if everyone else rows[order]
     person_of_sorted_row = person_of_row[sorted_rows]
     best = _best_names(table, sorted_rows, person_of_sorted_row)
     persons = []
@@ -260,10 +268,11 @@ def _spelled_joins(table: Table, present: np.ndarray, key_of: np.ndarray, names:
 _DIRECTION_RANK = np.array([sorted(DIRECTIONS).index(d) for d in DIRECTIONS], dtype=np.int64)
 
 
-def by_person_then_time(person: np.ndarray, ts: np.ndarray, tiebreak: np.ndarray) -> np.ndarray:
-    """The order of rows by person, then time, then ``tiebreak``, then position: what a stable
-    sort by (person, ts, tiebreak) gives (``by_person_then_time_reference``), in a fraction of
-    ``np.lexsort``'s time."""
+def by_person_then_time(person: np.ndarray, ts: np.ndarray, tiebreak: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """The order of rows by person, then time, then tiebreak, then position: what a stable sort by
+    (person, ts, tiebreak) gives (``by_person_then_time_reference``), in a fraction of
+    ``np.lexsort``'s time. ``tiebreak`` gives the tiebreaks of the rows at some positions: it is
+    asked only of rows that share a person and a moment, which are few."""
     key = _person_then_whole_seconds(person, ts)
     fast = None if key is None else sorted_with_positions(key)
     if fast is not None:
@@ -277,7 +286,7 @@ def by_person_then_time(person: np.ndarray, ts: np.ndarray, tiebreak: np.ndarray
     if len(tied):  # one person twice at one moment (two addresses, To and Cc): only those go further
         at = distinct(np.r_[tied, tied + 1])
         rows = order[at]
-        order[at] = rows[np.lexsort((rows, tiebreak[rows], ts[rows], person[rows]))]
+        order[at] = rows[np.lexsort((rows, tiebreak(rows), ts[rows], person[rows]))]
     return order
 
 

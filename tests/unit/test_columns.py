@@ -7,6 +7,7 @@ meetings and quiet gaps right around the 72 hours that split a conversation."""
 
 import math
 import random
+from collections import Counter
 from datetime import datetime, timezone
 
 import numpy as np
@@ -169,7 +170,15 @@ def test_rows_sort_by_person_then_time_then_tiebreak_then_position(rows):
     ts = np.array([r[1] for r in rows], dtype=np.float64)
     tiebreak = np.array([r[2] for r in rows], dtype=np.int64)
     expected = by_person_then_time_reference(person.tolist(), ts.tolist(), tiebreak.tolist())
-    assert by_person_then_time(person, ts, tiebreak).tolist() == expected
+    asked: list[int] = []
+
+    def tiebreak_of(at: np.ndarray) -> np.ndarray:
+        asked.extend(at.tolist())
+        return tiebreak[at]
+
+    assert by_person_then_time(person, ts, tiebreak_of).tolist() == expected
+    moments = Counter(zip(person.tolist(), ts.tolist()))
+    assert all(moments[person[k], ts[k]] > 1 for k in asked), "only rows that share a person and a moment"
 
 
 @given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(["", "t1", "t2"]), st.sampled_from(["x@a", "y@b"])),

@@ -38,7 +38,6 @@ class Conversation:
     outbound: int
     inbound: int
     met: bool
-    weight: float
     answered: bool  # the side that did not start it took part
     direct: bool  # both directions (or the meeting) were direct, not mere Cc or crowd
     addressed: bool = True  # its starter wrote to the other directly (not a mere Cc), or we met
@@ -101,7 +100,7 @@ def _conversation_of(items: list[Interaction], late_answer: bool) -> Conversatio
     answered = late_answer or met or (inbound > 0 if initiator == "me" else outbound > 0 if initiator == "them" else True)
     addressed = met or (direct_out if initiator == "me" else direct_in if initiator == "them" else True)
     return Conversation(start=first.ts, end=items[-1].ts, initiator=initiator, outbound=outbound, inbound=inbound,
-                        met=met, weight=max(i.weight for i in items), answered=answered,
+                        met=met, answered=answered,
                         direct=small_meeting or (direct_out and direct_in), addressed=addressed)
 
 
@@ -117,7 +116,6 @@ class Conversations:
     outbound: np.ndarray
     inbound: np.ndarray
     met: np.ndarray
-    weight: np.ndarray
     answered: np.ndarray
     direct: np.ndarray
     addressed: np.ndarray
@@ -137,17 +135,16 @@ class Conversations:
         return merged.take(np.argsort(narrow(merged.person), kind="stable"))
 
     def objects(self) -> list[Conversation]:
-        return [Conversation(start=s, end=e, initiator=INITIATORS[i], outbound=o, inbound=n, met=m, weight=w,
+        return [Conversation(start=s, end=e, initiator=INITIATORS[i], outbound=o, inbound=n, met=m,
                              answered=a, direct=d, addressed=ad)
-                for s, e, i, o, n, m, w, a, d, ad in zip(
+                for s, e, i, o, n, m, a, d, ad in zip(
                     self.start.tolist(), self.end.tolist(), self.initiator.tolist(), self.outbound.tolist(),
-                    self.inbound.tolist(), self.met.tolist(), self.weight.tolist(), self.answered.tolist(),
+                    self.inbound.tolist(), self.met.tolist(), self.answered.tolist(),
                     self.direct.tolist(), self.addressed.tolist())]
 
 
-_DTYPES = (np.int64, np.float64, np.float64, np.int8, np.int64, np.int64, bool, np.float64, bool, bool, bool)
-_FIELDS = ("person", "start", "end", "initiator", "outbound", "inbound", "met", "weight", "answered", "direct",
-           "addressed")
+_DTYPES = (np.int64, np.float64, np.float64, np.int8, np.int64, np.int64, bool, bool, bool, bool)
+_FIELDS = ("person", "start", "end", "initiator", "outbound", "inbound", "met", "answered", "direct", "addressed")
 
 
 def split(table: Table, rows_by_person: np.ndarray, person_of: np.ndarray,
@@ -156,7 +153,9 @@ def split(table: Table, rows_by_person: np.ndarray, person_of: np.ndarray,
     ``table`` by person, then time; ``person_of``: whose each of them is. Rows of no weight take
     no part."""
     weighty = table.weight[rows_by_person] > 0
-    rows = _rows(table, rows_by_person[weighty], person_of[weighty])
+    if not weighty.all():
+        rows_by_person, person_of = rows_by_person[weighty], person_of[weighty]
+    rows = _rows(table, rows_by_person, person_of)
     if not len(rows.ts):
         return [Conversations(**{f: np.zeros(0, dtype=dtype) for f, dtype in zip(_FIELDS, _DTYPES)})
                 for _ in reply_windows_days]
@@ -305,7 +304,7 @@ def _walk(waiting: np.ndarray, start_row: np.ndarray, start_ts: np.ndarray, row:
 
 def _summarise(rows: _Rows, every_starts: list[np.ndarray]) -> list[Conversations]:
     """The conversations for each reply window: those that begin at its array of ``every_starts``."""
-    d, w, ts = rows.direction, rows.weight, rows.ts
+    d, ts = rows.direction, rows.ts
     # each conversation's rows: [conv_start, conv_stop)
     bounds = [(conv_start, np.r_[conv_start[1:], len(ts)]) for conv_start in every_starts]
     # How many rows of each mark a conversation has: the difference of the mark's running count
@@ -327,13 +326,21 @@ def _summarise(rows: _Rows, every_starts: list[np.ndarray]) -> list[Conversation
         answered = late | met | np.where(initiator == ME, inbound > 0, np.where(initiator == THEM, outbound > 0, True))
         # a conversation some later conversation answers, however late, was answered
         if len(answering):
-            answered[np.searchsorted(conv_start, rows.earlier_in_thread[answering], side="right") - 1] = True
+            answered[_conversation_of_rows(conv_start, len(ts))[rows.earlier_in_thread[answering]]] = True
         addressed = met | np.where(initiator == ME, direct_out, np.where(initiator == THEM, direct_in, True))
         found.append(Conversations(person=rows.person[conv_start], start=ts[conv_start], end=ts[conv_stop - 1],
-                                   initiator=initiator, outbound=outbound, inbound=inbound, met=met,
-                                   weight=np.maximum.reduceat(w, conv_start), answered=answered,
+                                   initiator=initiator, outbound=outbound, inbound=inbound, met=met, answered=answered,
                                    direct=small_meeting | (direct_out & direct_in), addressed=addressed))
     return found
+
+
+def _conversation_of_rows(conv_start: np.ndarray, rows: int) -> np.ndarray:
+    """Each row's conversation (``conv_start``: the first row of each, in order, the first at row
+    0): how many conversations begin after the first, at or before it. (``np.searchsorted(
+    conv_start, row, side="right") - 1``, in a seventh of the time for a million rows.)"""
+    begins = np.zeros(rows, dtype=np.int32)
+    begins[conv_start[1:]] = 1
+    return np.cumsum(begins, dtype=np.int32)
 
 
 def _marks(rows: _Rows) -> Iterator[np.ndarray]:

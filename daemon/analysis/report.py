@@ -281,7 +281,7 @@ class _Judged:
     zone: tzinfo
 
     def contacts(self, real: list[int], spans: tuple[list, list, list, list]) -> Iterator[Contact]:
-        h, ties = self.history, self.ties
+        h, ties, persons, medians, tiers = self.history, self.ties, self.persons, self.medians, self.tiers
         state, severity, limit = self.lapses.state.tolist(), self.lapses.severity.tolist(), self.lapses.limit.tolist()
         maybe_one_sided = reciprocity.candidates(h).tolist()
         conversations, two_way, direct = h.conversations.tolist(), h.two_way.tolist(), h.direct_two_way.tolist()
@@ -290,32 +290,38 @@ class _Judged:
         interactions, first, last, days = spans
         may_be_flagged = [k for k in real if state[k] == lapse.LAPSED or maybe_one_sided[k]]
         history_of = dict(zip(may_be_flagged, h.of(may_be_flagged)))
+        date_text = localtime.clock(self.zone).date_text
+        initiation: dict[tuple[int, int], str] = {}  # (mine, of how many) -> its summary: few pairs, many people
         for k in real:
-            g = self.persons[k]
+            g = persons[k]
             flags = []
-            history = history_of.get(k)
-            # One diagnosis: at most one pattern, an unanswered run first; never a lapse beside an
-            # unanswered run (the silence is one side's); a lapse beside who starts says both.
-            p = reciprocity.one_pattern(history, self.baselines[k]) if history is not None and maybe_one_sided[k] else None
-            if history is not None and state[k] == lapse.LAPSED and not (p and p.unanswered):
-                starter = "" if p is None else "you" if p.pattern == "you_initiate" else "they"
-                why = lapse.reason(lapse.LAPSED, history, self.medians[k], limit[k], self.now, self.zone, starter)
-                flags.append(Flag("lapsed", why, None, round(severity[k], 2)))
-            if p is not None:
-                why = p.why
-                if two_way[k] and (when := last_two_way[k]) is not None:
-                    why += f" Last two-way contact: {localtime.clock(self.zone).date_text(when)}."
-                flags.append(Flag("one_sided", why, p.pattern, round(p.severity, 2)))
+            if (history := history_of.get(k)) is not None:
+                # One diagnosis: at most one pattern, an unanswered run first; never a lapse beside an
+                # unanswered run (the silence is one side's); a lapse beside who starts says both.
+                p = reciprocity.one_pattern(history, self.baselines[k]) if maybe_one_sided[k] else None
+                if state[k] == lapse.LAPSED and not (p and p.unanswered):
+                    starter = "" if p is None else "you" if p.pattern == "you_initiate" else "they"
+                    why = lapse.reason(lapse.LAPSED, history, medians[k], limit[k], self.now, self.zone, starter)
+                    flags.append(Flag("lapsed", why, None, round(severity[k], 2)))
+                if p is not None:
+                    why = p.why
+                    if two_way[k] and (when := last_two_way[k]) is not None:
+                        why += f" Last two-way contact: {date_text(when)}."
+                    flags.append(Flag("one_sided", why, p.pattern, round(p.severity, 2)))
+            summary = initiation.get(pair := (lately_mine[k], lately[k]))
+            if summary is None:
+                summary = initiation[pair] = lapse.initiation_summary(*pair)
+            override = g.override
             yield Contact(
                 id=g.id, name=g.name, emails=tuple(g.addresses), relationship=ties.relationship[k],
-                confidence=ties.confidence[k], tier=self.tiers[k], interactions=interactions[k],
+                confidence=ties.confidence[k], tier=tiers[k], interactions=interactions[k],
                 conversations=conversations[k], two_way_conversations=two_way[k], days_with_contact=days[k],
                 first_interaction=first[k], last_interaction=last[k], last_two_way=last_two_way[k],
-                expected_gap_days=round(self.medians[k], 1), flags=tuple(flags),
-                why_contact=(f"set by you ({g.override.origin})" if g.override and not direct[k]
+                expected_gap_days=round(medians[k], 1), flags=tuple(flags),
+                why_contact=(f"set by you ({override.origin})" if override and not direct[k]
                              else "a direct two-way exchange or a small meeting"),
-                recent_initiation=lapse.initiation_summary(lately_mine[k], lately[k]),
-                told=g.override.origin if g.override and (g.override.relationship or g.override.cadence_days) else "",
+                recent_initiation=summary,
+                told=override.origin if override and (override.relationship or override.cadence_days) else "",
                 explain=partial(_Judged.explanation, self, k))
 
     def explanation(self, k: int) -> Explanation:

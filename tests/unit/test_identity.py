@@ -114,3 +114,15 @@ def test_clean_text_is_the_control_strip_and_white_space_fold(text):
     from daemon.identity import _CONTROL, clean_text
 
     assert clean_text(text) == " ".join(_CONTROL.sub(" ", text).split())
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(list("\"'()[]<>@,=?; \t\x1f\x7f.-_")), st.characters(max_codepoint=0x7f),
+                          st.sampled_from(["=?utf-8?q?Jane_Doe?=", "Doe, Jane", "Ｊane", "Zoë", "佐藤", "Jane DOE"])),
+                max_size=12).map("".join))
+def test_plain_names_take_a_shorter_way_to_the_same_form(name):
+    """A printable ASCII name with no encoded word, quote, bracket, address or comma skips the
+    steps that would not change it; any other name takes them all."""
+    from daemon.identity import normalize_name_in_full
+
+    assert normalize_name.__wrapped__(name) == normalize_name_in_full(name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -177,6 +178,23 @@ class Evidence:
     # (of everything, for someone I never wrote to)
 
 
+WEEK = 7 * 86400
+# Each hour of the week from Monday 0 h: whether it is off hours (19-7 h, or a Saturday or Sunday).
+_OFF_HOURS = np.array([not 7 <= h % 24 < 19 or h // 24 >= 5 for h in range(168)], dtype=bool)
+
+
+def off_hours(local: np.ndarray) -> np.ndarray:
+    """Whether each wall-clock time (whole seconds since 1970-01-01, a Thursday, as int64) falls in
+    the evening, the night or a weekend: one look-up by hour of the week (``is_off_hours_reference``)."""
+    return _OFF_HOURS[(local + 3 * 86400) % WEEK // 3600]
+
+
+def is_off_hours_reference(local: int) -> bool:
+    """``off_hours`` of one time, by the calendar."""
+    when = datetime(1970, 1, 1) + timedelta(seconds=local)
+    return when.hour >= 19 or when.hour < 7 or when.weekday() >= 5
+
+
 def evidence(table: Table, local: np.ndarray, person: np.ndarray, count: int,
              source_context: dict[str, str | None]) -> Evidence:
     """The evidence of every person at once. ``local``: each row's time on the local wall clock in
@@ -188,13 +206,14 @@ def evidence(table: Table, local: np.ndarray, person: np.ndarray, count: int,
     contexts = [source_context.get(s) for s in table.sources]
     professional = np.array([c == "professional" for c in contexts], dtype=bool)
     personal = np.array([c == "personal" for c in contexts], dtype=bool)
-    n = counted()
-    hour = local % 86400 // 3600
-    off = (hour >= 19) | (hour < 7) | ((local // 86400 + 3) % 7 >= 5)  # Sat, Sun
     # When I write or we meet is my own time; when they write is theirs, in a zone I do not know.
-    mine = table.direction != IN
-    my_rows = counted(mine)
-    share = np.where(my_rows > 0, counted(off & mine) / np.maximum(my_rows, 1), counted(off) / np.maximum(n, 1))
+    # Each person's rows, counted by (mine, off hours) in one go: (theirs, on), (theirs, off), (mine, on), (mine, off).
+    kind = off_hours(local).astype(np.int64)
+    kind += 2 * (table.direction != IN)
+    kind += 4 * person
+    by_kind = np.bincount(kind, minlength=4 * (count + 1))[:4 * count].reshape(count, 4)
+    n, my_rows, off = by_kind.sum(axis=1), by_kind[:, 2] + by_kind[:, 3], by_kind[:, 1] + by_kind[:, 3]
+    share = np.where(my_rows > 0, by_kind[:, 3] / np.maximum(my_rows, 1), off / np.maximum(n, 1))
     return Evidence(interactions=n, professional_context=counted(professional[table.source]),
                     personal_context=counted(personal[table.source]),
                     social_meetings=counted(table.hint == SOCIAL), work_meetings=counted(table.hint == WORK),

@@ -5,6 +5,7 @@ import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -382,3 +383,12 @@ def test_copies_among_many_are_no_unanswered_messages():
     assert _flags(report(items + copies), "rev@x.example") == {"lapsed"}
     direct = [mail(NOW.timestamp() - d * DAY, "rev@x.example", "out") for d in (200, 150, 100, 50)]
     assert _flags(report(items + direct), "rev@x.example") == {"unanswered_by_them"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(-3 * 10**9, 10**10), min_size=1, max_size=50))
+def test_off_hours_by_hour_of_the_week_agree_with_the_calendar(stamps):
+    """Evenings (19-7 h) and weekends, on wall-clock seconds before and after 1970 too."""
+    from daemon.analysis.relationship import is_off_hours_reference, off_hours
+
+    assert off_hours(np.array(stamps, dtype=np.int64)).tolist() == [is_off_hours_reference(t) for t in stamps]

@@ -389,3 +389,24 @@ def test_distinct_values_are_numpys_unique_for_narrow_and_wide_integers(seed, lo
     values = np.random.default_rng(seed).integers(low, low + 2000, size=n, dtype=np.int64)
     found = distinct(values)
     assert found.dtype == values.dtype and found.tolist() == np.unique(values).tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(-1, 3), st.sampled_from(["out", "in", "both"]), st.integers(0, 14 * 24 - 1)),
+                max_size=40))
+def test_each_persons_off_hours_share_is_of_what_i_wrote_else_of_everything(rows):
+    """``evidence`` counts each person's rows and the share of them in the evening or at a weekend:
+    of the rows I wrote or we met at, else (never mine) of all; person -1 is no one's."""
+    from daemon.analysis.relationship import evidence, is_off_hours_reference
+    from daemon.analysis.table import spill
+
+    items = [Interaction(ts=hour * 3600.0, channel="email", address="a@example.org", name="", direction=d, weight=1.0,
+                         initiator="me") for _, d, hour in rows]
+    person = spill(np.array([p for p, _, _ in rows], dtype=np.int64), 4)
+    got = evidence(Table.of(items), np.array([h * 3600 for _, _, h in rows], dtype=np.int64), person, 4, {})
+    for p in range(4):
+        mine = [is_off_hours_reference(h * 3600) for q, d, h in rows if q == p and d != "in"]
+        every = [is_off_hours_reference(h * 3600) for q, _, h in rows if q == p]
+        share = sum(mine) / len(mine) if mine else sum(every) / max(len(every), 1)
+        assert got.interactions[p] == len(every)
+        assert math.isclose(got.off_hours[p], share)

@@ -299,18 +299,24 @@ def _person_then_whole_seconds(person: np.ndarray, ts: np.ndarray) -> np.ndarray
     span = last - first + 1
     if not (span < 2**52 and (int(person.max()) + 1) * span < 2**62) or not np.array_equal(ts, np.floor(ts)):
         return None
-    return person.astype(np.int64) * int(span) + (ts - first).astype(np.int64)
+    key = person.astype(np.int64)
+    key *= int(span)
+    key += (ts - first).astype(np.int64)
+    return key
 
 
 def _best_names(table: Table, sorted_rows: np.ndarray, person_of_sorted_row: np.ndarray) -> dict[int, str]:
     """Each person's most used display name (an address is no name); on a tie, the one seen first.
     Most people go by one name: only the rows of those with several are counted."""
     usable = np.array([bool(n) and "@" not in n for n in table.names], dtype=bool)
-    names = table.name[sorted_rows]
-    named = np.flatnonzero(usable[names]) if len(table.names) else np.zeros(0, dtype=np.int64)
-    if not len(named):
+    if not len(sorted_rows) or not usable.any():
         return {}
-    person, name = person_of_sorted_row[named], names[named]
+    person, name = person_of_sorted_row, table.name[sorted_rows]
+    named = usable[name]
+    if not named.all():
+        if not named.any():
+            return {}
+        person, name = person[named], name[named]
     several = np.zeros(int(person[-1]) + 1, dtype=bool)  # (the rows are by person)
     several[person[1:][(person[1:] == person[:-1]) & (name[1:] != name[:-1])]] = True
     heads = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])

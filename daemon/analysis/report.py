@@ -188,7 +188,7 @@ def _analyse(interactions: Table | Iterable[Interaction], me: Me, zone: tzinfo, 
     day = local // 86400  # local dates, as days since 1970-01-01
     judged = _Judged(persons=persons, ties=ties, history=history, lapses=lapses, medians=medians, tiers=tiers,
                      baselines=others_baseline, now=now_ts, zone=zone)
-    spans = _spans(table.ts[who.sorted_rows], day[who.sorted_rows], who.person_of_sorted_row, count)
+    spans = _spans(table.ts, day, who.sorted_rows, who.person_of_sorted_row, count)
     contacts = tuple(_snooze(c, snoozed, now_ts, zone) for c in judged.contacts(real_ones.tolist(), spans))
     flags = Counter(f.pattern or f.check for c in contacts for f in c.flags)
     return Report(now, contacts, not_contacts, _monthly(day, now, zone), round(baseline, 3), len(table), flags)
@@ -231,18 +231,18 @@ def _first_pass(convs: Conversations, count: int) -> list[tuple[int, bool, int, 
                     per_person(convs.person, count, one_way & (convs.initiator == ME)).tolist()))
 
 
-def _spans(ts: np.ndarray, day: np.ndarray, person: np.ndarray, count: int) -> tuple[list, list, list, list]:
+def _spans(ts: np.ndarray, day: np.ndarray, rows: np.ndarray, person: np.ndarray, count: int) -> tuple[list, list, list, list]:
     """How much and when, for each person: interactions, the first and last (None: none), and days
-    with contact. ``ts``, ``day``: each row's time and local date, the rows by person, then time;
-    ``person``: whose each row is."""
+    with contact. ``ts``, ``day``: each row's time and local date; ``rows``: the rows by person,
+    then time; ``person``: whose each of them is."""
     n = per_person(person, count)
     first, last = np.full(count, np.nan), np.full(count, np.nan)
     if len(person):
         heads = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
-        first[person[heads]] = ts[heads]
-        last[person[heads]] = ts[np.r_[heads[1:] - 1, len(person) - 1]]
+        first[person[heads]] = ts[rows[heads]]
+        last[person[heads]] = ts[rows[np.r_[heads[1:] - 1, len(person) - 1]]]
     return (n.tolist(), [None if math.isnan(f) else f for f in first.tolist()], [None if math.isnan(t) else t for t in last.tolist()],
-            days_with_contact(day, person, count).tolist())
+            days_with_contact(day[rows], person, count).tolist())
 
 
 def days_with_contact(day: np.ndarray, person: np.ndarray, count: int) -> np.ndarray:

@@ -194,10 +194,13 @@ def sorted_with_positions(key: np.ndarray) -> tuple[np.ndarray, np.ndarray] | No
     shift = (n - 1).bit_length()
     if int(key.min()) < 0 or int(key.max()).bit_length() + shift > 63:
         return None
-    packed = key.astype(np.int64) << shift
+    packed = key.astype(np.int64)  # (a copy, worked on in place)
+    packed <<= shift
     packed |= np.arange(n, dtype=np.int64)
     packed.sort()
-    return packed >> shift, packed & ((1 << shift) - 1)
+    order = packed & ((1 << shift) - 1)
+    packed >>= shift
+    return packed, order
 
 
 def grouped_by_hash(words: np.ndarray, within: np.ndarray | None = None,

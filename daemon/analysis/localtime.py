@@ -29,6 +29,7 @@ class LocalClock:
         self._months: dict[int, str] = {}
         self._dates: dict[int, str] = {}
         self._table: tuple[int, np.ndarray] = (0, np.zeros(0))  # offsets of a span of quarters, from the first
+        self._listed: tuple[int, list[float]] = (0, [])  # the same as a list, for one stamp at a time (made when asked)
 
     def _offset(self, bucket: int) -> int:
         delta = datetime.fromtimestamp(bucket * _QUARTER, self.zone).utcoffset()
@@ -40,8 +41,12 @@ class LocalClock:
         bucket = int(ts // _QUARTER)
         off: float | None = self._offsets.get(bucket)
         if off is None:
-            first, table = self._table  # the span the last ``locals`` looked up, if it holds this quarter
-            off = float(table[bucket - first]) if first <= bucket < first + len(table) else self._offset(bucket)
+            first, offsets = self._listed  # the span ``locals`` looked up, if it holds this quarter
+            if not first <= bucket < first + len(offsets):
+                table_first, table = self._table  # (a newer span)
+                if table_first <= bucket < table_first + len(table):
+                    first, offsets = self._listed = table_first, table.tolist()
+            off = offsets[bucket - first] if first <= bucket < first + len(offsets) else self._offset(bucket)
         return ts + off
 
     def locals(self, stamps: np.ndarray) -> np.ndarray:

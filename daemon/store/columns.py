@@ -149,9 +149,14 @@ def _merge_digests(d: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     if not len(d):
         return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
     grouped = grouped_by_hash(d[:, 0])  # (or the whole first words argsorted, should two share their top bits)
-    order = np.argsort(d[:, 0]) if grouped is None else grouped[0]
-    first, second = d[order, 0], d[order, 1]
-    new = np.r_[True, first[1:] != first[:-1]]
+    if grouped is None:
+        order = np.argsort(d[:, 0])
+        first = d[order, 0]
+        new = np.r_[True, first[1:] != first[:-1]]
+    else:
+        order, same = grouped  # (same: the same first word as the row before)
+        new = np.r_[True, ~same]
+    second = d[order, 1]
     if (second[1:] != second[:-1])[~new[1:]].any():
         return None
     unique = np.cumsum(new) - 1  # in digest order

@@ -190,8 +190,9 @@ def normalize_name(name: str) -> str:
 
     Unicode compatibility forms (full-width letters), case and diacritics on Latin letters are
     folded; the order of the parts is not kept."""
-    if name.isascii() and name.isprintable() and not _NOT_PLAIN.search(name):  # most names: of all the steps,
-        return " ".join(sorted(name.casefold().split()))  # only these change them
+    # Most names are plain: of all the steps below, only case and spaces change them.
+    if name.isascii() and name.isprintable() and not _NOT_PLAIN.search(name):
+        return " ".join(sorted(name.casefold().split()))
     return normalize_name_in_full(name)
 
 

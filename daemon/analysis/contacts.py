@@ -133,8 +133,8 @@ def group_people(table: Table, overrides: tuple[PersonOverride, ...] = ()) -> Pe
         chosen = at if everyone else rows[at]
         return rank[table.address[chosen]] * 4 + _DIRECTION_RANK[table.direction[chosen]]
 
-    order = (by_person_then_time(person_of_row, table.ts, tiebreak) if everyone
-             else by_person_then_time(person_of_row[rows], table.ts[rows], tiebreak))
+    row_person, row_ts = (person_of_row, table.ts) if everyone else (person_of_row[rows], table.ts[rows])
+    order = by_person_then_time(row_person, row_ts, tiebreak)
     sorted_rows = order if everyone else rows[order]
     person_of_sorted_row = person_of_row[sorted_rows]
     best = _best_names(table, sorted_rows, person_of_sorted_row)
